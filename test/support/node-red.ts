@@ -1,0 +1,165 @@
+// Which Node-RED the tests run against, and a real Node-RED in a child process.
+//
+// NODE_RED_PACKAGE selects the installed copy: "node-red" (4.1.x, the default) or "node-red-5"
+// (5.0.x, an npm alias; needs Node.js 22.9+). .ci/run runs the whole suite once with each.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, existsSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+export const repoRoot = path.resolve(__dirname, "..", "..");
+export const nodeRedPackage = process.env.NODE_RED_PACKAGE || "node-red";
+
+/** Path of Node-RED's main module (what node-red-node-test-helper's init() wants). */
+export function nodeRedMain(): string {
+  return require.resolve(nodeRedPackage, { paths: [repoRoot] });
+}
+
+/** Folder of the selected Node-RED package (holds red.js). */
+export function nodeRedDir(): string {
+  return path.dirname(require.resolve(`${nodeRedPackage}/package.json`, { paths: [repoRoot] }));
+}
+
+export function nodeRedVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(path.join(nodeRedDir(), "package.json")) as { version: string }).version;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface NodeRedProcessOptions {
+  /** User directory; a fresh temporary one when not given (kept across restart()). */
+  userDir?: string;
+  /** flows.json content written before the first start (when the file does not exist yet). */
+  flows?: unknown[];
+  /** Extra settings merged into the generated settings.js (JSON-serialisable values only). */
+  settings?: Record<string, unknown>;
+  /** Raw JS appended inside the settings object, for values JSON cannot hold (functions). */
+  settingsSource?: string;
+  /**
+   * How the plugin is made available: "link" (default) symlinks this repo into the user dir's
+   * node_modules; "none" expects the caller to have installed it (e.g. from npm pack).
+   */
+  plugin?: "link" | "none";
+  /** Environment variables for the child. */
+  env?: Record<string, string>;
+}
+
+/**
+ * A real Node-RED, started from its CLI with the editor and admin API at "/" (so the admin body
+ * parsers run before node routes, as in production).
+ */
+export class NodeRedProcess {
+  readonly userDir: string;
+  port = 0;
+  private child: ChildProcess | undefined;
+  private output = "";
+
+  constructor(private readonly options: NodeRedProcessOptions = {}) {
+    this.userDir = options.userDir ?? mkdtempSync(path.join(tmpdir(), "nr-user-"));
+    mkdirSync(this.userDir, { recursive: true });
+    if ((options.plugin ?? "link") === "link") {
+      const modules = path.join(this.userDir, "node_modules");
+      mkdirSync(modules, { recursive: true });
+      const link = path.join(modules, "node-red-contrib-agent-callback");
+      if (!existsSync(link)) symlinkSync(repoRoot, link, "dir");
+    }
+    const flowsFile = path.join(this.userDir, "flows.json");
+    if (options.flows && !existsSync(flowsFile)) writeFileSync(flowsFile, JSON.stringify(options.flows, null, 2));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Everything the child printed so far (stdout and stderr). */
+  get log(): string {
+    return this.output;
+  }
+
+  async start(): Promise<void> {
+    if (!this.port) this.port = await freePort();
+    const settings = {
+      uiHost: "127.0.0.1",
+      uiPort: this.port,
+      flowFile: "flows.json",
+      credentialSecret: "test-credential-secret",
+      telemetry: { enabled: false },
+      editorTheme: { tours: false },
+      logging: { console: { level: "info", metrics: false, audit: false } },
+      ...this.options.settings,
+    };
+    const settingsPath = path.join(this.userDir, "settings.js");
+    const extra = this.options.settingsSource ? `,\n${this.options.settingsSource}` : "";
+    writeFileSync(settingsPath, `module.exports = Object.assign(${JSON.stringify(settings, null, 2)}, {${extra.slice(1)}});\n`);
+    this.output = "";
+    const child = spawn(
+      process.execPath,
+      [path.join(nodeRedDir(), "red.js"), "--userDir", this.userDir, "--settings", settingsPath, "--port", String(this.port)],
+      { env: { ...process.env, ...this.options.env }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    this.child = child;
+    child.stdout?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    await this.waitFor(/Started flows|Server now running/, 60_000);
+    // Flows start after the server; wait for them so node routes exist.
+    await this.waitFor(/Started flows|No flows found|Stopped flows/, 60_000);
+  }
+
+  /** Resolves when the child's output matches `pattern`; rejects if it exits or time runs out. */
+  waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const check = (): void => {
+        if (pattern.test(this.output)) return resolve();
+        if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) {
+          return reject(new Error(`Node-RED exited before ${pattern}:\n${this.output}`));
+        }
+        if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${pattern}:\n${this.output}`));
+        setTimeout(check, 50);
+      };
+      check();
+    });
+  }
+
+  /** Graceful stop (SIGTERM): nodes' close handlers run. */
+  stop(): Promise<void> {
+    return this.signal("SIGTERM");
+  }
+
+  /** Crash (SIGKILL): nothing gets to run. */
+  kill(): Promise<void> {
+    return this.signal("SIGKILL");
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  /** Removes the user directory (call after stop()). */
+  cleanup(): void {
+    rmSync(this.userDir, { recursive: true, force: true });
+  }
+
+  private signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill(signal);
+    });
+  }
+}
