@@ -9,7 +9,9 @@ const { execFileSync } = require("node:child_process");
 const root = path.resolve(__dirname, "..");
 const out = path.join(root, "dist", "nodes");
 
-fs.rmSync(path.join(root, "dist"), { recursive: true, force: true });
+// --clean (used by prepack) starts from nothing so that no stale file is shipped; the default
+// build overwrites in place so a test that is already running keeps its files.
+if (process.argv.includes("--clean")) fs.rmSync(path.join(root, "dist"), { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(root, "tsconfig.json")], {
   stdio: "inherit",
 });
