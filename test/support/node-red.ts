@@ -55,6 +55,8 @@ export interface NodeRedProcessOptions {
   plugin?: "link" | "none";
   /** Environment variables for the child. */
   env?: Record<string, string>;
+  /** Extra Node.js flags for the child, before red.js (e.g. --cpu-prof, --expose-gc). */
+  nodeArgs?: string[];
 }
 
 /**
@@ -84,6 +86,11 @@ export class NodeRedProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** Process id of the running child (0 when not running), e.g. to read its RSS. */
+  get pid(): number {
+    return this.child?.pid ?? 0;
+  }
+
   /** Everything the child printed so far (stdout and stderr). */
   get log(): string {
     return this.output;
@@ -107,7 +114,7 @@ export class NodeRedProcess {
     this.output = "";
     const child = spawn(
       process.execPath,
-      [path.join(nodeRedDir(), "red.js"), "--userDir", this.userDir, "--settings", settingsPath, "--port", String(this.port)],
+      [...(this.options.nodeArgs ?? []), path.join(nodeRedDir(), "red.js"), "--userDir", this.userDir, "--settings", settingsPath, "--port", String(this.port)],
       { env: { ...process.env, ...this.options.env }, stdio: ["ignore", "pipe", "pipe"] },
     );
     this.child = child;
