@@ -57,6 +57,11 @@ export interface NodeRedProcessOptions {
   env?: Record<string, string>;
   /** Extra Node.js flags for the child, before red.js (e.g. --cpu-prof, --expose-gc). */
   nodeArgs?: string[];
+  /**
+   * Packages from this repo's node_modules to symlink into the user dir's node_modules, so Node-RED
+   * loads them as installed nodes (e.g. the third-party nodes the examples use).
+   */
+  modules?: string[];
 }
 
 /**
@@ -77,6 +82,12 @@ export class NodeRedProcess {
       mkdirSync(modules, { recursive: true });
       const link = path.join(modules, "node-red-contrib-agent-callback");
       if (!existsSync(link)) symlinkSync(repoRoot, link, "dir");
+    }
+    for (const name of options.modules ?? []) {
+      const modules = path.join(this.userDir, "node_modules");
+      mkdirSync(modules, { recursive: true });
+      const link = path.join(modules, name);
+      if (!existsSync(link)) symlinkSync(path.join(repoRoot, "node_modules", name), link, "dir");
     }
     const flowsFile = path.join(this.userDir, "flows.json");
     if (options.flows && !existsSync(flowsFile)) writeFileSync(flowsFile, JSON.stringify(options.flows, null, 2));
