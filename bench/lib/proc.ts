@@ -1,0 +1,48 @@
+// Measurements of another process and of disk use, from /proc and the file system (Linux).
+import { readFileSync, lstatSync, readdirSync } from "node:fs";
+import path from "node:path";
+
+/** Current (VmRSS) and peak (VmHWM) resident set size of `pid`, in MiB. */
+export function rssOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const read = (key: string): number => {
+    const match = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status);
+    return match ? Number(match[1]) / 1024 : 0;
+  };
+  return { rss: read("VmRSS"), peak: read("VmHWM") };
+}
+
+/** Bytes used by files under `dir` (symlinks are not followed, so a linked node_modules is not counted). */
+export function diskUsage(dir: string): number {
+  let total = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const full = path.join(dir, entry);
+    const stat = lstatSync(full);
+    if (stat.isSymbolicLink()) continue;
+    total += stat.isDirectory() ? diskUsage(full) : stat.blocks * 512;
+  }
+  return total;
+}
+
+export function median(values: number[]): number {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] ?? NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+/** Polls `condition` every `everyMs` until it is true; rejects with `what` after timeoutMs. */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 100): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}

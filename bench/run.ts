@@ -1,0 +1,535 @@
+// npm run bench: the plugin's nodes measured side by side with what users would build without
+// them, each variant in its own process on 127.0.0.1, alternated A B C A B C over several rounds,
+// medians and ratios to the first variant (the limit), a printed table, and JSON in bench/results/.
+//
+//   BENCH_QUICK=1 npm run bench      short runs for iteration (also: --quick)
+//   BENCH_PROFILE=1 npm run bench    --cpu-prof on the plugin variants, summarised at the end
+//   BENCH_ONLY=receiver,sender,growth,queue   pick sections
+//   BENCH_ROUNDS=3                   rounds of the comparisons (at least 2)
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import { NodeRedProcess, nodeRedVersion, repoRoot } from "../test/support/node-red";
+import { FaultReceiver } from "../test/reliability/support/fault-receiver";
+import { callbackOfSize } from "../test/reliability/support/payloads";
+import {
+  callbackInFlow,
+  callbackOutFlow,
+  coreReceiverFlow,
+  coreSenderFlow,
+  deployFlows,
+  probe,
+  startFeed,
+  type FlowNode,
+} from "../test/reliability/support/flows";
+import { diskUsage, median, rssOf, waitUntil } from "./lib/proc";
+import { printProfileSummary, summariseProfile, type ProfileSummary } from "./lib/profile";
+
+const quick = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
+const profiling = process.env.BENCH_PROFILE === "1" || process.argv.includes("--profile");
+const sections = new Set((process.env.BENCH_ONLY || "receiver,sender,growth,queue").split(",").map((s) => s.trim()));
+const settings = {
+  rounds: Math.max(2, Number(process.env.BENCH_ROUNDS || (quick ? 2 : 3))),
+  duration: quick ? 3 : 8,
+  warmup: quick ? 1 : 2,
+  connections: 20,
+  deliveries: quick ? 1000 : 5000,
+  inFlight: 10,
+  queued: Number(process.env.BENCH_QUEUED || (quick ? 10_000 : 100_000)),
+  growthDuration: quick ? 2 : 4,
+  growthDeliveries: quick ? { 1: 500, 100: 200, 1024: 50 } : { 1: 2000, 100: 1000, 1024: 200 },
+};
+const SECRET = "bench-secret-0123456789";
+const PATH = "/agent-results";
+const resultsDir = path.join(repoRoot, "bench", "results");
+const profileDir = path.join(resultsDir, "profiles", new Date().toISOString().replace(/[:.]/g, "-"));
+
+// ---------------------------------------------------------------------------------------------
+// Running variants
+
+interface Running {
+  url: string;
+  pid: number;
+  userDir?: string;
+  nodeRed?: NodeRedProcess;
+  child?: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** A plain JS baseline (bench/servers/*.js, bench/senders/*.js) in its own process. */
+function startScript(script: string, env: Record<string, string>): Promise<Running> {
+  const child = spawn(process.execPath, [path.join(__dirname, script)], {
+    env: { ...process.env, ...env },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString();
+      const match = /READY ?(\d*)/.exec(out);
+      if (!match) return;
+      child.stdout?.off("data", onData);
+      resolve({
+        url: `http://127.0.0.1:${match[1] ?? ""}`,
+        pid: child.pid ?? 0,
+        child,
+        stop: () =>
+          new Promise((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once("exit", () => done());
+            child.kill("SIGTERM");
+          }),
+      });
+    };
+    child.stdout?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`${script} exited (${code}) before it was ready: ${out}`)));
+  });
+}
+
+/** A real Node-RED child with `flows` deployed through its admin API. */
+async function startNodeRed(flows: FlowNode[], label: string, profile: boolean): Promise<Running> {
+  const nodeArgs = profile && profiling ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`] : [];
+  const nodeRed = new NodeRedProcess({ nodeArgs });
+  await nodeRed.start();
+  await deployFlows(nodeRed.url, flows);
+  return {
+    url: nodeRed.url,
+    pid: nodeRed.pid,
+    userDir: nodeRed.userDir,
+    nodeRed,
+    stop: async () => {
+      await nodeRed.stop();
+      nodeRed.cleanup();
+    },
+  };
+}
+
+/** Waits until a POST to the receiver's path answers with `status` (the route exists after a deploy). */
+async function waitForRoute(url: string, status: number): Promise<void> {
+  await waitUntil(
+    async () => {
+      try {
+        const res = await fetch(url + PATH, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+        await res.text();
+        return res.status === status;
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+    `${url}${PATH} to answer ${status}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+let runTag = 0;
+
+/** autocannon against POST PATH with valid, unique callbacks of about `bytes`, statuses rotating. */
+async function loadReceiver(url: string, bytes: number, duration: number, connections: number): Promise<LoadResult> {
+  const tag = `r${++runTag}`;
+  const templates = [0, 1, 2].map((i) => JSON.stringify(callbackOfSize("@@ID@@", bytes, i)).split("@@ID@@"));
+  let n = 0;
+  const result = await autocannon({
+    url: url + PATH,
+    connections,
+    pipelining: 1,
+    duration,
+    timeout: 30,
+    requests: [
+      {
+        method: "POST",
+        path: PATH,
+        headers: { "content-type": "application/json", "x-webhook-secret": SECRET },
+        setupRequest: (request) => {
+          const parts = templates[n % 3] ?? [];
+          request.body = `${parts[0] ?? ""}exec_${tag}_${n++}${parts[1] ?? ""}`;
+          return request;
+        },
+      },
+    ],
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+type Row = Record<string, number>;
+interface Table {
+  title: string;
+  /** Metric names in column order; the first one is the one ratios are taken of. */
+  metrics: Array<{ key: string; label: string; higherIsBetter: boolean; digits: number }>;
+  variants: string[];
+  runs: Record<string, Row[]>;
+}
+
+const tables: Table[] = [];
+const notes: string[] = [];
+
+function summarise(table: Table): Array<{ variant: string; median: Row; ratio: Row; runs: number }> {
+  const baseline = table.variants[0] ?? "";
+  const medians: Record<string, Row> = {};
+  for (const variant of table.variants) {
+    const rows = table.runs[variant] ?? [];
+    const row: Row = {};
+    for (const metric of table.metrics) row[metric.key] = median(rows.map((r) => r[metric.key] ?? NaN));
+    medians[variant] = row;
+  }
+  return table.variants.map((variant) => {
+    const ratio: Row = {};
+    for (const metric of table.metrics) ratio[metric.key] = (medians[variant]?.[metric.key] ?? NaN) / (medians[baseline]?.[metric.key] ?? NaN);
+    return { variant, median: medians[variant] ?? {}, ratio, runs: (table.runs[variant] ?? []).length };
+  });
+}
+
+function printTable(table: Table): void {
+  const rows = summarise(table);
+  const header = ["variant", ...table.metrics.map((m) => m.label), `x ${table.variants[0]}`, "runs"];
+  const body = rows.map((row) => [
+    row.variant,
+    ...table.metrics.map((m) => {
+      const value = row.median[m.key] ?? NaN;
+      return Number.isFinite(value) ? value.toFixed(m.digits) : "-";
+    }),
+    Number.isFinite(row.ratio[table.metrics[0]?.key ?? ""] ?? NaN) ? (row.ratio[table.metrics[0]?.key ?? ""] ?? 0).toFixed(2) : "-",
+    String(row.runs),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]): string => "| " + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" | ") + " |";
+  console.log(`\n### ${table.title}\n`);
+  console.log(line(header));
+  console.log("|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|");
+  for (const r of body) console.log(line(r));
+}
+
+function record(table: Table, variant: string, row: Row): void {
+  (table.runs[variant] ??= []).push(row);
+  const text = table.metrics.map((m) => `${m.label} ${(row[m.key] ?? NaN).toFixed(m.digits)}`).join(", ");
+  console.log(`  ${table.title} / ${variant}: ${text}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receiver: same contract, four implementations
+
+async function receiverSection(): Promise<void> {
+  const table: Table = {
+    title: `Receiver (${settings.connections} connections, 1 KB callbacks, ${settings.duration} s per run)`,
+    metrics: [
+      { key: "rps", label: "req/s", higherIsBetter: true, digits: 0 },
+      { key: "p50", label: "p50 ms", higherIsBetter: false, digits: 1 },
+      { key: "p99", label: "p99 ms", higherIsBetter: false, digits: 1 },
+      { key: "rss", label: "peak RSS MiB", higherIsBetter: false, digits: 0 },
+    ],
+    variants: ["node:http (bare)", "Node-RED core nodes", "Express express.json()", "Node-RED callback in"],
+    runs: {},
+  };
+  tables.push(table);
+  const starters: Record<string, () => Promise<Running>> = {
+    "node:http (bare)": () => startScript("servers/bare.js", { BENCH_SECRET: SECRET, BENCH_PATH: PATH }),
+    "Express express.json()": () => startScript("servers/express.js", { BENCH_SECRET: SECRET, BENCH_PATH: PATH }),
+    "Node-RED core nodes": () => startNodeRed(coreReceiverFlow(PATH, SECRET), "receiver-core", false),
+    "Node-RED callback in": () => startNodeRed(callbackInFlow(PATH, SECRET, { rateLimit: 0 }), "receiver-callback-in", true),
+  };
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const variant of table.variants) {
+      const running = await (starters[variant] as () => Promise<Running>)();
+      try {
+        await waitForRoute(running.url, 401);
+        await loadReceiver(running.url, 1024, settings.warmup, settings.connections);
+        const load = await loadReceiver(running.url, 1024, settings.duration, settings.connections);
+        if (load.non2xx || load.errors) notes.push(`receiver ${variant} round ${round}: ${load.non2xx} non-2xx, ${load.errors} errors`);
+        record(table, variant, { ...load, rss: rssOf(running.pid).peak });
+      } finally {
+        await running.stop();
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sender: same payloads, same sink, 10 in flight
+
+interface SendResult {
+  rate: number;
+  rss: number;
+  seconds: number;
+}
+
+/** Starts the variant, triggers `count` deliveries to a fresh sink, waits for all of them. */
+async function runSender(variant: string, count: number, bytes: number): Promise<SendResult> {
+  const sink = new FaultReceiver({ validate: false });
+  await sink.start();
+  const target = sink.url + PATH;
+  const template = callbackOfSize("exec_template", bytes);
+  let running: Running;
+  let trigger: () => Promise<void>;
+  if (variant === "undici Pool (raw)") {
+    running = await startScript("senders/undici.js", {
+      BENCH_URL: target,
+      BENCH_COUNT: String(count),
+      BENCH_IN_FLIGHT: String(settings.inFlight),
+      BENCH_PAYLOAD: JSON.stringify(template),
+    });
+    trigger = async () => void running.child?.stdin?.write("go\n");
+  } else if (variant === "Node-RED http request") {
+    running = await startNodeRed(coreSenderFlow(target, template, settings.inFlight), "sender-core", false);
+    trigger = () => startFeed(running.url, count);
+  } else {
+    running = await startNodeRed(
+      callbackOutFlow(target, template, { concurrency: settings.inFlight, maxQueue: Math.max(10_000, count), window: 500 }),
+      "sender-callback-out",
+      true,
+    );
+    trigger = () => startFeed(running.url, count);
+  }
+  try {
+    const started = Date.now();
+    await trigger();
+    await sink.waitForAccepted(count, 300_000);
+    const seconds = (sink.stats.lastAcceptedAt - started) / 1000;
+    if (sink.stats.duplicates) notes.push(`sender ${variant}: ${sink.stats.duplicates} duplicate deliveries`);
+    return { rate: count / seconds, rss: rssOf(running.pid).peak, seconds };
+  } finally {
+    await running.stop();
+    await sink.stop();
+  }
+}
+
+async function senderSection(): Promise<void> {
+  const table: Table = {
+    title: `Sender (${settings.deliveries} deliveries of 1 KB, ${settings.inFlight} in flight, one local sink)`,
+    metrics: [
+      { key: "rate", label: "deliveries/s", higherIsBetter: true, digits: 0 },
+      { key: "rss", label: "peak RSS MiB", higherIsBetter: false, digits: 0 },
+    ],
+    variants: ["undici Pool (raw)", "Node-RED http request", "Node-RED callback out (outbox)"],
+    runs: {},
+  };
+  tables.push(table);
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const variant of table.variants) {
+      const result = await runSender(variant, settings.deliveries, 1024);
+      record(table, variant, { rate: result.rate, rss: result.rss });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Growth: payload sizes through both nodes
+
+async function growthSection(): Promise<void> {
+  const sizes = [1, 100, 1024] as const;
+  const inTable: Table = {
+    title: `callback in by payload size (10 connections, ${settings.growthDuration} s per run)`,
+    metrics: [
+      { key: "rps", label: "req/s", higherIsBetter: true, digits: 0 },
+      { key: "mbps", label: "MB/s", higherIsBetter: true, digits: 1 },
+      { key: "p99", label: "p99 ms", higherIsBetter: false, digits: 1 },
+      { key: "rss", label: "peak RSS MiB", higherIsBetter: false, digits: 0 },
+    ],
+    variants: sizes.map((kb) => `${kb} KB`),
+    runs: {},
+  };
+  const outTable: Table = {
+    title: `callback out by payload size (${settings.inFlight} in flight)`,
+    metrics: [
+      { key: "rate", label: "deliveries/s", higherIsBetter: true, digits: 0 },
+      { key: "mbps", label: "MB/s", higherIsBetter: true, digits: 1 },
+      { key: "count", label: "deliveries", higherIsBetter: true, digits: 0 },
+      { key: "rss", label: "peak RSS MiB", higherIsBetter: false, digits: 0 },
+    ],
+    variants: sizes.map((kb) => `${kb} KB`),
+    runs: {},
+  };
+  tables.push(inTable, outTable);
+  for (const kb of sizes) {
+    const bytes = kb * 1024;
+    // maxBody is in KiB: leave room above the largest payload.
+    const running = await startNodeRed(callbackInFlow(PATH, SECRET, { rateLimit: 0, maxBody: 2048 }), `growth-in-${kb}k`, true);
+    try {
+      await waitForRoute(running.url, 401);
+      await loadReceiver(running.url, bytes, 1, 10);
+      const load = await loadReceiver(running.url, bytes, settings.growthDuration, 10);
+      if (load.non2xx || load.errors) notes.push(`growth callback in ${kb} KB: ${load.non2xx} non-2xx, ${load.errors} errors`);
+      record(inTable, `${kb} KB`, { rps: load.rps, mbps: (load.rps * bytes) / 1e6, p99: load.p99, rss: rssOf(running.pid).peak });
+    } finally {
+      await running.stop();
+    }
+    const count = settings.growthDeliveries[kb];
+    const sent = await runSender("Node-RED callback out (outbox)", count, bytes);
+    record(outTable, `${kb} KB`, { rate: sent.rate, mbps: (sent.rate * bytes) / 1e6, count, rss: sent.rss });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queue: N callbacks pile up while the receiver does not answer, then it comes back
+
+async function queueSection(): Promise<void> {
+  const table: Table = {
+    title: `callback out: ${settings.queued} callbacks of 1 KB queued while the receiver is down`,
+    metrics: [
+      { key: "enqueueRate", label: "queued/s", higherIsBetter: true, digits: 0 },
+      { key: "rssAdded", label: "RSS added MiB", higherIsBetter: false, digits: 0 },
+      { key: "peak", label: "peak RSS MiB", higherIsBetter: false, digits: 0 },
+      { key: "disk", label: "disk MiB", higherIsBetter: false, digits: 1 },
+      { key: "drainRate", label: "drain/s", higherIsBetter: true, digits: 0 },
+    ],
+    variants: ["callback out"],
+    runs: {},
+  };
+  tables.push(table);
+  const count = settings.queued;
+  // "Down" = accepts connections and never answers, the outage that hurts most; a long timeout keeps
+  // only the node's 10 in-flight slots busy, so every other callback waits in the outbox.
+  const sink = new FaultReceiver({ validate: false });
+  await sink.start();
+  sink.hold();
+  const running = await startNodeRed(
+    callbackOutFlow(sink.url + PATH, callbackOfSize("exec_template", 1024), {
+      concurrency: settings.inFlight,
+      maxQueue: count + 1000,
+      timeout: 600,
+      window: 1000,
+    }),
+    "queue-callback-out",
+    true,
+  );
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const before = rssOf(running.pid).rss;
+    const diskBefore = diskUsage(running.userDir ?? "");
+    const started = Date.now();
+    await startFeed(running.url, count);
+    await waitUntil(async () => (await probe(running.url)).completed >= count, 600_000, `${count} callbacks acknowledged`, 250);
+    const enqueueSeconds = (Date.now() - started) / 1000;
+    // Let the last batched writes and any compaction settle before reading RSS and disk.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const after = rssOf(running.pid);
+    const disk = diskUsage(running.userDir ?? "") - diskBefore;
+    const status = (await probe(running.url)).status;
+    console.log(`  queued ${count} in ${enqueueSeconds.toFixed(1)} s; node status: ${status?.text ?? "-"}`);
+    const resumed = Date.now();
+    sink.resume();
+    await sink.waitForAccepted(count, 600_000);
+    const drainSeconds = (sink.stats.lastAcceptedAt - resumed) / 1000;
+    await waitUntil(async () => (await probe(running.url)).outputs[0] >= count, 120_000, "every delivered msg", 250);
+    record(table, "callback out", {
+      enqueueRate: count / enqueueSeconds,
+      rssAdded: after.rss - before,
+      peak: rssOf(running.pid).peak,
+      disk: disk / 1024 / 1024,
+      drainRate: count / drainSeconds,
+    });
+    const outbox = diskUsage(running.userDir ?? "") - diskBefore;
+    console.log(`  drained in ${drainSeconds.toFixed(1)} s; disk used after the drain: ${(outbox / 1024 / 1024).toFixed(1)} MiB`);
+  } finally {
+    await running.stop();
+    await sink.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function goals(): string[] {
+  const find = (title: string): ReturnType<typeof summarise> | undefined => {
+    const table = tables.find((t) => t.title.startsWith(title));
+    return table ? summarise(table) : undefined;
+  };
+  const lines: string[] = [];
+  const receiver = find("Receiver");
+  if (receiver) {
+    const core = receiver.find((r) => r.variant === "Node-RED core nodes");
+    const ours = receiver.find((r) => r.variant === "Node-RED callback in");
+    if (core && ours) {
+      const ratio = (ours.median.rps ?? NaN) / (core.median.rps ?? NaN);
+      const p99 = (ours.median.p99 ?? NaN) < (core.median.p99 ?? NaN);
+      lines.push(`callback in req/s = ${ratio.toFixed(2)}x the core-node flow (goal >= 2.5x): ${ratio >= 2.5 ? "met" : "NOT met"}; p99 ${ours.median.p99?.toFixed(1)} vs ${core.median.p99?.toFixed(1)} ms (goal lower): ${p99 ? "met" : "NOT met"}`);
+    }
+  }
+  const sender = find("Sender");
+  if (sender) {
+    const raw = sender.find((r) => r.variant === "undici Pool (raw)");
+    const core = sender.find((r) => r.variant === "Node-RED http request");
+    const ours = sender.find((r) => r.variant === "Node-RED callback out (outbox)");
+    if (raw && core && ours) {
+      const vsCore = (ours.median.rate ?? NaN) / (core.median.rate ?? NaN);
+      const vsRaw = (ours.median.rate ?? NaN) / (raw.median.rate ?? NaN);
+      lines.push(`callback out deliveries/s = ${vsCore.toFixed(2)}x the core http request node (goal >= 5x): ${vsCore >= 5 ? "met" : "NOT met"}`);
+      lines.push(`callback out deliveries/s = ${vsRaw.toFixed(2)}x raw undici (goal >= 0.4x): ${vsRaw >= 0.4 ? "met" : "NOT met"}`);
+    }
+  }
+  const queue = find("callback out:");
+  if (queue) {
+    const added = queue[0]?.median.rssAdded ?? NaN;
+    const scaled = settings.queued === 100_000 ? added : NaN;
+    lines.push(
+      settings.queued === 100_000
+        ? `100,000 queued 1 KB callbacks added ${scaled.toFixed(0)} MiB of RSS (goal <= 150 MB): ${scaled <= 150 ? "met" : "NOT met"}`
+        : `queue goal is for 100,000 callbacks; this run queued ${settings.queued} (added ${added.toFixed(0)} MiB RSS), not judged`,
+    );
+  }
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "",
+    memoryGiB: +(os.totalmem() / 1024 ** 3).toFixed(1),
+    node: process.version,
+    nodeRed: nodeRedVersion(),
+    platform: `${os.type()} ${os.release()}`,
+  };
+  console.log(`bench: ${quick ? "quick" : "full"} mode, ${settings.rounds} rounds, ${JSON.stringify(machine)}`);
+  const started = Date.now();
+  if (sections.has("receiver")) await receiverSection();
+  if (sections.has("sender")) await senderSection();
+  if (sections.has("growth")) await growthSection();
+  if (sections.has("queue")) await queueSection();
+  for (const table of tables) printTable(table);
+  const verdicts = goals();
+  if (verdicts.length) console.log(`\nGoals:\n${verdicts.map((l) => `- ${l}`).join("\n")}`);
+  if (notes.length) console.log(`\nNotes:\n${notes.map((l) => `- ${l}`).join("\n")}`);
+  const profiles: ProfileSummary[] = [];
+  if (profiling) {
+    for (const file of readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile"))) {
+      const summary = summariseProfile(path.join(profileDir, file));
+      printProfileSummary(summary);
+      profiles.push(summary);
+    }
+  }
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`\nbench took ${seconds.toFixed(0)} s`);
+  mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { date: new Date().toISOString(), mode: quick ? "quick" : "full", settings, machine, seconds, goals: verdicts, notes,
+        tables: tables.map((t) => ({ title: t.title, metrics: t.metrics, runs: t.runs, summary: summarise(t) })), profiles },
+      null,
+      2,
+    ),
+  );
+  console.log(`results written to ${path.relative(repoRoot, file)}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

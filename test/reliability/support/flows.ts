@@ -1,0 +1,225 @@
+// Flows for real Node-RED children used by the reliability suite and the bench, built from
+// core nodes plus ours, and deployed through the admin API (the way the editor does it, which is
+// also how credentials reach the runtime without appearing in flows.json).
+import type { CallbackPayload } from "../../../nodes/lib/payload";
+
+export type FlowNode = { id: string; type: string; z?: string; wires?: string[][] } & Record<string, unknown>;
+
+export const TAB = "reliability-tab";
+const tab: FlowNode = { id: TAB, type: "tab", label: "bench and reliability" };
+
+let y = 40;
+function at(): { x: number; y: number } {
+  y += 40;
+  return { x: 200, y };
+}
+
+function fn(id: string, func: string, outputs: number, wires: string[][]): FlowNode {
+  return { id, type: "function", z: TAB, name: id, func, outputs, timeout: 0, noerr: 0, initialize: "", finalize: "", libs: [], ...at(), wires };
+}
+
+function httpIn(id: string, url: string, method: string, wires: string[][]): FlowNode {
+  return { id, type: "http in", z: TAB, name: "", url, method, upload: false, swaggerDoc: "", ...at(), wires };
+}
+
+function httpResponse(id: string): FlowNode {
+  return { id, type: "http response", z: TAB, name: "", statusCode: "", headers: {}, ...at(), wires: [] };
+}
+
+/**
+ * What users build without the plugin: http in -> function (secret check, required fields) ->
+ * switch on status -> change -> http response; rejects go from the function straight to the response.
+ */
+export function coreReceiverFlow(path: string, secret: string): FlowNode[] {
+  const check = `
+const given = msg.req.headers["x-webhook-secret"];
+if (given !== ${JSON.stringify(secret)}) { msg.statusCode = 401; msg.payload = { error: "Unauthorized" }; return [null, msg]; }
+const b = msg.payload;
+if (!b || typeof b !== "object") { msg.statusCode = 400; msg.payload = { error: "expected a JSON object" }; return [null, msg]; }
+if (typeof b.agent_loop_id !== "string" || !b.agent_loop_id) { msg.statusCode = 400; msg.payload = { error: "agent_loop_id: required" }; return [null, msg]; }
+if (typeof b.execution_id !== "string" || !b.execution_id) { msg.statusCode = 400; msg.payload = { error: "execution_id: required" }; return [null, msg]; }
+if (!["completed", "failed", "timeout"].includes(b.status)) { msg.statusCode = 400; msg.payload = { error: "status: expected one of completed, failed, timeout" }; return [null, msg]; }
+return [msg, null];`;
+  const change = (id: string, status: string): FlowNode => ({
+    id, type: "change", z: TAB, name: status, action: "", property: "", from: "", to: "", reg: false, ...at(),
+    rules: [
+      { t: "set", p: "routed", pt: "msg", to: status, tot: "str" },
+      { t: "set", p: "payload", pt: "msg", to: '{"received":true}', tot: "json" },
+    ],
+    wires: [["core-res"]],
+  });
+  return [
+    tab,
+    httpIn("core-in", path, "post", [["core-check"]]),
+    fn("core-check", check, 2, [["core-switch"], ["core-res"]]),
+    {
+      id: "core-switch", type: "switch", z: TAB, name: "status", property: "payload.status", propertyType: "msg",
+      rules: [{ t: "eq", v: "completed", vt: "str" }, { t: "eq", v: "failed", vt: "str" }, { t: "eq", v: "timeout", vt: "str" }],
+      checkall: "true", repair: false, outputs: 3, ...at(), wires: [["core-completed"], ["core-failed"], ["core-timeout"]],
+    },
+    change("core-completed", "completed"),
+    change("core-failed", "failed"),
+    change("core-timeout", "timeout"),
+    httpResponse("core-res"),
+  ];
+}
+
+export interface CallbackInOptions {
+  maxBody?: number;
+  dedupe?: boolean;
+  dedupeTtl?: number;
+  rateLimit?: number;
+  /** Record each emitted execution_id by output in global context, readable at GET /__emitted. */
+  record?: boolean;
+}
+
+/** callback in with its three outputs wired to change nodes (or recorders), secret in credentials. */
+export function callbackInFlow(path: string, secret: string, options: CallbackInOptions = {}): FlowNode[] {
+  const outputs = ["completed", "failed", "timeout"];
+  const nodes: FlowNode[] = [
+    tab,
+    {
+      id: "cb-in", type: "agent-callback-in", z: TAB, name: "", url: path, verify: "secret", secretHeader: "X-Webhook-Secret",
+      tolerance: 300, dedupe: options.dedupe ?? true, dedupeTtl: options.dedupeTtl ?? 86400, rateLimit: options.rateLimit ?? 0,
+      maxBody: options.maxBody ?? 1024, respond: "immediately", credentials: { secret }, ...at(),
+      wires: outputs.map((status) => [`cb-in-${status}`]),
+    },
+  ];
+  for (const status of outputs) {
+    if (options.record) {
+      nodes.push(fn(`cb-in-${status}`, `const e = global.get("emitted") || []; e.push([${JSON.stringify(status)}, msg.payload.execution_id, msg.payload.status]); global.set("emitted", e); return null;`, 1, [[]]));
+    } else {
+      nodes.push({
+        id: `cb-in-${status}`, type: "change", z: TAB, name: status, action: "", property: "", from: "", to: "", reg: false, ...at(),
+        rules: [{ t: "set", p: "routed", pt: "msg", to: status, tot: "str" }], wires: [[]],
+      });
+    }
+  }
+  if (options.record) {
+    nodes.push(
+      httpIn("emitted-in", "/__emitted", "get", [["emitted-read"]]),
+      fn("emitted-read", `msg.payload = global.get("emitted") || []; return msg;`, 1, [["emitted-res"]]),
+      httpResponse("emitted-res"),
+    );
+  }
+  return nodes;
+}
+
+/**
+ * A feeder that keeps `window` messages outstanding on `targetId`: it sends more whenever the
+ * target calls done() (seen by a complete node). POST /__start {count} starts it; GET /__probe
+ * reports progress and the target's last node status (seen by a status node).
+ */
+function feederNodes(targetId: string, template: CallbackPayload, window: number): FlowNode[] {
+  const feed = `
+const tpl = ${JSON.stringify(template)};
+if (msg.req) {
+  const first = Number(msg.payload.first || 0);
+  flow.set("total", first + Number(msg.payload.count)); flow.set("next", first); flow.set("outstanding", 0); flow.set("completed", 0);
+  node.send([null, { req: msg.req, res: msg.res, payload: { started: true } }]);
+} else {
+  flow.set("outstanding", flow.get("outstanding") - 1); flow.set("completed", flow.get("completed") + 1);
+}
+let next = flow.get("next"), out = flow.get("outstanding");
+const total = flow.get("total"), batch = [];
+while (out < ${window} && next < total) {
+  batch.push({ payload: Object.assign({}, tpl, { execution_id: "exec_" + next, result: Object.assign({}, tpl.result), metadata: Object.assign({}, tpl.metadata) }) });
+  next++; out++;
+}
+flow.set("next", next); flow.set("outstanding", out);
+if (batch.length) node.send([batch, null]);
+return null;`;
+  return [
+    httpIn("feed-start", "/__start", "post", [["feed"]]),
+    fn("feed", feed, 2, [[targetId], ["feed-res"]]),
+    httpResponse("feed-res"),
+    { id: "feed-complete", type: "complete", z: TAB, name: "", scope: [targetId], uncaught: false, ...at(), wires: [["feed"]] },
+    { id: "feed-status", type: "status", z: TAB, name: "", scope: [targetId], ...at(), wires: [["feed-status-keep"]] },
+    fn("feed-status-keep", `global.set("lastStatus", msg.status); return null;`, 1, [[]]),
+    httpIn("probe-in", "/__probe", "get", [["probe-read"]]),
+    fn(
+      "probe-read",
+      `msg.payload = { next: flow.get("next") || 0, outstanding: flow.get("outstanding") || 0, completed: flow.get("completed") || 0, status: global.get("lastStatus") || null, outputs: global.get("outputs") || [0, 0] }; return msg;`,
+      1,
+      [["probe-res"]],
+    ),
+    httpResponse("probe-res"),
+  ];
+}
+
+/** What users build without the plugin to send: a core http request node (keep-alive on). */
+export function coreSenderFlow(sinkUrl: string, template: CallbackPayload, inFlight: number): FlowNode[] {
+  return [
+    tab,
+    ...feederNodes("core-req", template, inFlight),
+    {
+      id: "core-req", type: "http request", z: TAB, name: "", method: "POST", ret: "txt", paytoqs: "ignore", url: sinkUrl, tls: "",
+      persist: true, proxy: "", insecureHTTPParser: false, authType: "", senderr: false, headers: [], ...at(), wires: [[]],
+    },
+  ];
+}
+
+export interface CallbackOutOptions {
+  concurrency?: number;
+  maxQueue?: number;
+  retrySchedule?: number[];
+  timeout?: number;
+  /** Messages kept outstanding on the node's input (it acknowledges once a callback is on disk). */
+  window?: number;
+  secret?: string;
+  /** Count each output's messages in global "outputs" (reported by /__probe). */
+  countOutputs?: boolean;
+}
+
+/** callback out (durable outbox, always on) fed by the feeder. */
+export function callbackOutFlow(sinkUrl: string, template: CallbackPayload, options: CallbackOutOptions = {}): FlowNode[] {
+  const count = (i: number): string => `const o = global.get("outputs") || [0, 0]; o[${i}]++; global.set("outputs", o); return null;`;
+  return [
+    tab,
+    ...feederNodes("cb-out", template, options.window ?? 500),
+    {
+      id: "cb-out", type: "agent-callback-out", z: TAB, name: "", url: sinkUrl, headers: [], secretHeader: "X-Webhook-Secret",
+      signature: "none", agentLoopId: "", agentLoopName: "", timeout: options.timeout ?? 15,
+      retrySchedule: options.retrySchedule ?? [5, 300, 1800, 7200, 18000, 36000, 36000], retry4xx: true,
+      concurrency: options.concurrency ?? 10, maxQueue: options.maxQueue ?? 10000,
+      ...(options.secret !== undefined ? { credentials: { secret: options.secret } } : {}), ...at(),
+      wires: [["cb-out-delivered"], ["cb-out-gaveup"]],
+    },
+    fn("cb-out-delivered", count(0), 1, [[]]),
+    fn("cb-out-gaveup", count(1), 1, [[]]),
+  ];
+}
+
+/** Deploys `flows` (full deployment) through the admin API at `baseUrl`. */
+export async function deployFlows(baseUrl: string, flows: FlowNode[]): Promise<void> {
+  const res = await fetch(`${baseUrl}/flows`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full" },
+    body: JSON.stringify(flows),
+  });
+  if (res.status !== 200 && res.status !== 204) throw new Error(`deploy failed: ${res.status} ${await res.text()}`);
+}
+
+export interface Probe {
+  next: number;
+  outstanding: number;
+  completed: number;
+  status: { text?: string; fill?: string; shape?: string } | null;
+  outputs: [number, number];
+}
+
+export async function probe(baseUrl: string): Promise<Probe> {
+  const res = await fetch(`${baseUrl}/__probe`);
+  if (res.status !== 200) throw new Error(`probe: ${res.status}`);
+  return (await res.json()) as Probe;
+}
+
+/** Starts the feeder: `count` messages with execution_ids exec_<first>.. exec_<first+count-1>. */
+export async function startFeed(baseUrl: string, count: number, first = 0): Promise<void> {
+  const res = await fetch(`${baseUrl}/__start`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ count, first }),
+  });
+  if (res.status !== 200) throw new Error(`start: ${res.status} ${await res.text()}`);
+}
