@@ -1,0 +1,252 @@
+// The raw-body POST route of a callback in node on Node-RED's HTTP app.
+//
+// Node-RED's admin app sits at "/" in front of the node routes and parses JSON bodies, which
+// would consume the bytes a signature is computed over. So, like core `http in`'s raw-body option,
+// we put a tiny middleware at the top of the root app's stack; unlike core it does not read the
+// body, it only marks the request as already parsed (`req._body`) so that every body parser skips
+// it. Our own route then reads the raw bytes itself, after httpNodeAuth, httpNodeMiddleware, CORS
+// and the node's cheaper checks (rate limit, content type), stopping at the size limit.
+import type { Application, NextFunction, Request, RequestHandler, Response } from "express";
+import type { NodeAPI } from "./node-red-types";
+
+/** Express 4 internals used to reorder and remove layers (as core `http in` does). */
+interface Layer {
+  handle: unknown;
+  route?: { path: unknown; methods: Record<string, boolean | undefined>; stack: Array<{ handle: unknown }> };
+}
+interface RouterInternals {
+  _router?: { stack: Layer[] };
+  parent?: Application;
+}
+
+type MarkedRequest = Request & { _body?: boolean; [RAW_MARK]?: boolean };
+const RAW_MARK = Symbol.for("node-red-contrib-agent-callback.raw");
+
+/** Route keys ("POST:/path", lower case) per root app that the marker middleware must protect. */
+const rawKeys = new WeakMap<Application, Set<string>>();
+/** Which node owns each route key, per node app, to refuse a second node on the same path. */
+const owners = new WeakMap<Application, Map<string, string>>();
+
+function internals(app: Application): RouterInternals {
+  return app as unknown as RouterInternals;
+}
+
+function rootApp(app: Application): Application {
+  let current = app;
+  for (let parent = internals(current).parent; parent; parent = internals(current).parent) current = parent;
+  return current;
+}
+
+/** Express routes are case-insensitive and ignore one trailing slash by default; keys do too. */
+export function routeKey(method: string, path: string): string {
+  const normalised = path.replace(/\/{2,}/g, "/").replace(/\/$/, "") || "/";
+  return `${method.toUpperCase()}:${normalised.toLowerCase()}`;
+}
+
+function mountPath(app: Application): string {
+  const path = typeof app.path === "function" ? app.path() : "";
+  return path === "/" ? "" : path;
+}
+
+function installMarker(root: Application): Set<string> {
+  let keys = rawKeys.get(root);
+  if (keys) return keys;
+  const protectedKeys = new Set<string>();
+  keys = protectedKeys;
+  rawKeys.set(root, protectedKeys);
+  const marker: RequestHandler = (req, _res, next) => {
+    if (protectedKeys.size > 0 && req.method === "POST") {
+      let pathname: string | undefined;
+      try {
+        // req.path is not set yet at the top of the stack.
+        pathname = new URL(req.url, "http://x").pathname;
+      } catch {
+        pathname = undefined;
+      }
+      if (pathname !== undefined && protectedKeys.has(routeKey("POST", pathname))) {
+        const marked = req as MarkedRequest;
+        marked._body = true;
+        marked[RAW_MARK] = true;
+      }
+    }
+    next();
+  };
+  root.use(marker);
+  const stack = internals(root)._router?.stack;
+  if (stack) {
+    const index = stack.findIndex((layer) => layer.handle === marker);
+    if (index > 0) stack.unshift(...stack.splice(index, 1));
+  }
+  return protectedKeys;
+}
+
+/** Core `http in` registers its CORS handler as OPTIONS "*"; reuse it so both behave the same. */
+function corsHandler(RED: NodeAPI): RequestHandler | undefined {
+  const cors = RED.settings.httpNodeCors;
+  if (!cors) return undefined;
+  const core = internals(RED.httpNode)._router?.stack.find((layer) => layer.route?.path === "*" && layer.route.methods.options);
+  const handle = core?.route?.stack[0]?.handle;
+  if (typeof handle === "function") return handle as RequestHandler;
+  // Core http in is not loaded (e.g. in a trimmed runtime): the common subset of the cors options.
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    const allowed = cors.origin ?? "*";
+    let value: string | undefined;
+    if (allowed === "*" ) value = "*";
+    else if (allowed === true && origin) value = origin;
+    else if (typeof allowed === "string" && allowed === origin) value = origin;
+    else if (Array.isArray(allowed) && origin && allowed.includes(origin)) value = origin;
+    if (value) {
+      res.setHeader("Access-Control-Allow-Origin", value);
+      if (value !== "*") res.setHeader("Vary", "Origin");
+    }
+    if (req.method === "OPTIONS") {
+      res.setHeader("Access-Control-Allow-Methods", typeof cors.methods === "string" ? cors.methods : "GET,HEAD,PUT,PATCH,POST,DELETE");
+      const requested = req.headers["access-control-request-headers"];
+      if (requested) res.setHeader("Access-Control-Allow-Headers", requested);
+      res.statusCode = 204;
+      res.setHeader("Content-Length", "0");
+      res.end();
+      return;
+    }
+    next();
+  };
+}
+
+export interface RawRoute {
+  /** Path as seen from outside: httpNodeRoot + url. */
+  readonly fullPath: string;
+  remove(): void;
+}
+
+export type AddRouteResult =
+  | { ok: true; route: RawRoute }
+  | { ok: false; reason: "disabled" }
+  | { ok: false; reason: "duplicate"; fullPath: string };
+
+export interface RawRouteOptions {
+  url: string;
+  ownerId: string;
+  handler: (req: Request, res: Response) => void;
+  /** An error from httpNodeMiddleware or the handler chain. */
+  onError: (err: unknown, req: Request, res: Response) => void;
+}
+
+/** Adds a POST route whose handler reads the raw body itself (see readRawBody). */
+export function addRawPostRoute(RED: NodeAPI, options: RawRouteOptions): AddRouteResult {
+  if (RED.settings.httpNodeRoot === false) return { ok: false, reason: "disabled" };
+  const app = RED.httpNode;
+  const fullPath = (mountPath(app) + options.url).replace(/\/{2,}/g, "/");
+  const key = routeKey("POST", fullPath);
+  const localKey = routeKey("POST", options.url);
+
+  let appOwners = owners.get(app);
+  if (!appOwners) owners.set(app, (appOwners = new Map()));
+  const owner = appOwners.get(key);
+  const takenByOtherNode = internals(app)._router?.stack.some(
+    (layer) => layer.route?.methods.post && typeof layer.route.path === "string" && routeKey("POST", layer.route.path) === localKey,
+  );
+  if ((owner !== undefined && owner !== options.ownerId) || (owner === undefined && takenByOtherNode)) {
+    return { ok: false, reason: "duplicate", fullPath };
+  }
+  appOwners.set(key, options.ownerId);
+
+  const root = rootApp(app);
+  const marked = installMarker(root);
+  marked.add(key);
+
+  const chain: RequestHandler[] = [];
+  const middleware = RED.settings.httpNodeMiddleware;
+  if (typeof middleware === "function") chain.push(middleware);
+  else if (Array.isArray(middleware)) chain.push(...middleware.filter((m): m is RequestHandler => typeof m === "function"));
+  const cors = corsHandler(RED);
+  if (cors) chain.push(cors);
+
+  const route = app.route(options.url);
+  route.post(...chain, (req: Request, res: Response) => options.handler(req, res), (err: unknown, req: Request, res: Response, _next: NextFunction) =>
+    options.onError(err, req, res),
+  );
+  // Preflight for browsers when CORS is on and core http in's OPTIONS "*" is not there.
+  if (cors && !internals(app)._router?.stack.some((layer) => layer.route?.path === "*" && layer.route.methods.options)) {
+    route.options(cors);
+  }
+
+  let removed = false;
+  return {
+    ok: true,
+    route: {
+      fullPath,
+      remove(): void {
+        if (removed) return;
+        removed = true;
+        const stack = internals(app)._router?.stack;
+        if (stack) {
+          for (let i = stack.length - 1; i >= 0; i--) {
+            if (stack[i]?.route === (route as unknown)) stack.splice(i, 1);
+          }
+        }
+        if (appOwners.get(key) === options.ownerId) appOwners.delete(key);
+        marked.delete(key);
+      },
+    },
+  };
+}
+
+export type RawBodyResult =
+  | { ok: true; body: Buffer }
+  | { ok: false; reason: "too-large" | "aborted" | "consumed" };
+
+/**
+ * Reads the request body up to `limitBytes`. Stops buffering as soon as the limit is passed
+ * (the caller answers 413 with Connection: close, so Node.js closes the socket instead of
+ * reading the rest).
+ */
+export function readRawBody(req: Request, limitBytes: number): Promise<RawBodyResult> {
+  const marked = req as MarkedRequest;
+  if (!marked[RAW_MARK] && (marked._body || req.readableEnded)) return Promise.resolve({ ok: false, reason: "consumed" });
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limitBytes) return Promise.resolve({ ok: false, reason: "too-large" });
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (result: RawBodyResult): void => {
+      if (settled) return;
+      settled = true;
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("aborted", onAborted);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      size += buffer.length;
+      if (size > limitBytes) {
+        chunks.length = 0;
+        req.pause();
+        finish({ ok: false, reason: "too-large" });
+        return;
+      }
+      chunks.push(buffer);
+    };
+    const onEnd = (): void => finish({ ok: true, body: Buffer.concat(chunks, size) });
+    const onError = (): void => finish({ ok: false, reason: "aborted" });
+    const onAborted = (): void => finish({ ok: false, reason: "aborted" });
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("aborted", onAborted);
+  });
+}
+
+/** Sends a JSON reply (every reply of callback in is JSON). */
+export function replyJson(res: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.setHeader("Content-Type", "application/json; charset=utf-8");
+  res.setHeader("Content-Length", String(Buffer.byteLength(text)));
+  res.end(text);
+}
