@@ -1,0 +1,234 @@
+// Shared tools for the example tests: load an example file as shipped, deploy it into a real
+// Node-RED child (with credentials through the admin API, as the editor does), stand-in receivers
+// on 127.0.0.1, and a watcher of the debug sidebar's messages (the comms websocket).
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { NodeRedProcess, nodeRedDir, repoRoot, type NodeRedProcessOptions } from "../support/node-red";
+import { samplePayload, type CallbackPayload } from "../../nodes/lib/payload";
+
+export const examplesDir = path.join(repoRoot, "examples");
+
+export interface FlowNode {
+  id: string;
+  type: string;
+  z?: string;
+  name?: string;
+  wires?: string[][];
+  [key: string]: unknown;
+}
+
+/** The example's nodes exactly as the file ships them. */
+export function loadExample(fileName: string): FlowNode[] {
+  const parsed: unknown = JSON.parse(readFileSync(path.join(examplesDir, fileName), "utf8"));
+  if (!Array.isArray(parsed)) throw new Error(`${fileName}: not a top-level JSON array`);
+  return parsed as FlowNode[];
+}
+
+export function nodeOfType(nodes: FlowNode[], type: string, name?: string): FlowNode {
+  const found = nodes.filter((n) => n.type === type && (name === undefined || n.name === name));
+  if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named "${name}"` : ""}, found ${found.length}`);
+  return found[0] as FlowNode;
+}
+
+/**
+ * The flow as Node-RED deploys it after an import: the example's nodes on one tab. Credentials,
+ * keyed by node id, are attached the way the editor sends them (never written into the example).
+ */
+export function asDeployment(nodes: FlowNode[], credentials: Record<string, Record<string, string>> = {}): FlowNode[] {
+  const tabIds = new Set(nodes.filter((n) => n.z).map((n) => n.z as string));
+  const tabs: FlowNode[] = [...tabIds].map((id) => ({ id, type: "tab", label: "example", disabled: false, info: "" }));
+  return [
+    ...tabs,
+    ...nodes.map((n) => (credentials[n.id] ? { ...n, credentials: credentials[n.id] } : { ...n })),
+  ];
+}
+
+/** A real Node-RED with the plugin and the examples' third-party nodes installed. */
+export async function startNodeRed(options: NodeRedProcessOptions = {}): Promise<NodeRedProcess> {
+  const red = new NodeRedProcess({ modules: ["node-red-node-email", "node-red-node-sqlite"], ...options });
+  await red.start();
+  return red;
+}
+
+/** Full deploy through the admin API (POST /flows), then waits until the flows have started. */
+export async function deploy(red: NodeRedProcess, flow: FlowNode[]): Promise<void> {
+  const before = (red.log.match(/Started flows/g) ?? []).length;
+  const res = await fetch(`${red.url}/flows`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full" },
+    body: JSON.stringify(flow),
+  });
+  if (res.status !== 204 && res.status !== 200) throw new Error(`deploy failed: ${res.status} ${await res.text()}`);
+  await waitUntil(() => (red.log.match(/Started flows/g) ?? []).length > before, "flows restarted after deploy", 30_000, () => red.log);
+}
+
+/** Presses an inject node's button, as the editor does. */
+export async function pressInject(red: NodeRedProcess, id: string): Promise<void> {
+  const res = await fetch(`${red.url}/inject/${id}`, { method: "POST" });
+  if (res.status !== 200) throw new Error(`inject ${id}: ${res.status} ${await res.text()}`);
+}
+
+/** Polls `condition` until true; fails with `what` (and the optional context) after `timeoutMs`. */
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+  context?: () => string,
+): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}${context ? `\n${context()}` : ""}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface ReceivedRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** An HTTP server on 127.0.0.1 that records every request and answers with `reply`. */
+export class Receiver {
+  readonly requests: ReceivedRequest[] = [];
+  private server: Server | undefined;
+  port = 0;
+
+  constructor(private readonly reply: (req: ReceivedRequest) => { status: number; body: string; type?: string } = () => ({ status: 200, body: "ok", type: "text/plain" })) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const received = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
+        this.requests.push(received);
+        const answer = this.reply(received);
+        res.writeHead(answer.status, { "Content-Type": answer.type ?? "application/json" });
+        res.end(answer.body);
+      });
+    });
+    return new Promise((resolve) => this.server?.listen(0, "127.0.0.1", () => {
+      const address = this.server?.address();
+      this.port = typeof address === "object" && address ? address.port : 0;
+      resolve();
+    }));
+  }
+
+  to(pathName: string): ReceivedRequest[] {
+    return this.requests.filter((r) => r.url === pathName);
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.server) return resolve();
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+  }
+}
+
+/** POSTs a callback to a callback in endpoint of `red`; returns status and parsed reply. */
+export async function postCallback(
+  red: NodeRedProcess,
+  pathName: string,
+  payload: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${red.url}${pathName}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify(payload),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text for the assertion message
+  }
+  return { status: res.status, body };
+}
+
+/** The three payload shapes of the seed, with distinct execution ids. */
+export function completedPayload(executionId = "exec_completed_1"): CallbackPayload {
+  return { ...samplePayload(), execution_id: executionId };
+}
+export function failedPayload(executionId = "exec_failed_1"): CallbackPayload {
+  return { ...samplePayload(), execution_id: executionId, status: "failed", result: null, error: "Tool call failed: HTTP 500 from API" };
+}
+export function timeoutPayload(executionId = "exec_timeout_1"): CallbackPayload {
+  return {
+    ...samplePayload(),
+    execution_id: executionId,
+    status: "timeout",
+    result: { output: "Partial result...", iterations_used: 9, tool_calls: 4 },
+    error: "Execution timeout after 300 seconds",
+  };
+}
+
+export interface DebugMessage {
+  id: string;
+  name?: string;
+  msg: string;
+  format?: string;
+}
+
+interface MinimalWebSocket {
+  on(event: "message", listener: (data: Buffer) => void): void;
+  on(event: "open" | "close", listener: () => void): void;
+  on(event: "error", listener: (err: Error) => void): void;
+  send(data: string): void;
+  close(): void;
+}
+type WebSocketConstructor = new (url: string) => MinimalWebSocket;
+
+/**
+ * What the debug sidebar would show: connects to the editor's comms websocket (with `ws`, which
+ * Node-RED itself depends on, so it is always installed beside it) and records debug messages.
+ */
+export class DebugWatcher {
+  readonly messages: DebugMessage[] = [];
+  private socket: MinimalWebSocket | undefined;
+
+  async connect(red: NodeRedProcess): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const WebSocket = require(require.resolve("ws", { paths: [nodeRedDir()] })) as WebSocketConstructor;
+    const socket = new WebSocket(`${red.url.replace(/^http/, "ws")}/comms`);
+    this.socket = socket;
+    socket.on("message", (data) => {
+      const parsed: unknown = JSON.parse(data.toString());
+      for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
+        const event = item as { topic?: string; data?: DebugMessage };
+        if (event.topic === "debug" && event.data) this.messages.push(event.data);
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.on("open", () => resolve());
+      socket.on("error", reject);
+    });
+    socket.send(JSON.stringify({ subscribe: "debug" }));
+  }
+
+  /** Messages of the debug node named `name`, parsed when they are JSON. */
+  from(name: string): unknown[] {
+    return this.messages.filter((m) => m.name === name).map((m) => {
+      try {
+        return JSON.parse(m.msg) as unknown;
+      } catch {
+        return m.msg;
+      }
+    });
+  }
+
+  close(): void {
+    this.socket?.close();
+  }
+}
