@@ -7,8 +7,7 @@ const now = new Date("2024-01-15T10:02:30.000Z");
 const fixedId = (): string => "exec_fixed";
 
 function ok(result: ReturnType<typeof formatCallback>): { payload: Record<string, unknown>; body: string } {
-  assert.equal(result.ok, true, result.ok ? "" : result.error);
-  if (!result.ok) throw new Error(result.error);
+  if (!result.ok) throw new Error(`expected a valid payload: ${result.error}`);
   return { payload: result.payload as Record<string, unknown>, body: result.body };
 }
 
