@@ -1,0 +1,148 @@
+// Example 4 in a real Node-RED: results land in a real SQLite file, and the history endpoint lists them.
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import sqlite3 from "sqlite3";
+import type { NodeRedProcess } from "../support/node-red";
+import {
+  asDeployment,
+  completedPayload,
+  deploy,
+  failedPayload,
+  loadExample,
+  nodeOfType,
+  postCallback,
+  startNodeRed,
+  timeoutPayload,
+  waitUntil,
+} from "./support";
+
+const FILE = "04 - Save every result to a SQLite database.json";
+const SECRET = "sqlite-example-secret";
+
+interface Row {
+  agent_loop_id: string;
+  agent_loop_name: string | null;
+  execution_id: string;
+  status: string;
+  output: string | null;
+  error: string | null;
+  completed_at: string | null;
+  received_at: string;
+}
+
+/** Reads the table with the sqlite3 package, independently of Node-RED. */
+function query(file: string, sql: string): Promise<Row[]> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (openError) => {
+      if (openError) return reject(openError);
+      db.all(sql, (err, rows) => {
+        db.close();
+        if (err) reject(err);
+        else resolve(rows as Row[]);
+      });
+    });
+  });
+}
+
+describe(`example "${FILE}"`, function () {
+  this.timeout(120_000);
+  const dir = mkdtempSync(path.join(tmpdir(), "agent-results-db-"));
+  const dbFile = path.join(dir, "agent_results.db");
+  let red: NodeRedProcess;
+  const nodes = loadExample(FILE);
+  const callbackIn = nodeOfType(nodes, "agent-callback-in");
+  const urlPath = callbackIn.url as string;
+
+  before(async () => {
+    red = await startNodeRed({ env: { AGENT_RESULTS_DB: dbFile } });
+    await deploy(red, asDeployment(nodes, { [callbackIn.id]: { secret: SECRET } }));
+    // The flow creates its table on start.
+    await waitUntil(
+      async () => existsSync(dbFile) && (await query(dbFile, "SELECT name FROM sqlite_master WHERE name = 'agent_results'").catch(() => [])).length === 1,
+      "the agent_results table",
+      30_000,
+      () => red.log,
+    );
+  });
+
+  after(async () => {
+    await red?.stop();
+    red?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("inserts one row per result, with the fields of the callback", async () => {
+    for (const payload of [completedPayload(), failedPayload(), timeoutPayload()]) {
+      const reply = await postCallback(red, urlPath, payload, { "X-Webhook-Secret": SECRET });
+      assert.equal(reply.status, 200);
+    }
+    let rows: Row[] = [];
+    await waitUntil(async () => (rows = await query(dbFile, "SELECT * FROM agent_results ORDER BY id")).length >= 3, "3 rows", 30_000, () => red.log);
+    assert.equal(rows.length, 3);
+    const byId = new Map(rows.map((r) => [r.execution_id, r]));
+    assert.deepEqual(pick(byId.get("exec_completed_1")), {
+      agent_loop_id: "loop_abc123",
+      agent_loop_name: "Daily Sales Report",
+      execution_id: "exec_completed_1",
+      status: "completed",
+      output: "Sales Report for January 15, 2024 \n\n Total Revenue: $12,450...",
+      error: null,
+      completed_at: "2024-01-15T10:02:30Z",
+    });
+    assert.deepEqual(pick(byId.get("exec_failed_1")), {
+      agent_loop_id: "loop_abc123",
+      agent_loop_name: "Daily Sales Report",
+      execution_id: "exec_failed_1",
+      status: "failed",
+      output: null,
+      error: "Tool call failed: HTTP 500 from API",
+      completed_at: "2024-01-15T10:02:30Z",
+    });
+    assert.deepEqual(pick(byId.get("exec_timeout_1")), {
+      agent_loop_id: "loop_abc123",
+      agent_loop_name: "Daily Sales Report",
+      execution_id: "exec_timeout_1",
+      status: "timeout",
+      output: "Partial result...",
+      error: "Execution timeout after 300 seconds",
+      completed_at: "2024-01-15T10:02:30Z",
+    });
+    for (const row of rows) assert.ok(!Number.isNaN(Date.parse(row.received_at)), `received_at ${row.received_at}`);
+  });
+
+  it("lists the last results, newest first, at GET /agent-results/history", async () => {
+    const res = await fetch(`${red.url}/agent-results/history`);
+    assert.equal(res.status, 200);
+    const list = (await res.json()) as Row[];
+    assert.deepEqual(
+      list.map((r) => r.execution_id),
+      ["exec_timeout_1", "exec_failed_1", "exec_completed_1"],
+    );
+    assert.equal(list[0]?.error, "Execution timeout after 300 seconds");
+  });
+
+  it("saves a result with minimal fields (nulls where the sender did not know)", async () => {
+    const minimal = { agent_loop_id: "loop_min", execution_id: "exec_min_1", status: "failed" };
+    const reply = await postCallback(red, urlPath, minimal, { "X-Webhook-Secret": SECRET });
+    assert.equal(reply.status, 200);
+    let rows: Row[] = [];
+    await waitUntil(async () => (rows = await query(dbFile, "SELECT * FROM agent_results WHERE execution_id = 'exec_min_1'")).length === 1, "the minimal row", 30_000, () => red.log);
+    assert.deepEqual(pick(rows[0]), {
+      agent_loop_id: "loop_min",
+      agent_loop_name: null,
+      execution_id: "exec_min_1",
+      status: "failed",
+      output: null,
+      error: null,
+      completed_at: null,
+    });
+  });
+});
+
+function pick(row: Row | undefined): Omit<Row, "received_at"> | undefined {
+  if (!row) return undefined;
+  const { agent_loop_id, agent_loop_name, execution_id, status, output, error, completed_at } = row;
+  return { agent_loop_id, agent_loop_name, execution_id, status, output, error, completed_at };
+}
