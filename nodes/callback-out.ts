@@ -474,7 +474,9 @@ export = function register(RED: RedApi): void {
       outbox
         ?.remove(entry.id)
         .catch((err: unknown) => node.error(t("errors.outbox-write", { file: journal, error: String(err) })));
-      const msg: NodeMessage = inputMsgs.get(entry.id) ?? (entry.topic !== undefined ? { topic: entry.topic } : {});
+      // A shallow copy: the input msg object may still be held by other nodes (Complete, http response).
+      const input = inputMsgs.get(entry.id);
+      const msg: NodeMessage = input ? { ...input } : entry.topic !== undefined ? { topic: entry.topic } : {};
       inputMsgs.delete(entry.id);
       msg.payload = result.payload;
       msg.statusCode = result.statusCode;

@@ -8,6 +8,8 @@ export interface Received {
   body: string;
   json: Record<string, unknown>;
   at: number;
+  /** Status the receiver answered with; undefined when it hung up or never answered. */
+  answered?: number;
 }
 
 /** One scripted answer: status, headers and body; "hang" never answers; "drop" closes the socket. */
@@ -79,10 +81,12 @@ export class Receiver {
     } catch {
       // recorded as is; the test decides whether that is a failure
     }
-    this.requests.push({ headers, body, json, at: Date.now() });
+    const received: Received = { headers, body, json, at: Date.now() };
+    this.requests.push(received);
     const reply = this.replies.shift() ?? this.defaultReply;
     if (reply === "drop") res.socket?.destroy();
     else if (reply !== "hang") {
+      received.answered = reply.status;
       res.writeHead(reply.status, reply.headers ?? {});
       res.end(reply.body ?? "");
     }
