@@ -179,7 +179,7 @@ describe("callback out across restarts (Node-RED child process)", function () {
     for (const [id, count] of deliveredCounts(receiver)) assert.equal(count, 1, `${id} delivered ${count} times`);
     // The same execution_id and bytes on the attempt before the crash and after it.
     for (const id of promised) {
-      const bodies = new Set(receiver.requests.filter((r) => r.json.execution_id === id).map((r) => r.body));
+      const bodies: Set<string> = new Set(receiver!.requests.filter((r) => r.json.execution_id === id).map((r) => r.body));
       assert.equal(bodies.size, 1, `${id} was sent with different bodies`);
     }
   });
