@@ -45,8 +45,9 @@ export function asDeployment(nodes: FlowNode[], credentials: Record<string, Reco
 }
 
 /** A real Node-RED with the plugin and the examples' third-party nodes installed. */
-export async function startNodeRed(options: NodeRedProcessOptions = {}): Promise<NodeRedProcess> {
+export async function startNodeRed(options: NodeRedProcessOptions = {}, port = 0): Promise<NodeRedProcess> {
   const red = new NodeRedProcess({ modules: ["node-red-node-email", "node-red-node-sqlite"], ...options });
+  red.port = port;
   await red.start();
   return red;
 }
