@@ -4,6 +4,8 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from "node:net";
 
 export interface Received {
+  /** Request path and query. */
+  path: string;
   headers: IncomingHttpHeaders;
   body: string;
   json: Record<string, unknown>;
@@ -32,7 +34,7 @@ export class Receiver {
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (chunk: Buffer) => chunks.push(chunk));
-      req.on("end", () => this.handle(req.headers, Buffer.concat(chunks).toString("utf8"), res));
+      req.on("end", () => this.handle(req.url ?? "/", req.headers, Buffer.concat(chunks).toString("utf8"), res));
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -74,14 +76,14 @@ export class Receiver {
     return this.waitFor((requests) => requests.length >= n, timeoutMs, `${n} requests`);
   }
 
-  private handle(headers: IncomingHttpHeaders, body: string, res: ServerResponse): void {
+  private handle(requestPath: string, headers: IncomingHttpHeaders, body: string, res: ServerResponse): void {
     let json: Record<string, unknown> = {};
     try {
       json = JSON.parse(body) as Record<string, unknown>;
     } catch {
       // recorded as is; the test decides whether that is a failure
     }
-    const received: Received = { headers, body, json, at: Date.now() };
+    const received: Received = { path: requestPath, headers, body, json, at: Date.now() };
     this.requests.push(received);
     const reply = this.replies.shift() ?? this.defaultReply;
     if (reply === "drop") res.socket?.destroy();
