@@ -367,6 +367,60 @@ describe("callback out node", function () {
     assert.equal(receiver.requests.length, 0);
   });
 
+  it("shows what is happening now in the node status", async () => {
+    const statuses: Array<{ fill?: string; text?: string }> = [];
+    const watch = (): void => {
+      (helper.getNode("out") as { on(event: string, fn: (call: { args: unknown[] }) => void): void }).on("call:status", (call) => {
+        statuses.push(call.args[0] as { fill?: string; text?: string });
+      });
+    };
+    const seen = async (pattern: RegExp): Promise<void> => {
+      const deadline = Date.now() + 20_000;
+      while (!statuses.some((s) => pattern.test(s.text ?? ""))) {
+        if (Date.now() > deadline) throw new Error(`no status matching ${pattern}: ${JSON.stringify(statuses)}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+
+    receiver.defaultReply = "hang";
+    await load({ concurrency: 1, timeout: 60 });
+    watch();
+    const out = helper.getNode("out") as HelperNode;
+    for (let i = 0; i < 3; i += 1) out.receive({ payload: `q${i}` });
+    await seen(/^sending, queued 2$/);
+    await helper.unload();
+
+    // A fresh user directory per stage: otherwise the journal left by the stage before resumes (as it should).
+    const freshUserDir = (): void => {
+      helper.settings({ userDir: mkdtempSync(path.join(userDir, "stage-")) });
+    };
+    freshUserDir();
+    receiver.defaultReply = { status: 500 };
+    await load({ retrySchedule: [600] });
+    watch();
+    (helper.getNode("out") as HelperNode).receive({ payload: "later" });
+    await seen(/^retry 1 of 1 at (\w{3} \d{2} )?\d{2}:\d{2}:\d{2}$/);
+    await helper.unload();
+
+    freshUserDir();
+    receiver.defaultReply = { status: 410 };
+    const gone = await load({});
+    watch();
+    gone.input.receive({ payload: "gone" });
+    await gone.gaveUp.next();
+    await seen(/^gave up 410$/);
+    assert.equal(statuses.find((s) => s.text === "gave up 410")?.fill, "red");
+    await helper.unload();
+
+    freshUserDir();
+    receiver.defaultReply = { status: 200 };
+    const fine = await load({});
+    watch();
+    fine.input.receive({ payload: "fine" });
+    await fine.delivered.next();
+    await seen(/^delivered 200$/);
+  });
+
   it("'send test' posts the sample payload with the node's headers and returns the reply", async () => {
     await load({ signature: "hmac-sha256", headers: [{ name: "X-Custom-Header", value: "v" }] }, { signingKey: "k", secret: "s" });
     const res = await helper.request().post("/agent-callback-out/out/test").expect(200);

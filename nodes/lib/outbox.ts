@@ -118,6 +118,7 @@ export class Outbox {
   private draining: Promise<void> | undefined;
   private linesInFile = 0;
   private closed = false;
+  private writes = 0;
   private readonly compactAfterLines: number;
 
   private constructor(
@@ -139,6 +140,11 @@ export class Outbox {
 
   get size(): number {
     return this.live.size;
+  }
+
+  /** How many write+fsync groups have been committed since open (shows the batching at work). */
+  get commits(): number {
+    return this.writes;
   }
 
   /** Pending entries, oldest first. */
@@ -205,6 +211,7 @@ export class Outbox {
           const handle = await this.fileHandle();
           await handle.write(batch.map((item) => item.line).join(""));
           await handle.sync();
+          this.writes += 1;
           this.linesInFile += batch.length;
           for (const item of batch) item.resolve();
         } catch (err) {

@@ -40,6 +40,13 @@ describe("lib/outbox", () => {
     await Promise.all(adds);
     const lines = readFileSync(file, "utf8").trim().split("\n");
     assert.equal(lines.length, 50);
+    assert.equal(outbox.commits, 1, "one write + fsync for the 50 records of one turn");
+    // Records that arrive while a commit is on its way share the next one.
+    const more = [outbox.add(entry("m0"))];
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 1; i < 20; i += 1) more.push(outbox.add(entry(`m${i}`)));
+    await Promise.all(more);
+    assert.ok(outbox.commits <= 3, `${outbox.commits - 1} commits for 20 records`);
     await outbox.close();
   });
 
