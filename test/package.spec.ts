@@ -25,7 +25,7 @@ describe(`npm pack -> install into a fresh user dir -> Node-RED ${nodeRedVersion
       if (existsSync(path.join(repoRoot, entry))) cpSync(path.join(repoRoot, entry), path.join(src, entry), { recursive: true });
     }
     symlinkSync(path.join(repoRoot, "node_modules"), path.join(src, "node_modules"), "dir");
-    const packed = JSON.parse(execFileSync(npm, ["pack", "--json", "--pack-destination", work], { cwd: src, encoding: "utf8" })) as Array<{
+    const packed = JSON.parse(execFileSync(npm, ["pack", "--json", "--pack-destination", work], { cwd: src, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })) as Array<{
       filename: string;
       files: Array<{ path: string }>;
     }>;
