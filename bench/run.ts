@@ -93,7 +93,7 @@ async function startNodeRed(flows: FlowNode[], label: string, profile: boolean):
   const nodeArgs = profile && profiling ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`] : [];
   const nodeRed = new NodeRedProcess({ nodeArgs });
   await nodeRed.start();
-  await deployFlows(nodeRed.url, flows);
+  await deployFlows(nodeRed.url, flows, () => nodeRed.log);
   return {
     url: nodeRed.url,
     pid: nodeRed.pid,
@@ -297,7 +297,9 @@ async function runSender(variant: string, count: number, bytes: number): Promise
   try {
     const started = Date.now();
     await trigger();
-    await sink.waitForAccepted(count, 300_000);
+    await sink.waitForAccepted(count, 180_000).catch((err: Error) => {
+      throw new Error(`${variant}: ${err.message}\n${running.nodeRed?.log.split("\n").slice(-20).join("\n") ?? ""}`);
+    });
     const seconds = (sink.stats.lastAcceptedAt - started) / 1000;
     if (sink.stats.duplicates) notes.push(`sender ${variant}: ${sink.stats.duplicates} duplicate deliveries`);
     return { rate: count / seconds, rss: rssOf(running.pid).peak, seconds };

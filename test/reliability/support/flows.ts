@@ -110,7 +110,7 @@ export function callbackInFlow(path: string, secret: string, options: CallbackIn
  * target calls done() (seen by a complete node). POST /__start {count} starts it; GET /__probe
  * reports progress and the target's last node status (seen by a status node).
  */
-function feederNodes(targetId: string, template: CallbackPayload, window: number): FlowNode[] {
+function feederNodes(targetId: string, template: CallbackPayload, window: number, asJson = false): FlowNode[] {
   const feed = `
 const tpl = ${JSON.stringify(template)};
 if (msg.req) {
@@ -123,7 +123,8 @@ if (msg.req) {
 let next = flow.get("next"), out = flow.get("outstanding");
 const total = flow.get("total"), batch = [];
 while (out < ${window} && next < total) {
-  batch.push({ payload: Object.assign({}, tpl, { execution_id: "exec_" + next, result: Object.assign({}, tpl.result), metadata: Object.assign({}, tpl.metadata) }) });
+  const payload = Object.assign({}, tpl, { execution_id: "exec_" + next, result: Object.assign({}, tpl.result), metadata: Object.assign({}, tpl.metadata) });
+  batch.push({ payload: ${asJson ? "JSON.stringify(payload)" : "payload"} });
   next++; out++;
 }
 flow.set("next", next); flow.set("outstanding", out);
@@ -131,7 +132,8 @@ if (batch.length) node.send([batch, null]);
 return null;`;
   return [
     httpIn("feed-start", "/__start", "post", [["feed"]]),
-    fn("feed", feed, 2, [[targetId], ["feed-res"]]),
+    fn("feed", feed, 2, [[asJson ? "feed-json" : targetId], ["feed-res"]]),
+    ...(asJson ? [{ id: "feed-json", type: "json", z: TAB, name: "", property: "payload", action: "obj", pretty: false, ...at(), wires: [[targetId]] }] : []),
     httpResponse("feed-res"),
     { id: "feed-complete", type: "complete", z: TAB, name: "", scope: [targetId], uncaught: false, ...at(), wires: [["feed"]] },
     { id: "feed-status", type: "status", z: TAB, name: "", scope: [targetId], ...at(), wires: [["feed-status-keep"]] },
@@ -176,7 +178,9 @@ export function callbackOutFlow(sinkUrl: string, template: CallbackPayload, opti
   const count = (i: number): string => `const o = global.get("outputs") || [0, 0]; o[${i}]++; global.set("outputs", o); return null;`;
   return [
     tab,
-    ...feederNodes("cb-out", template, options.window ?? 500),
+    // The payload objects are made by the json node, not in the function: objects created inside a
+    // function node's sandbox have another realm's Object.prototype (see the bench notes).
+    ...feederNodes("cb-out", template, options.window ?? 500, true),
     {
       id: "cb-out", type: "agent-callback-out", z: TAB, name: "", url: sinkUrl, headers: [], secretHeader: "X-Webhook-Secret",
       signature: "none", agentLoopId: "", agentLoopName: "", timeout: options.timeout ?? 15,
@@ -190,14 +194,24 @@ export function callbackOutFlow(sinkUrl: string, template: CallbackPayload, opti
   ];
 }
 
-/** Deploys `flows` (full deployment) through the admin API at `baseUrl`. */
-export async function deployFlows(baseUrl: string, flows: FlowNode[]): Promise<void> {
+/**
+ * Deploys `flows` (full deployment) through the admin API at `baseUrl`. Pass the child's log
+ * reader to also wait until the new flows have started (the API may answer before that).
+ */
+export async function deployFlows(baseUrl: string, flows: FlowNode[], log?: () => string): Promise<void> {
+  const started = (): number => (log?.().match(/Started flows/g) ?? []).length;
+  const before = started();
   const res = await fetch(`${baseUrl}/flows`, {
     method: "POST",
     headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full" },
     body: JSON.stringify(flows),
   });
   if (res.status !== 200 && res.status !== 204) throw new Error(`deploy failed: ${res.status} ${await res.text()}`);
+  const deadline = Date.now() + 30_000;
+  while (log && started() <= before) {
+    if (Date.now() > deadline) throw new Error(`flows did not start after deploy:\n${log()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 export interface Probe {
