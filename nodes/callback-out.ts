@@ -445,6 +445,10 @@ export = function register(RED: RedApi): void {
           dispatcher,
           signal: stopAll.signal,
         });
+      } catch (err) {
+        // deliverOnce reports failures as outcomes; this is for anything unforeseen before the request.
+        const error = err instanceof Error ? err.message : String(err);
+        result = { outcome: { kind: "network", error }, error };
       } finally {
         inFlight.delete(entry.id);
       }
@@ -500,6 +504,8 @@ export = function register(RED: RedApi): void {
 
     // --- input: format, journal (fsync), then acknowledge ------------------------------------
     node.on("input", (msg, _send, done) => {
+      // Whatever goes wrong with one msg (say a circular msg.payload) is that msg's error, never an unhandled rejection.
+      const fail = (err: unknown): void => done(err instanceof Error ? err : new Error(String(err)));
       void ready.then(() => {
         const config = settings;
         if (!config) return done(new Error(configError ?? t("status.config-error")));
@@ -543,7 +549,7 @@ export = function register(RED: RedApi): void {
           },
         );
         return undefined;
-      });
+      }).catch((err: unknown) => fail(new Error(t("errors.invalid-payload", { error: err instanceof Error ? err.message : String(err) }))));
     });
 
     // --- "send test" from the editor: one attempt with the seed's sample, nothing queued ----

@@ -309,6 +309,18 @@ describe("callback out node", function () {
     assert.equal(receiver.requests.length, 0);
   });
 
+  it("reports a payload that cannot be serialised (circular) as that msg's error", async () => {
+    const { input, caught, delivered } = await load({});
+    const circular: Record<string, unknown> = { name: "loop" };
+    circular.self = circular;
+    input.receive({ payload: circular });
+    const [msg] = await caught.next();
+    assert.match((msg!.error as { message: string }).message, /Invalid callback payload, nothing sent: .*circular/i);
+    input.receive({ payload: "still working" });
+    await delivered.next();
+    assert.equal(receiver.requests.length, 1);
+  });
+
   it("uses msg.url when the node has none, and says so when neither is set", async () => {
     const { input, delivered, caught } = await load({ url: "" });
     input.receive({ payload: "x", url: `${receiver.url}?from=msg` });
