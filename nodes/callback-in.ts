@@ -39,11 +39,11 @@ const REPLIES = {
   invalidJson: (detail: string) => `(body): expected JSON: ${detail}`,
 };
 
-/** A non-negative number from the flow JSON (the editor stores strings), or the default. */
-function numberOr(value: unknown, fallback: number): number {
+/** A non-negative number from the flow JSON (the editor stores strings); undefined when invalid. */
+function parseNumber(value: unknown, fallback: number): number | undefined {
   if (value === undefined || value === null || value === "") return fallback;
   const n = typeof value === "number" ? value : Number(value);
-  return Number.isFinite(n) && n >= 0 ? n : fallback;
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
 /** JSON media types: application/json and any "+json" suffix type. */
@@ -79,11 +79,18 @@ export = function (RED: NodeAPI): void {
     if (!url.startsWith("/")) url = "/" + url;
     const verify: VerifyMode = isVerifyMode(def.verify) ? def.verify : "secret";
     const secretHeader = typeof def.secretHeader === "string" && def.secretHeader.trim() !== "" ? def.secretHeader.trim() : "X-Webhook-Secret";
-    const toleranceSeconds = numberOr(def.tolerance, 300);
+    // A bad number (hand-written or imported flows) falls back to the default, and says so.
+    const numberOr = (field: string, value: unknown, fallback: number): number => {
+      const n = parseNumber(value, fallback);
+      if (n !== undefined) return n;
+      node.warn(t("warn.invalid-number", { field, value: String(value), fallback }));
+      return fallback;
+    };
+    const toleranceSeconds = numberOr("tolerance", def.tolerance, 300);
     const dedupeOn = def.dedupe === undefined ? true : def.dedupe === true || def.dedupe === "true";
-    const dedupeTtlSeconds = numberOr(def.dedupeTtl, 86400);
-    const rateLimit = numberOr(def.rateLimit, 600);
-    const maxBodyBytes = Math.max(1, Math.floor(numberOr(def.maxBody, 1024) * 1024));
+    const dedupeTtlSeconds = numberOr("dedupeTtl", def.dedupeTtl, 86400);
+    const rateLimit = numberOr("rateLimit", def.rateLimit, 600);
+    const maxBodyBytes = Math.max(1, Math.floor(numberOr("maxBody", def.maxBody, 1024) * 1024));
     const respondInFlow = def.respond === "flow";
     const secrets = splitSecrets(node.credentials?.secret);
 

@@ -14,6 +14,8 @@ function flows(secret: string, url = "/agent-results"): unknown[] {
   return [
     { id: "tab1", type: "tab", label: "e2e" },
     { id: "in", z: "tab1", type: "agent-callback-in", url, verify: "signature", maxBody: 64, wires: [["dc"], ["df"], ["dt"]], credentials: { secret } },
+    // A route with a parameter, in other letter case: protected from the admin body parsers as Express routes it.
+    { id: "in2", z: "tab1", type: "agent-callback-in", url: "/By-Loop/:name", verify: "signature", wires: [["dc"], ["df"], ["dt"]], credentials: { secret } },
     ...["dc", "df", "dt"].map((id) => ({ id, z: "tab1", type: "debug", name: `out-${id}`, active: true, tosidebar: false, console: true, complete: "payload.execution_id", targetType: "msg", wires: [] })),
   ];
 }
@@ -61,6 +63,14 @@ describe(`callback in in a real Node-RED ${nodeRedVersion()} (admin API at /, ht
     assert.deepEqual(await res.json(), { received: true });
     await red.waitFor(/e2e-\u00e9-1/, 30_000);
     assert.match(red.log, /out-df[^\n]*\][\s\S]*e2e-\u00e9-1/);
+  });
+
+  it("protects routes with parameters, matched as Express matches them (case, trailing slash)", async () => {
+    const raw = `{"agent_loop_id":"l",   "execution_id":"e2e-param","status":"completed"}`;
+    const res = await send("/hooks/by-loop/daily-report/", raw, { "X-Signature": sign("key-one", raw) });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.deepEqual(await res.json(), { received: true });
+    await red.waitFor(/e2e-param/, 30_000);
   });
 
   it("refuses a signature of the re-serialised JSON and a wrong key with 401 JSON", async () => {

@@ -403,6 +403,14 @@ describe("callback in node", function () {
     assertJsonReply(await post(body(), { "X-Webhook-Secret": SECRET }), 200, { received: true });
   });
 
+  it("a bad number in the flow falls back to the default and warns naming the field", async () => {
+    const outputs = await load({ maxBody: "lots", rateLimit: -5 });
+    const warnings = helper.log().args.filter(([e]) => e.level === helper.log().WARN && e.id === "in").map(([e]) => e.msg);
+    assert.equal(warnings.filter((m) => String(m).includes("invalid-number")).length, 2, JSON.stringify(warnings));
+    assertJsonReply(await post(body({ padding: "x".repeat(4096) }), { "X-Webhook-Secret": SECRET }), 200, { received: true });
+    await outputs.waitFor(1);
+  });
+
   it("honours httpNodeMiddleware and httpNodeCors", async () => {
     helper.settings({
       httpNodeMiddleware: (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => {

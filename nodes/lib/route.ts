@@ -13,6 +13,13 @@ import type { NodeAPI } from "./node-red-types";
 interface Layer {
   handle: unknown;
   route?: { path: unknown; methods: Record<string, boolean | undefined>; stack: Array<{ handle: unknown }> };
+  /** Express's own matcher for this layer (case, trailing slash and :params as Express routes them). */
+  match?(path: string): boolean;
+}
+/** A protected route: where its app is mounted and the layer that routes it. */
+interface Protected {
+  mount: string;
+  layer: Layer;
 }
 interface RouterInternals {
   _router?: { stack: Layer[] };
@@ -22,8 +29,8 @@ interface RouterInternals {
 type MarkedRequest = Request & { _body?: boolean; [RAW_MARK]?: boolean };
 const RAW_MARK = Symbol.for("node-red-contrib-agent-callback.raw");
 
-/** Route keys ("POST:/path", lower case) per root app that the marker middleware must protect. */
-const rawKeys = new WeakMap<Application, Set<string>>();
+/** Routes per root app whose requests the marker middleware must keep away from body parsers. */
+const protectedRoutes = new WeakMap<Application, Set<Protected>>();
 /** Which node owns each route key, per node app, to refuse a second node on the same path. */
 const owners = new WeakMap<Application, Map<string, string>>();
 
@@ -43,19 +50,20 @@ export function routeKey(method: string, path: string): string {
   return `${method.toUpperCase()}:${normalised.toLowerCase()}`;
 }
 
+/** Where the node app is mounted, without trailing slash ("" at the root); Node-RED mounts it at "/hooks/". */
 function mountPath(app: Application): string {
   const path = typeof app.path === "function" ? app.path() : "";
-  return path === "/" ? "" : path;
+  return path.replace(/\/{2,}/g, "/").replace(/\/+$/, "");
 }
 
-function installMarker(root: Application): Set<string> {
-  let keys = rawKeys.get(root);
-  if (keys) return keys;
-  const protectedKeys = new Set<string>();
-  keys = protectedKeys;
-  rawKeys.set(root, protectedKeys);
+function installMarker(root: Application): Set<Protected> {
+  let routes = protectedRoutes.get(root);
+  if (routes) return routes;
+  const entries = new Set<Protected>();
+  routes = entries;
+  protectedRoutes.set(root, entries);
   const marker: RequestHandler = (req, _res, next) => {
-    if (protectedKeys.size > 0 && req.method === "POST") {
+    if (entries.size > 0 && req.method === "POST") {
       let pathname: string | undefined;
       try {
         // req.path is not set yet at the top of the stack.
@@ -63,10 +71,17 @@ function installMarker(root: Application): Set<string> {
       } catch {
         pathname = undefined;
       }
-      if (pathname !== undefined && protectedKeys.has(routeKey("POST", pathname))) {
-        const marked = req as MarkedRequest;
-        marked._body = true;
-        marked[RAW_MARK] = true;
+      if (pathname !== undefined) {
+        for (const entry of entries) {
+          if (!pathname.toLowerCase().startsWith(entry.mount.toLowerCase())) continue;
+          const rest = pathname.slice(entry.mount.length) || "/";
+          if (entry.layer.match?.(rest)) {
+            const marked = req as MarkedRequest;
+            marked._body = true;
+            marked[RAW_MARK] = true;
+            break;
+          }
+        }
       }
     }
     next();
@@ -77,7 +92,7 @@ function installMarker(root: Application): Set<string> {
     const index = stack.findIndex((layer) => layer.handle === marker);
     if (index > 0) stack.unshift(...stack.splice(index, 1));
   }
-  return protectedKeys;
+  return entries;
 }
 
 /** Core `http in` registers its CORS handler as OPTIONS "*"; reuse it so both behave the same. */
@@ -151,10 +166,6 @@ export function addRawPostRoute(RED: NodeAPI, options: RawRouteOptions): AddRout
   }
   appOwners.set(key, options.ownerId);
 
-  const root = rootApp(app);
-  const marked = installMarker(root);
-  marked.add(key);
-
   const chain: RequestHandler[] = [];
   const middleware = RED.settings.httpNodeMiddleware;
   if (typeof middleware === "function") chain.push(middleware);
@@ -170,6 +181,10 @@ export function addRawPostRoute(RED: NodeAPI, options: RawRouteOptions): AddRout
   if (cors && !internals(app)._router?.stack.some((layer) => layer.route?.path === "*" && layer.route.methods.options)) {
     route.options(cors);
   }
+  const layer = internals(app)._router?.stack.find((l) => l.route === (route as unknown));
+  const marked = installMarker(rootApp(app));
+  const entry: Protected | undefined = layer ? { mount: mountPath(app), layer } : undefined;
+  if (entry) marked.add(entry);
 
   let removed = false;
   return {
@@ -186,7 +201,7 @@ export function addRawPostRoute(RED: NodeAPI, options: RawRouteOptions): AddRout
           }
         }
         if (appOwners.get(key) === options.ownerId) appOwners.delete(key);
-        marked.delete(key);
+        if (entry) marked.delete(entry);
       },
     },
   };
