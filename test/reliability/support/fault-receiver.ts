@@ -22,6 +22,8 @@ export interface FaultReceiverOptions {
   secretHeader?: string;
   /** Check each body with the shared zod schema (off for the bench sink, where only speed matters). */
   validate?: boolean;
+  /** Delay before each request is handled, so that work piles up in the sender. */
+  latencyMs?: number;
   /** PRNG seed for reproducible fault sequences. */
   seed?: number;
 }
@@ -140,56 +142,56 @@ export class FaultReceiver {
         this.held.push(() => this.process(req, res, chunks));
         return;
       }
-      this.process(req, res, chunks);
+      if (this.options.latencyMs) setTimeout(() => this.process(req, res, chunks), this.options.latencyMs);
+      else this.process(req, res, chunks);
     });
   }
 
   private process(req: IncomingMessage, res: ServerResponse, chunks: Buffer[]): void {
-    {
-      this.stats.requests++;
-      const drawn = this.draw();
-      if (drawn && !drawn.afterAccept) return this.fail(drawn.fault, res);
-      const header = (this.options.secretHeader ?? "x-webhook-secret").toLowerCase();
-      if (this.options.secret !== undefined) {
-        const given = req.headers[header];
-        if (typeof given !== "string" || !constantTimeEqual(given, this.options.secret)) {
-          this.stats.unauthorized++;
-          return this.reply(res, 401, '{"error":"Unauthorized"}');
-        }
+    if (res.destroyed) return;
+    this.stats.requests++;
+    const drawn = this.draw();
+    if (drawn && !drawn.afterAccept) return this.fail(drawn.fault, res);
+    const header = (this.options.secretHeader ?? "x-webhook-secret").toLowerCase();
+    if (this.options.secret !== undefined) {
+      const given = req.headers[header];
+      if (typeof given !== "string" || !constantTimeEqual(given, this.options.secret)) {
+        this.stats.unauthorized++;
+        return this.reply(res, 401, '{"error":"Unauthorized"}');
       }
-      const body = Buffer.concat(chunks).toString("utf8");
-      let id: string | undefined;
-      try {
-        const parsed: unknown = JSON.parse(body);
-        if (this.options.validate ?? true) {
-          const check = checkCallbackPayload(parsed);
-          if (check.ok) id = check.payload.execution_id;
-        } else if (parsed && typeof parsed === "object" && "execution_id" in parsed) {
-          const value = (parsed as { execution_id: unknown }).execution_id;
-          if (typeof value === "string" && value) id = value;
-        }
-      } catch {
-        id = undefined;
-      }
-      if (id === undefined) {
-        this.stats.invalid++;
-        return this.reply(res, 400, '{"error":"invalid payload"}');
-      }
-      const first = this.accepted.get(id);
-      if (first !== undefined) {
-        this.stats.duplicates++;
-        if (first !== body) this.stats.mismatched++;
-      } else {
-        this.accepted.set(id, body);
-        this.stats.accepted++;
-        const now = Date.now();
-        if (!this.stats.firstAcceptedAt) this.stats.firstAcceptedAt = now;
-        this.stats.lastAcceptedAt = now;
-        this.notify();
-      }
-      if (drawn) return this.fail(drawn.fault, res);
-      this.reply(res, 200, first !== undefined ? '{"received":true,"duplicate":true}' : '{"received":true}');
     }
+    const body = Buffer.concat(chunks).toString("utf8");
+    let id: string | undefined;
+    try {
+      const parsed: unknown = JSON.parse(body);
+      if (this.options.validate ?? true) {
+        const check = checkCallbackPayload(parsed);
+        if (check.ok) id = check.payload.execution_id;
+      } else if (parsed && typeof parsed === "object" && "execution_id" in parsed) {
+        const value = (parsed as { execution_id: unknown }).execution_id;
+        if (typeof value === "string" && value) id = value;
+      }
+    } catch {
+      id = undefined;
+    }
+    if (id === undefined) {
+      this.stats.invalid++;
+      return this.reply(res, 400, '{"error":"invalid payload"}');
+    }
+    const first = this.accepted.get(id);
+    if (first !== undefined) {
+      this.stats.duplicates++;
+      if (first !== body) this.stats.mismatched++;
+    } else {
+      this.accepted.set(id, body);
+      this.stats.accepted++;
+      const now = Date.now();
+      if (!this.stats.firstAcceptedAt) this.stats.firstAcceptedAt = now;
+      this.stats.lastAcceptedAt = now;
+      this.notify();
+    }
+    if (drawn) return this.fail(drawn.fault, res);
+    this.reply(res, 200, first !== undefined ? '{"received":true,"duplicate":true}' : '{"received":true}');
   }
 
   private fail(fault: Fault, res: ServerResponse): void {
