@@ -106,7 +106,8 @@ export = function (RED: NodeAPI): void {
     const showCounts = (): void => {
       statusTimer = undefined;
       if (configProblem) return;
-      node.status({ fill: rejected > 0 && accepted === 0 ? "yellow" : "green", shape: "dot", text: t("status.counts", { accepted, rejected }) });
+      // Numbers outside the message so that the counts read the same in every language.
+      node.status({ fill: rejected > 0 && accepted === 0 ? "yellow" : "green", shape: "dot", text: `${accepted} ${t("status.accepted")}, ${rejected} ${t("status.rejected")}` });
     };
     const scheduleStatus = (): void => {
       if (!statusTimer) statusTimer = setTimeout(showCounts, 250);

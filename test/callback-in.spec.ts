@@ -161,11 +161,21 @@ describe("callback in node", function () {
   describe("verify: secret", () => {
     it("401 for a wrong, missing or near-miss secret; nothing emitted; the right one passes", async () => {
       const outputs = await load();
+      // The status is updated shortly after requests (coalesced); watch it from the start.
+      const counted = new Promise<void>((resolve) => {
+        helper.getNode("in").on("call:status", (call) => {
+          if (/^1 [^,]*, 4 /.test(String((call.args[0] as { text?: string }).text))) resolve();
+        });
+      });
       assertJsonReply(await post(body(), { "X-Webhook-Secret": "wrong" }), 401, { error: "Unauthorized" });
       assertJsonReply(await post(body(), {}), 401, { error: "Unauthorized" });
       assertJsonReply(await post(body(), { "X-Webhook-Secret": SECRET + "x" }), 401, { error: "Unauthorized" });
       assertJsonReply(await post(body(), { "X-Other": SECRET }), 401, { error: "Unauthorized" });
       await assertNothingEmittedBefore(outputs, { "X-Webhook-Secret": SECRET });
+      // Logged once per cause (wrong, missing), not once per request; counted in the status.
+      const warnings = helper.log().args.filter(([e]) => e.level === helper.log().WARN && e.id === "in");
+      assert.equal(warnings.length, 2, JSON.stringify(warnings));
+      await counted;
     });
 
     it("accepts every rotated secret and a custom header", async () => {
