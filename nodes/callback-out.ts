@@ -10,7 +10,7 @@ import { createDispatcher, deliverOnce, type DeliveryResult } from "./lib/delive
 import { formatCallback } from "./lib/format";
 import { Outbox, journalFileName, type OutboxEntry } from "./lib/outbox";
 import { samplePayload } from "./lib/payload";
-import { classify, maxAttempts, nextDelayMs, parseSchedule } from "./lib/retry-policy";
+import { classify, nextDelayMs, parseSchedule } from "./lib/retry-policy";
 import { SIGNATURE_HEADER, signatureHeaderValue, standardWebhooksSignature } from "./lib/sign";
 
 // --- the small part of Node-RED's API this node uses ---------------------------------------
