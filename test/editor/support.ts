@@ -1,0 +1,125 @@
+// The editor in a real browser: the plugin installed from `npm pack` into a fresh Node-RED user
+// directory (as the palette manager would), Debian's chromium driven by playwright-core.
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { NodeRedProcess, nodeRedVersion, repoRoot } from "../support/node-red";
+
+export const screenshotsDir = path.join(repoRoot, "test-output", "screenshots");
+/** Screenshot names carry the Node-RED major version, so the 4.1 and 5.0 runs keep theirs. */
+export const versionTag = `node-red-${nodeRedVersion().split(".")[0]}`;
+
+let template: Promise<string> | undefined;
+
+/**
+ * A user directory with the packed plugin installed by npm (made once per mocha run, then copied).
+ * `npm pack --ignore-scripts`: the test script has just built dist/, and prepack's clean build
+ * would delete dist/ under other test runs sharing this working tree.
+ */
+function installedTemplate(): Promise<string> {
+  template ??= Promise.resolve().then(() => {
+    const dir = mkdtempSync(path.join(tmpdir(), "nr-editor-template-"));
+    const packDir = path.join(dir, "pack");
+    mkdirSync(packDir);
+    execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", packDir], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] });
+    const tgz = readdirSync(packDir).find((f) => f.endsWith(".tgz"));
+    if (!tgz) throw new Error("npm pack produced no .tgz");
+    const userDir = path.join(dir, "user");
+    mkdirSync(userDir);
+    writeFileSync(path.join(userDir, "package.json"), JSON.stringify({ name: "node-red-user", private: true }));
+    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", path.join(packDir, tgz)], {
+      cwd: userDir,
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    return userDir;
+  });
+  return template;
+}
+
+/**
+ * A real Node-RED with the packed plugin and the third-party nodes the examples use
+ * (node-red-node-email and node-red-node-sqlite, linked from this repo's dev dependencies).
+ */
+export async function startEditorNodeRed(env: Record<string, string> = {}): Promise<NodeRedProcess> {
+  const source = await installedTemplate();
+  const userDir = mkdtempSync(path.join(tmpdir(), "nr-editor-user-"));
+  cpSync(source, userDir, { recursive: true, verbatimSymlinks: true });
+  const red = new NodeRedProcess({ userDir, plugin: "none", modules: ["node-red-node-email", "node-red-node-sqlite"], env });
+  await red.start();
+  return red;
+}
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** Debian's chromium (never a downloaded one) with a fresh profile, on the editor of `red`. */
+export async function openEditor(red: NodeRedProcess): Promise<Browser> {
+  const profile = mkdtempSync(path.join(tmpdir(), "chromium-profile-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    viewport: { width: 1400, height: 900 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(30_000);
+  await page.goto(red.url);
+  await page.locator("#red-ui-workspace-chart").waitFor();
+  await page.locator('.red-ui-palette-node[data-palette-type="agent-callback-in"]').waitFor();
+  return {
+    context,
+    page,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string, target?: { locator: string }): Promise<string> {
+  mkdirSync(screenshotsDir, { recursive: true });
+  const file = path.join(screenshotsDir, `${name}-${versionTag}.png`);
+  if (target) await page.locator(target.locator).first().screenshot({ path: file });
+  else await page.screenshot({ path: file });
+  return file;
+}
+
+/** Drags a palette node onto the workspace at (x, y) of the chart and returns the new node's id. */
+export async function dragFromPalette(page: Page, type: string, x: number, y: number): Promise<string> {
+  const before: string[] = await page.evaluate(`RED.nodes.filterNodes({ type: ${JSON.stringify(type)} }).map(n => n.id)`);
+  const source = page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
+  await source.scrollIntoViewIfNeeded();
+  await source.hover();
+  await source.dragTo(page.locator("#red-ui-workspace-chart"), { targetPosition: { x, y } });
+  const after: string[] = await page.evaluate(`RED.nodes.filterNodes({ type: ${JSON.stringify(type)} }).map(n => n.id)`);
+  const added = after.filter((id) => !before.includes(id));
+  if (added.length !== 1) throw new Error(`dragging ${type} added ${added.length} nodes`);
+  return added[0] as string;
+}
+
+/** Opens a node's edit dialog by double-clicking it on the canvas. */
+export async function openNode(page: Page, id: string): Promise<void> {
+  await page.locator(`g.red-ui-flow-node-group[id="${id}"] rect.red-ui-flow-node`).dblclick();
+  await page.locator("#node-dialog-ok").waitFor({ state: "visible" });
+}
+
+/** Clicks Deploy and waits for the "Successfully deployed" notification. */
+export async function deploy(page: Page): Promise<void> {
+  await page.locator("#red-ui-header-button-deploy").click();
+  await page.locator(".red-ui-notification", { hasText: "Successfully deployed" }).first().waitFor();
+  await page.locator("#red-ui-header-button-deploy.disabled").waitFor();
+}
