@@ -136,6 +136,13 @@ return null;`;
     ...(asJson ? [{ id: "feed-json", type: "json", z: TAB, name: "", property: "payload", action: "obj", pretty: false, ...at(), wires: [[targetId]] }] : []),
     httpResponse("feed-res"),
     { id: "feed-complete", type: "complete", z: TAB, name: "", scope: [targetId], uncaught: false, ...at(), wires: [["feed"]] },
+    ...probeNodes(targetId),
+  ];
+}
+
+/** GET /__probe: the feeder's progress, the target's last node status, and output counts. */
+function probeNodes(targetId: string): FlowNode[] {
+  return [
     { id: "feed-status", type: "status", z: TAB, name: "", scope: [targetId], ...at(), wires: [["feed-status-keep"]] },
     fn("feed-status-keep", `global.set("lastStatus", msg.status); return null;`, 1, [[]]),
     httpIn("probe-in", "/__probe", "get", [["probe-read"]]),
@@ -191,6 +198,24 @@ export function callbackOutFlow(sinkUrl: string, template: CallbackPayload, opti
     },
     fn("cb-out-delivered", count(0), 1, [[]]),
     fn("cb-out-gaveup", count(1), 1, [[]]),
+  ];
+}
+
+/**
+ * callback out fed from outside: POST /__enqueue with a payload answers 200 only once callback out
+ * has acknowledged the msg (done(), i.e. it is on disk), and 503 when it refused it. A client that
+ * retries until it gets 200 therefore knows exactly which callbacks the node has promised to deliver.
+ */
+export function enqueueFlow(sinkUrl: string, options: CallbackOutOptions = {}): FlowNode[] {
+  const flow = callbackOutFlow(sinkUrl, { agent_loop_id: "unused", execution_id: "unused", status: "completed" }, options);
+  return [
+    ...flow.filter((n) => !["feed-start", "feed", "feed-json", "feed-res", "feed-complete"].includes(n.id)),
+    httpIn("enqueue-in", "/__enqueue", "post", [["cb-out"]]),
+    { id: "enqueue-complete", type: "complete", z: TAB, name: "", scope: ["cb-out"], uncaught: false, ...at(), wires: [["enqueue-ack"]] },
+    fn("enqueue-ack", `msg.statusCode = 200; msg.payload = { queued: true }; return msg;`, 1, [["enqueue-res"]]),
+    { id: "enqueue-catch", type: "catch", z: TAB, name: "", scope: ["cb-out"], uncaught: false, ...at(), wires: [["enqueue-nack"]] },
+    fn("enqueue-nack", `if (!msg.res) return null; msg.statusCode = 503; msg.payload = { error: String(msg.error && msg.error.message) }; return msg;`, 1, [["enqueue-res"]]),
+    httpResponse("enqueue-res"),
   ];
 }
 
