@@ -214,7 +214,7 @@ describe("callback out node", function () {
   });
 
   it("retries 500 twice and delivers on attempt 3 with one execution_id and the same body", async () => {
-    receiver.replies = [{ status: 500 }, { status: 503, body: "busy" }];
+    receiver.replies = [{ status: 500 }, { status: 500, body: "busy" }];
     const { input, delivered, gaveUp } = await load({ retrySchedule: [0.05, 0.1, 0.1] });
     input.receive({ payload: "retry me" });
     const [msg] = await delivered.next();
