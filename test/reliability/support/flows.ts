@@ -202,6 +202,28 @@ export function callbackOutFlow(sinkUrl: string, template: CallbackPayload, opti
 }
 
 /**
+ * GET /__gc runs a full garbage collection in the child (start it with --expose-gc and
+ * `functionGlobalContext: { gc: global.gc }`), so RSS is read without garbage still waiting.
+ */
+export function gcNodes(): FlowNode[] {
+  return [
+    httpIn("gc-in", "/__gc", "get", [["gc-run"]]),
+    fn("gc-run", `const gc = global.get("gc"); if (typeof gc !== "function") { msg.statusCode = 501; msg.payload = { error: "no gc" }; return msg; } gc(); gc(); const mem = global.get("memoryUsage"); msg.payload = typeof mem === "function" ? mem() : {}; return msg;`, 1, [["gc-res"]]),
+    httpResponse("gc-res"),
+  ];
+}
+
+/**
+ * Runs GET /__gc; throws when the child was not started with --expose-gc. Returns the child's
+ * process.memoryUsage() when its settings expose it as `functionGlobalContext.memoryUsage`.
+ */
+export async function collectGarbage(baseUrl: string): Promise<Partial<NodeJS.MemoryUsage>> {
+  const res = await fetch(`${baseUrl}/__gc`);
+  if (res.status !== 200) throw new Error(`gc: ${res.status} ${await res.text()}`);
+  return (await res.json()) as Partial<NodeJS.MemoryUsage>;
+}
+
+/**
  * callback out fed from outside: POST /__enqueue with a payload answers 200 only once callback out
  * has acknowledged the msg (done(), i.e. it is on disk), and 503 when it refused it. A client that
  * retries until it gets 200 therefore knows exactly which callbacks the node has promised to deliver.
