@@ -8,7 +8,10 @@ import { z } from "zod";
 export const CALLBACK_STATUSES = ["completed", "failed", "timeout"] as const;
 export type CallbackStatus = (typeof CALLBACK_STATUSES)[number];
 
-const nonEmptyString = z.string({ error: "required, a non-empty string" }).min(1, { error: "must not be empty" });
+// Ids are used to route and deduplicate, so a blank one is as useless as a missing one.
+const nonEmptyString = z
+  .string({ error: "required, a non-empty string" })
+  .regex(/\S/, { error: "must not be empty or blank" });
 const optionalString = z.string({ error: "expected a string or null" }).nullable().optional();
 const count = z
   .number({ error: "expected a whole number >= 0 or null" })

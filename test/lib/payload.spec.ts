@@ -37,6 +37,7 @@ describe("lib/payload", () => {
     ["a bad status", { agent_loop_id: "l", execution_id: "e", status: "done" }, "status: expected one of completed, failed, timeout"],
     ["a missing execution_id", { agent_loop_id: "l", status: "failed" }, "execution_id: required, a non-empty string"],
     ["an empty agent_loop_id", { agent_loop_id: "", execution_id: "e", status: "failed" }, "agent_loop_id: must not be empty"],
+    ["a blank execution_id", { agent_loop_id: "l", execution_id: "  ", status: "failed" }, "execution_id: must not be empty or blank"],
     ["a negative tool_calls", { agent_loop_id: "l", execution_id: "e", status: "completed", result: { tool_calls: -1 } }, "result.tool_calls: expected a whole number >= 0"],
     ["a fractional tokens_used", { agent_loop_id: "l", execution_id: "e", status: "completed", metadata: { tokens_used: 1.5 } }, "metadata.tokens_used: expected a whole number >= 0"],
     ["a date that is not ISO-8601", { agent_loop_id: "l", execution_id: "e", status: "completed", metadata: { started_at: "yesterday" } }, "metadata.started_at: expected an ISO-8601 date-time such as 2024-01-15T10:00:00Z, or null"],
