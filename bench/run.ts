@@ -6,6 +6,8 @@
 //   BENCH_PROFILE=1 npm run bench    --cpu-prof on the plugin variants, summarised at the end
 //   BENCH_ONLY=receiver,sender,growth,queue   pick sections
 //   BENCH_ROUNDS=3                   rounds of the comparisons (at least 2)
+//   BENCH_VARIANTS=callback          only variants whose name contains one of these (comma list)
+//   BENCH_DELIVERIES=20000           deliveries per sender run (e.g. for a longer profile)
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -35,12 +37,15 @@ const settings = {
   duration: quick ? 3 : 8,
   warmup: quick ? 1 : 2,
   connections: 20,
-  deliveries: quick ? 1000 : 5000,
+  deliveries: Number(process.env.BENCH_DELIVERIES || (quick ? 1000 : 5000)),
   inFlight: 10,
   queued: Number(process.env.BENCH_QUEUED || (quick ? 10_000 : 100_000)),
   growthDuration: quick ? 2 : 4,
   growthDeliveries: quick ? { 1: 500, 100: 200, 1024: 50 } : { 1: 2000, 100: 1000, 1024: 200 },
 };
+const variantFilter = (process.env.BENCH_VARIANTS || "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+const selected = (variants: string[]): string[] =>
+  variantFilter.length ? variants.filter((v) => variantFilter.some((f) => v.toLowerCase().includes(f))) : variants;
 const SECRET = "bench-secret-0123456789";
 const PATH = "/agent-results";
 const resultsDir = path.join(repoRoot, "bench", "results");
@@ -232,7 +237,7 @@ async function receiverSection(): Promise<void> {
       { key: "p99", label: "p99 ms", higherIsBetter: false, digits: 1 },
       { key: "rss", label: "peak RSS MiB", higherIsBetter: false, digits: 0 },
     ],
-    variants: ["node:http (bare)", "Node-RED core nodes", "Express express.json()", "Node-RED callback in"],
+    variants: selected(["node:http (bare)", "Node-RED core nodes", "Express express.json()", "Node-RED callback in"]),
     runs: {},
   };
   tables.push(table);
@@ -316,7 +321,7 @@ async function senderSection(): Promise<void> {
       { key: "rate", label: "deliveries/s", higherIsBetter: true, digits: 0 },
       { key: "rss", label: "peak RSS MiB", higherIsBetter: false, digits: 0 },
     ],
-    variants: ["undici Pool (raw)", "Node-RED http request", "Node-RED callback out (outbox)"],
+    variants: selected(["undici Pool (raw)", "Node-RED http request", "Node-RED callback out (outbox)"]),
     runs: {},
   };
   tables.push(table);
