@@ -43,11 +43,12 @@ function installedTemplate(): Promise<string> {
  * A real Node-RED with the packed plugin and the third-party nodes the examples use
  * (node-red-node-email and node-red-node-sqlite, linked from this repo's dev dependencies).
  */
-export async function startEditorNodeRed(env: Record<string, string> = {}): Promise<NodeRedProcess> {
+export async function startEditorNodeRed(env: Record<string, string> = {}, port = 0): Promise<NodeRedProcess> {
   const source = await installedTemplate();
   const userDir = mkdtempSync(path.join(tmpdir(), "nr-editor-user-"));
   cpSync(source, userDir, { recursive: true, verbatimSymlinks: true });
   const red = new NodeRedProcess({ userDir, plugin: "none", modules: ["node-red-node-email", "node-red-node-sqlite"], env });
+  red.port = port;
   await red.start();
   return red;
 }
