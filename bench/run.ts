@@ -19,9 +19,11 @@ import { callbackOfSize } from "../test/reliability/support/payloads";
 import {
   callbackInFlow,
   callbackOutFlow,
+  collectGarbage,
   coreReceiverFlow,
   coreSenderFlow,
   deployFlows,
+  gcNodes,
   probe,
   startFeed,
   type FlowNode,
@@ -94,11 +96,16 @@ function startScript(script: string, env: Record<string, string>): Promise<Runni
 }
 
 /** A real Node-RED child with `flows` deployed through its admin API. */
-async function startNodeRed(flows: FlowNode[], label: string, profile: boolean): Promise<Running> {
+async function startNodeRed(flows: FlowNode[], label: string, profile: boolean, gc = false): Promise<Running> {
   const nodeArgs = profile && profiling ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`] : [];
-  const nodeRed = new NodeRedProcess({ nodeArgs });
+  // With gc, GET /__gc runs a full collection and returns process.memoryUsage() (retained vs garbage).
+  const nodeRed = new NodeRedProcess(
+    gc
+      ? { nodeArgs: [...nodeArgs, "--expose-gc"], settingsSource: "functionGlobalContext: { gc: global.gc, memoryUsage: () => process.memoryUsage() }" }
+      : { nodeArgs },
+  );
   await nodeRed.start();
-  await deployFlows(nodeRed.url, flows, () => nodeRed.log);
+  await deployFlows(nodeRed.url, gc ? [...flows, ...gcNodes()] : flows, () => nodeRed.log);
   return {
     url: nodeRed.url,
     pid: nodeRed.pid,
@@ -389,6 +396,8 @@ async function queueSection(): Promise<void> {
     metrics: [
       { key: "enqueueRate", label: "queued/s", higherIsBetter: true, digits: 0 },
       { key: "rssAdded", label: "RSS added MiB", higherIsBetter: false, digits: 0 },
+      { key: "rssAddedGc", label: "after GC", higherIsBetter: false, digits: 0 },
+      { key: "heapAddedGc", label: "heap added MiB", higherIsBetter: false, digits: 0 },
       { key: "peak", label: "peak RSS MiB", higherIsBetter: false, digits: 0 },
       { key: "disk", label: "disk MiB", higherIsBetter: false, digits: 1 },
       { key: "drainRate", label: "drain/s", higherIsBetter: true, digits: 0 },
@@ -412,9 +421,11 @@ async function queueSection(): Promise<void> {
     }),
     "queue-callback-out",
     true,
+    true,
   );
   try {
     await new Promise((resolve) => setTimeout(resolve, 1000));
+    const heapBefore = (await collectGarbage(running.url)).heapUsed ?? NaN;
     const before = rssOf(running.pid).rss;
     const diskBefore = diskUsage(running.userDir ?? "");
     const started = Date.now();
@@ -424,6 +435,8 @@ async function queueSection(): Promise<void> {
     // Let the last batched writes and any compaction settle before reading RSS and disk.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const after = rssOf(running.pid);
+    const heapAfter = (await collectGarbage(running.url)).heapUsed ?? NaN;
+    const afterGc = rssOf(running.pid).rss;
     const disk = diskUsage(running.userDir ?? "") - diskBefore;
     const status = (await probe(running.url)).status;
     console.log(`  queued ${count} in ${enqueueSeconds.toFixed(1)} s; node status: ${status?.text ?? "-"}`);
@@ -435,6 +448,8 @@ async function queueSection(): Promise<void> {
     record(table, "callback out", {
       enqueueRate: count / enqueueSeconds,
       rssAdded: after.rss - before,
+      rssAddedGc: afterGc - before,
+      heapAddedGc: (heapAfter - heapBefore) / 1048576,
       peak: rssOf(running.pid).peak,
       disk: disk / 1024 / 1024,
       drainRate: count / drainSeconds,
@@ -480,11 +495,13 @@ function goals(): string[] {
   const queue = find("callback out:");
   if (queue) {
     const added = queue[0]?.median.rssAdded ?? NaN;
-    const scaled = settings.queued === 100_000 ? added : NaN;
+    const addedGc = queue[0]?.median.rssAddedGc ?? NaN;
+    // 150 MB (10^6 bytes) in MiB.
+    const goal = 150e6 / 1048576;
     lines.push(
       settings.queued === 100_000
-        ? `100,000 queued 1 KB callbacks added ${scaled.toFixed(0)} MiB of RSS (goal <= 150 MB): ${scaled <= 150 ? "met" : "NOT met"}`
-        : `queue goal is for 100,000 callbacks; this run queued ${settings.queued} (added ${added.toFixed(0)} MiB RSS), not judged`,
+        ? `100,000 queued 1 KB callbacks added ${added.toFixed(0)} MiB of RSS as measured, ${addedGc.toFixed(0)} MiB after a full GC (goal <= 150 MB = ${goal.toFixed(0)} MiB): ${added <= goal ? "met" : addedGc <= goal ? "met only after a GC" : "NOT met"}`
+        : `queue goal is for 100,000 callbacks; this run queued ${settings.queued} (added ${added.toFixed(0)} MiB RSS, ${addedGc.toFixed(0)} after GC), not judged`,
     );
   }
   return lines;
