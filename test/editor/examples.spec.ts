@@ -40,9 +40,18 @@ async function importExample(page: Page, file: string): Promise<EditorNode[]> {
   await page.locator("#red-ui-clipboard-dialog-ok").click();
   await page.locator("#red-ui-clipboard-dialog-ok").waitFor({ state: "hidden" });
   // The imported nodes follow the mouse until a click on the canvas drops them.
-  await page.locator("#red-ui-workspace-chart").click({ position: { x: 60, y: 60 } });
+  await page.locator("#red-ui-workspace-chart").click({ position: { x: 150, y: 100 } });
+  // A second click on empty canvas clears the selection, as a user would.
+  await page.locator("#red-ui-workspace-chart").click({ position: { x: 500, y: 650 } });
   return page.evaluate(`RED.nodes.filterNodes({ z: RED.workspaces.active() }).map(n => ({
     id: n.id, type: n.type, valid: n.valid !== false, validationErrors: n.validationErrors || [] }))`);
+}
+
+/** Waits until every notification has gone, so a screenshot shows the flow alone. */
+async function quietScreenshot(page: Page, name: string): Promise<void> {
+  await page.mouse.move(500, 650);
+  await page.locator(".red-ui-notification").last().waitFor({ state: "hidden" });
+  await screenshot(page, name);
 }
 
 describe(`editor on Node-RED ${nodeRedVersion()}: Import > Examples`, function () {
@@ -86,8 +95,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: Import > Examples`, function (
     await arrived.first().waitFor();
     const delivered = page.locator(".red-ui-debug-msg", { hasText: "delivered" }).filter({ hasText: "statusCode" });
     await delivered.first().waitFor();
-    await page.mouse.move(600, 700);
-    await screenshot(page, "example-round-trip");
+    await quietScreenshot(page, "example-round-trip");
     // Remove it again (and deploy that), so importing it below is a fresh import, not a conflict.
     await page.locator("#red-ui-workspace-chart").click({ position: { x: 700, y: 500 } });
     await page.keyboard.press("Control+a");
@@ -105,8 +113,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: Import > Examples`, function (
       assert.deepEqual(await page.evaluate(`RED.nodes.filterNodes({ type: "unknown" }).length`), 0);
       assert.equal(await page.locator(".red-ui-notification", { hasText: /unrecogni[sz]ed|unknown/i }).count(), 0);
       assert.deepEqual(nodes.filter((n) => !n.valid).map((n) => `${n.type}: ${n.validationErrors.join(", ")}`), []);
-      await page.mouse.move(600, 700);
-      await screenshot(page, `example-${file.slice(0, 2)}`);
+      await quietScreenshot(page, `example-${file.slice(0, 2)}`);
     });
   }
 });
