@@ -112,6 +112,37 @@ describe(`example "${FILE}"`, function () {
     for (const row of rows) assert.ok(!Number.isNaN(Date.parse(row.received_at)), `received_at ${row.received_at}`);
   });
 
+  it("keeps one row per execution_id even when a callback gets past callback in's memory (e.g. after a restart)", async () => {
+    const before = await query(dbFile, "SELECT * FROM agent_results WHERE execution_id = 'exec_completed_1'");
+    assert.equal(before.length, 1);
+    // A callback in without memory of exec_completed_1 (say, after a restart) passes it on again:
+    // the example's own INSERT, run on its table, must leave the stored row alone.
+    const insert = nodeOfType(nodes, "sqlite", "save result").sql as string;
+    const params = {
+      $agent_loop_id: "loop_abc123",
+      $agent_loop_name: "Daily Sales Report",
+      $execution_id: "exec_completed_1",
+      $status: "completed",
+      $output: "a second copy",
+      $error: null,
+      $completed_at: "2024-01-15T10:02:30Z",
+      $received_at: new Date().toISOString(),
+    };
+    const rows = await new Promise<number>((resolve, reject) => {
+      const db = new sqlite3.Database(dbFile, sqlite3.OPEN_READWRITE, (openError) => {
+        if (openError) return reject(openError);
+        db.run(insert, params, function (this: { changes: number }, err: Error | null) {
+          db.close();
+          if (err) reject(err);
+          else resolve(this.changes);
+        });
+      });
+    });
+    assert.equal(rows, 0);
+    const after = await query(dbFile, "SELECT * FROM agent_results WHERE execution_id = 'exec_completed_1'");
+    assert.deepEqual(after, before);
+  });
+
   it("lists the last results, newest first, at GET /agent-results/history", async () => {
     const res = await fetch(`${red.url}/agent-results/history`);
     assert.equal(res.status, 200);
