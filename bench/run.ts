@@ -300,7 +300,8 @@ async function runSender(variant: string, count: number, bytes: number): Promise
     trigger = () => startFeed(running.url, count);
   } else {
     running = await startNodeRed(
-      callbackOutFlow(target, template, { concurrency: settings.inFlight, maxQueue: Math.max(10_000, count), window: 500 }),
+      // Outputs unwired, like the core http request variant's: only the sending is measured.
+      callbackOutFlow(target, template, { concurrency: settings.inFlight, maxQueue: Math.max(10_000, count), window: 500, countOutputs: false }),
       "sender-callback-out",
       true,
     );

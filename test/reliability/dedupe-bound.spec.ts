@@ -1,9 +1,14 @@
 // The dedupe memory of callback in is bounded: a flood of distinct execution_ids never holds more
-// than its cap (100,000 in the node), forgets the oldest first, and its heap stops growing at the cap.
+// than its cap (100,000 in the node), forgets the oldest first, and its heap stops growing at the cap;
+// first on the module, then through the endpoint of a real Node-RED.
+/// <reference path="../../bench/lib/autocannon.d.ts" />
 import assert from "node:assert/strict";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import autocannon from "autocannon";
 import { DEDUPE_CAP, DedupeMemory } from "../../nodes/lib/dedupe";
+import { NodeRedProcess } from "../support/node-red";
+import { callbackInFlow, collectGarbage, deployFlows, gcNodes } from "./support/flows";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -58,5 +63,76 @@ describe("reliability: dedupe memory under a flood of distinct ids", function ()
       memory.checkAndRemember(`exec_${i}`);
       assert.ok(memory.size <= 1001, `size ${memory.size} at ${i}`);
     }
+  });
+});
+
+describe("reliability: callback in under a flood of distinct ids (real Node-RED)", function () {
+  this.timeout(300_000);
+  const SECRET = "flood-secret-0123456789";
+  let nodeRed: NodeRedProcess;
+
+  before(async () => {
+    nodeRed = new NodeRedProcess({
+      nodeArgs: ["--expose-gc"],
+      settingsSource: "functionGlobalContext: { gc: global.gc, memoryUsage: () => process.memoryUsage() }",
+    });
+    await nodeRed.start();
+    await deployFlows(nodeRed.url, [...callbackInFlow("/flood", SECRET, { rateLimit: 0 }), ...gcNodes()], () => nodeRed.log);
+  });
+
+  after(async () => {
+    await nodeRed?.stop();
+    nodeRed?.cleanup();
+  });
+
+  // Long ids (as some senders use: UUIDs plus context) make each remembered id cost ~250 bytes, so
+  // unbounded growth would stand far above the Map's own table resizing, which is bounded.
+  const pad = "x".repeat(200);
+  const idOf = (n: number): string => `exec_flood_${n}_${pad}`;
+  const post = async (id: string): Promise<Record<string, unknown>> => {
+    const res = await fetch(`${nodeRed.url}/flood`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-webhook-secret": SECRET },
+      body: JSON.stringify({ agent_loop_id: "loop_flood", execution_id: id, status: "completed" }),
+    });
+    assert.equal(res.status, 200);
+    return (await res.json()) as Record<string, unknown>;
+  };
+
+  /** `count` distinct ids, 16 at a time; every one must be accepted as new. */
+  const flood = async (from: number, count: number): Promise<void> => {
+    const result = await autocannon({
+      url: `${nodeRed.url}/flood`,
+      connections: 16,
+      amount: count,
+      timeout: 30,
+      requests: [
+        {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-webhook-secret": SECRET },
+          setupRequest: (request) => {
+            request.body = `{"agent_loop_id":"loop_flood","execution_id":"${idOf(from++)}","status":"completed"}`;
+            return request;
+          },
+        },
+      ],
+    });
+    assert.equal(result.non2xx + result.errors, 0, "every flood request accepted");
+  };
+
+  it(`keeps at most ${DEDUPE_CAP} ids: the heap stops growing at the cap and the oldest are forgotten`, async () => {
+    const heapOf = async (): Promise<number> => ((await collectGarbage(nodeRed.url)).heapUsed ?? NaN) / 1048576;
+    await flood(0, 2_000);
+    const empty = await heapOf();
+    await flood(2_000, DEDUPE_CAP - 2_000);
+    const atCap = await heapOf();
+    await flood(DEDUPE_CAP, DEDUPE_CAP / 2);
+    const past = await heapOf();
+    console.log(`      heap: ${empty.toFixed(1)} MiB, ${atCap.toFixed(1)} at ${DEDUPE_CAP} ids, ${past.toFixed(1)} after ${DEDUPE_CAP / 2} more`);
+    assert.ok(atCap - empty > 1, "the ids are really held");
+    assert.ok(past - atCap < 0.25 * (atCap - empty), `heap grew ${(past - atCap).toFixed(1)} MiB past the cap`);
+    const last = DEDUPE_CAP + DEDUPE_CAP / 2 - 1;
+    assert.deepEqual(await post(idOf(last)), { received: true, duplicate: true }, "a recent id is still a duplicate");
+    assert.deepEqual(await post(idOf(0)), { received: true }, "the oldest id was forgotten (memory bounded)");
   });
 });

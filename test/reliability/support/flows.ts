@@ -176,7 +176,7 @@ export interface CallbackOutOptions {
   /** Messages kept outstanding on the node's input (it acknowledges once a callback is on disk). */
   window?: number;
   secret?: string;
-  /** Count each output's messages in global "outputs" (reported by /__probe). */
+  /** Count each output's messages in global "outputs" (reported by /__probe); default true. */
   countOutputs?: boolean;
 }
 
@@ -194,10 +194,9 @@ export function callbackOutFlow(sinkUrl: string, template: CallbackPayload, opti
       retrySchedule: options.retrySchedule ?? [5, 300, 1800, 7200, 18000, 36000, 36000], retry4xx: true,
       concurrency: options.concurrency ?? 10, maxQueue: options.maxQueue ?? 10000,
       ...(options.secret !== undefined ? { credentials: { secret: options.secret } } : {}), ...at(),
-      wires: [["cb-out-delivered"], ["cb-out-gaveup"]],
+      wires: options.countOutputs === false ? [[], []] : [["cb-out-delivered"], ["cb-out-gaveup"]],
     },
-    fn("cb-out-delivered", count(0), 1, [[]]),
-    fn("cb-out-gaveup", count(1), 1, [[]]),
+    ...(options.countOutputs === false ? [] : [fn("cb-out-delivered", count(0), 1, [[]]), fn("cb-out-gaveup", count(1), 1, [[]])]),
   ];
 }
 
