@@ -32,17 +32,19 @@ async function openExamples(page: Page): Promise<string[]> {
   return labels.slice(start + 1).map((l) => l.trim()).filter((l) => /^\d\d - /.test(l));
 }
 
-/** Imports one example onto a new flow tab and returns the nodes of that tab as the editor holds them. */
+/** Imports one example onto a new flow tab (Import to: new flow) and returns the nodes of that tab as the editor holds them. */
 async function importExample(page: Page, file: string): Promise<EditorNode[]> {
-  await page.evaluate(`RED.actions.invoke("core:add-flow")`);
   await openExamples(page);
   await page.locator("#red-ui-clipboard-dialog-import-tab-examples .red-ui-treeList-label", { hasText: file.replace(/\.json$/, "") }).click();
+  // "Import to: new flow" keeps each example on its own tab, where its nodes keep their positions.
+  await page.locator("#red-ui-clipboard-dialog-import-opt-new").click();
   await page.locator("#red-ui-clipboard-dialog-ok").click();
   await page.locator("#red-ui-clipboard-dialog-ok").waitFor({ state: "hidden" });
-  // The imported nodes follow the mouse until a click on the canvas drops them.
-  await page.locator("#red-ui-workspace-chart").click({ position: { x: 150, y: 100 } });
-  // A second click on empty canvas clears the selection, as a user would.
-  await page.locator("#red-ui-workspace-chart").click({ position: { x: 500, y: 650 } });
+  // The imported nodes follow the mouse, anchored on the first node, until a click drops them:
+  // drop that node where the file puts it, so the flow keeps its layout. Then clear the selection.
+  const first = loadExample(file)[0];
+  await page.locator("#red-ui-workspace-chart").click({ position: { x: Number(first?.x ?? 200), y: Number(first?.y ?? 100) } });
+  await page.locator("#red-ui-workspace-chart").click({ position: { x: 700, y: 700 } });
   return page.evaluate(`RED.nodes.filterNodes({ z: RED.workspaces.active() }).map(n => ({
     id: n.id, type: n.type, valid: n.valid !== false, validationErrors: n.validationErrors || [] }))`);
 }

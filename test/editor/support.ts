@@ -74,7 +74,7 @@ export async function openEditor(red: NodeRedProcess): Promise<Browser> {
       "--disable-component-update",
       "--disable-sync",
     ],
-    viewport: { width: 1400, height: 900 },
+    viewport: { width: 1760, height: 960 },
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(30_000);
