@@ -60,6 +60,10 @@ export interface NodeAPI {
   settings: NodeRedSettings;
   httpNode: Application;
   httpAdmin: Application;
+  auth: {
+    /** Admin-API middleware that lets through only users with this permission (e.g. "<type>.write"). */
+    needsPermission(permission: string): RequestHandler;
+  };
   log: {
     info(msg: unknown): void;
     warn(msg: unknown): void;
@@ -69,6 +73,8 @@ export interface NodeAPI {
   util: {
     generateId(): string;
     cloneMessage<T>(msg: T): T;
+    /** A flow/global/environment setting as seen from this node (env vars of its flow, group, process). */
+    getSetting?(node: object, name: string): unknown;
   };
   _(key: string, substitutions?: Record<string, string | number>): string;
 }
