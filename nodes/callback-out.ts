@@ -1,120 +1,21 @@
-// The "callback out" node: wires Node-RED to format (msg -> payload), outbox (durable journal),
-// deliver (one attempt), retry-policy (whether and when again) and sign (signatures). What lives
-// here is only the wiring: config checks, the scheduler that keeps `concurrency` attempts in
-// flight, node status, and the editor's "send test" endpoint.
+// The "callback out" node: wires Node-RED to callback-out-settings (properties), format
+// (msg -> payload), outbox (durable journal), delivery-queue (when each attempt runs, retry or
+// give up), request-headers (credentials, signatures) and deliver (one attempt). What lives here
+// is only the wiring: node status, the outputs, the log, and the editor's "send test" endpoint.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
+import { isHttpUrl, readSettings, type CallbackOutConfig, type CallbackOutSettings } from "./lib/callback-out-settings";
 import { createDispatcher, deliverOnce, type DeliveryResult } from "./lib/deliver";
+import { DeliveryQueue, type Finish } from "./lib/delivery-queue";
 import { formatCallback } from "./lib/format";
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from "./lib/node-red-types";
 import { Outbox, journalFileName, type OutboxEntry } from "./lib/outbox";
 import { samplePayload } from "./lib/payload";
-import { classify, nextDelayMs, parseSchedule } from "./lib/retry-policy";
-import { SIGNATURE_HEADER, signatureHeaderValue, standardWebhooksSignature } from "./lib/sign";
+import { requestHeaders, type CallbackCredentials, type HeaderSettings } from "./lib/request-headers";
 
-// --- the small part of Node-RED's API this node uses ---------------------------------------
-
-interface NodeMessage {
-  _msgid?: string;
-  payload?: unknown;
-  topic?: unknown;
-  url?: unknown;
-  error?: unknown;
-  started_at?: unknown;
-  [key: string]: unknown;
-}
-
-interface NodeStatus {
-  fill?: "red" | "green" | "yellow" | "blue" | "grey";
-  shape?: "ring" | "dot";
-  text?: string;
-}
-
-interface CallbackOutCredentials {
-  secret?: string;
-  token?: string;
-  signingKey?: string;
-}
-
-interface CallbackOutDef {
-  id: string;
-  type: string;
-  name?: string;
-  url?: unknown;
-  headers?: unknown;
-  secretHeader?: unknown;
-  signature?: unknown;
-  agentLoopId?: unknown;
-  agentLoopName?: unknown;
-  timeout?: unknown;
-  retrySchedule?: unknown;
-  retry4xx?: unknown;
-  concurrency?: unknown;
-  maxQueue?: unknown;
-}
-
-interface NodeInstance {
-  id: string;
-  credentials?: CallbackOutCredentials;
-  on(event: "input", handler: (msg: NodeMessage, send: (msgs: Array<NodeMessage | null>) => void, done: (err?: Error) => void) => void): void;
-  on(event: "close", handler: (removed: boolean, done: () => void) => void): void;
-  send(msgs: Array<NodeMessage | null>): void;
-  status(status: NodeStatus): void;
-  log(message: string): void;
-  warn(message: string): void;
-  error(message: string | Error, msg?: NodeMessage): void;
-}
-
-interface AdminRequest {
-  params: { id?: string };
-}
-interface AdminResponse {
-  status(code: number): AdminResponse;
-  json(body: unknown): void;
-}
-type AdminHandler = (req: AdminRequest, res: AdminResponse, next?: () => void) => void;
-
-interface RedApi {
-  nodes: {
-    createNode(node: NodeInstance, def: CallbackOutDef): void;
-    registerType(
-      type: string,
-      ctor: (this: NodeInstance, def: CallbackOutDef) => void,
-      options?: { credentials?: Record<string, { type: "text" | "password" }> },
-    ): void;
-    getNode(id: string): unknown;
-  };
-  settings: { userDir?: string };
-  httpAdmin: { post(route: string, ...handlers: AdminHandler[]): void };
-  auth: { needsPermission(permission: string): AdminHandler };
-  util: { getSetting?(node: NodeInstance, name: string): unknown };
-  _(key: string, substitutions?: Record<string, string | number>): string;
-}
-
-// --- configuration ---------------------------------------------------------------------------
-
-type SignatureMode = "none" | "hmac-sha256" | "standard-webhooks";
-const SIGNATURE_MODES: readonly SignatureMode[] = ["none", "hmac-sha256", "standard-webhooks"];
-
-interface Settings {
-  url: string;
-  headers: Array<[string, string]>;
-  secretHeader: string;
-  signature: SignatureMode;
-  agentLoopId: string;
-  agentLoopName: string;
-  timeoutMs: number;
-  schedule: number[];
-  retry4xx: boolean;
-  concurrency: number;
-  maxQueue: number;
-}
-
-/** RFC 9110 token: what a header name may be. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** setTimeout fires at once for delays past 2^31-1 ms; longer waits re-arm. */
-const MAX_TIMER_MS = 2_147_483_647;
+interface CallbackOutDef extends NodeDef, CallbackOutConfig {}
 
 function readJson(file: string): unknown {
   try {
@@ -154,159 +55,18 @@ function english(key: string, substitutions: Record<string, string | number> = {
 
 const USER_AGENT = `node-red-contrib-agent-callback/${readVersion()}`;
 
-function text(value: unknown, fallback = ""): string {
-  return typeof value === "string" ? value : value === undefined || value === null ? fallback : String(value);
-}
-
-function validUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === "http:" || url.protocol === "https:";
-  } catch {
-    return false;
-  }
-}
-
 function clockTime(at: number): string {
   const date = new Date(at);
   const time = date.toTimeString().slice(0, 8);
   return date.toDateString() === new Date().toDateString() ? time : `${date.toDateString().slice(4, 10)} ${time}`;
 }
 
-export = function register(RED: RedApi): void {
+export = function register(RED: NodeAPI): void {
   const t = (key: string, substitutions?: Record<string, string | number>): string => {
     const full = `agent-callback-out.${key}`;
     const translated = RED._(full, substitutions);
     return translated === full ? (english(full, substitutions) ?? full) : translated;
   };
-
-  /** Reads and checks the node's properties; throws with a message naming the field and the fix. */
-  function readSettings(node: NodeInstance, def: CallbackOutDef): Settings {
-    const url = text(def.url).trim();
-    if (url !== "" && !validUrl(url)) throw new Error(t("errors.bad-url", { url }));
-
-    const envValue = (name: string): string => {
-      const fromRed = RED.util.getSetting ? RED.util.getSetting(node, name) : undefined;
-      const value = fromRed ?? process.env[name];
-      if (value === undefined) {
-        node.warn(t("errors.missing-env", { name }));
-        return "";
-      }
-      return String(value);
-    };
-    const headers: Array<[string, string]> = [];
-    const rawHeaders: unknown[] = Array.isArray(def.headers) ? def.headers : [];
-    for (const raw of rawHeaders) {
-      const item = raw && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
-      const name = text(item.name).trim();
-      if (name === "") continue;
-      if (!HEADER_NAME.test(name)) throw new Error(t("errors.bad-header-name", { name }));
-      const value = text(item.value).replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, envName: string) => envValue(envName));
-      if (/[\r\n\0]/.test(value)) throw new Error(t("errors.bad-header-value", { name }));
-      headers.push([name, value]);
-    }
-
-    const secretHeader = text(def.secretHeader, "X-Webhook-Secret").trim() || "X-Webhook-Secret";
-    if (!HEADER_NAME.test(secretHeader)) throw new Error(t("errors.bad-header-name", { name: secretHeader }));
-
-    const signature = text(def.signature, "none") as SignatureMode;
-    if (!SIGNATURE_MODES.includes(signature)) throw new Error(t("errors.bad-signature", { signature }));
-    if (signature !== "none" && !node.credentials?.signingKey) throw new Error(t("errors.missing-signing-key", { signature }));
-
-    const number = (value: unknown, fallback: number): number =>
-      value === undefined || value === null || value === "" ? fallback : Number(value);
-    const timeout = number(def.timeout, 15);
-    if (!Number.isFinite(timeout) || timeout <= 0) throw new Error(t("errors.bad-number", { field: "timeout", min: "more than 0" }));
-    const concurrency = number(def.concurrency, 8);
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(t("errors.bad-number", { field: "concurrency", min: "a whole number of 1 or more" }));
-    const maxQueue = number(def.maxQueue, 10000);
-    if (!Number.isInteger(maxQueue) || maxQueue < 1) throw new Error(t("errors.bad-number", { field: "maxQueue", min: "a whole number of 1 or more" }));
-    const schedule = parseSchedule(def.retrySchedule);
-    if (!schedule.ok) throw new Error(schedule.error);
-
-    return {
-      url,
-      headers,
-      secretHeader,
-      signature,
-      agentLoopId: text(def.agentLoopId),
-      agentLoopName: text(def.agentLoopName),
-      timeoutMs: Math.round(timeout * 1000),
-      schedule: schedule.schedule,
-      retry4xx: def.retry4xx === undefined ? true : def.retry4xx === true || def.retry4xx === "true",
-      concurrency,
-      maxQueue,
-    };
-  }
-
-  /** Every header of one attempt. Standard Webhooks signs a fresh timestamp each time, as receivers reject stale ones. */
-  function requestHeaders(settings: Settings, credentials: CallbackOutCredentials, executionId: string, body: string): Record<string, string> {
-    // Keyed by lower-case name so a configured header replaces a default instead of doubling it.
-    const headers = new Map<string, [string, string]>();
-    const set = (name: string, value: string): void => void headers.set(name.toLowerCase(), [name, value]);
-    set("User-Agent", USER_AGENT);
-    for (const [name, value] of settings.headers) set(name, value);
-    set("Content-Type", "application/json");
-    if (credentials.secret) set(settings.secretHeader, credentials.secret);
-    if (credentials.token) set("Authorization", `Bearer ${credentials.token}`);
-    const key = credentials.signingKey ?? "";
-    if (settings.signature === "hmac-sha256") set(SIGNATURE_HEADER, signatureHeaderValue(key, body));
-    if (settings.signature === "standard-webhooks") {
-      const timestamp = Math.floor(Date.now() / 1000);
-      set("webhook-id", executionId);
-      set("webhook-timestamp", String(timestamp));
-      set("webhook-signature", standardWebhooksSignature(key, executionId, timestamp, body));
-    }
-    return Object.fromEntries([...headers.values()]);
-  }
-
-  interface HeapItem {
-    dueAt: number;
-    id: string;
-  }
-
-  /** Min-heap on dueAt: the scheduler's next-due lookup stays cheap with 10,000 callbacks queued. */
-  class DueHeap {
-    private items: HeapItem[] = [];
-    get length(): number {
-      return this.items.length;
-    }
-    peek(): HeapItem | undefined {
-      return this.items[0];
-    }
-    push(item: HeapItem): void {
-      const items = this.items;
-      items.push(item);
-      let i = items.length - 1;
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        const p = items[parent] as HeapItem;
-        if (p.dueAt <= item.dueAt) break;
-        items[i] = p;
-        i = parent;
-      }
-      items[i] = item;
-    }
-    pop(): HeapItem | undefined {
-      const items = this.items;
-      const top = items[0];
-      const last = items.pop();
-      if (items.length > 0 && last) {
-        let i = 0;
-        for (;;) {
-          const left = 2 * i + 1;
-          if (left >= items.length) break;
-          const right = left + 1;
-          const child = right < items.length && (items[right] as HeapItem).dueAt < (items[left] as HeapItem).dueAt ? right : left;
-          if ((items[child] as HeapItem).dueAt >= last.dueAt) break;
-          items[i] = items[child] as HeapItem;
-          i = child;
-        }
-        items[i] = last;
-      }
-      return top;
-    }
-  }
 
   interface TestReply {
     url: string;
@@ -315,16 +75,28 @@ export = function register(RED: RedApi): void {
     error?: string;
   }
 
-  type CallbackOutNode = NodeInstance & { agentCallbackSendTest?: () => Promise<TestReply> };
+  type CallbackOutNode = Node<CallbackCredentials> & { agentCallbackSendTest?: () => Promise<TestReply> };
 
   function CallbackOutNode(this: CallbackOutNode, def: CallbackOutDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const credentials: CallbackOutCredentials = node.credentials ?? {};
-    let settings: Settings | undefined;
+    const credentials: CallbackCredentials = node.credentials ?? {};
+    /** ${NAME} in a header value: the flow's or the process's environment, as Node-RED resolves it. */
+    const env = (name: string): string => {
+      const fromRed = RED.util.getSetting ? RED.util.getSetting(node, name) : undefined;
+      const value = fromRed ?? process.env[name];
+      if (value === undefined) {
+        node.warn(t("errors.missing-env", { name }));
+        return "";
+      }
+      return String(value);
+    };
+    let settings: CallbackOutSettings | undefined;
+    let headerSettings: HeaderSettings | undefined;
     let configError: string | undefined;
     try {
-      settings = readSettings(node, def);
+      settings = readSettings(def, { hasSigningKey: Boolean(node.credentials?.signingKey), env, message: t });
+      headerSettings = { ...settings, userAgent: USER_AGENT };
     } catch (err) {
       configError = err instanceof Error ? err.message : String(err);
       node.error(configError);
@@ -333,21 +105,20 @@ export = function register(RED: RedApi): void {
 
     const dispatcher = createDispatcher(settings?.concurrency ?? 1);
     const stopAll = new AbortController();
-    const heap = new DueHeap();
-    const inFlight = new Set<string>();
     /** The input msgs of callbacks queued in this run, given back on the outputs (lost on restart: then a fresh msg). */
     const inputMsgs = new Map<string, NodeMessage>();
-    let timer: NodeJS.Timeout | undefined;
     let statusTimer: NodeJS.Timeout | undefined;
     let lastResult: NodeStatus | undefined;
     let closing = false;
     let outbox: Outbox | undefined;
+    let queue: DeliveryQueue | undefined;
     let openError: string | undefined;
 
     const userDir = RED.settings.userDir || path.join(homedir(), ".node-red");
     const journal = path.join(userDir, "agent-callback-outbox", journalFileName(node.id));
+    const journalError = (err: unknown): void => node.error(t("errors.outbox-write", { file: journal, error: String(err) }));
 
-    const ready: Promise<void> = configError
+    const ready: Promise<void> = configError || !settings || !headerSettings
       ? Promise.resolve()
       : Outbox.open(journal).then(
           ({ outbox: opened, replay }) => {
@@ -359,8 +130,8 @@ export = function register(RED: RedApi): void {
             if (replay.tornTail) node.warn(t("log.torn-tail", { file: journal }));
             if (replay.unreadableLines > 0) node.warn(t("log.unreadable", { count: replay.unreadableLines, file: journal }));
             if (replay.entries > 0) node.log(t("log.resuming", { count: replay.entries, file: journal }));
-            for (const entry of opened.entries()) heap.push({ dueAt: entry.dueAt, id: entry.id });
-            pump();
+            queue = startQueue(opened, settings, headerSettings);
+            queue.scheduleAll(opened.entries().map(({ id, dueAt, attempts }) => ({ id, dueAt, attempts })));
             showStatus();
           },
           (err: unknown) => {
@@ -382,8 +153,9 @@ export = function register(RED: RedApi): void {
     function currentStatus(): NodeStatus {
       const pending = outbox?.size ?? 0;
       if (pending === 0) return lastResult ?? {};
-      const waiting = pending - inFlight.size;
-      if (inFlight.size > 0) {
+      const inFlight = queue?.inFlight ?? 0;
+      const waiting = pending - inFlight;
+      if (inFlight > 0) {
         return { fill: "blue", shape: "dot", text: waiting > 0 ? t("status.sending-queued", { count: waiting }) : t("status.sending") };
       }
       let next: OutboxEntry | undefined;
@@ -395,89 +167,41 @@ export = function register(RED: RedApi): void {
       return { fill: "yellow", shape: "dot", text: t("status.queued", { count: pending }) };
     }
 
-    // --- the scheduler ---------------------------------------------------------------------
-    function schedule(entry: OutboxEntry): void {
-      heap.push({ dueAt: entry.dueAt, id: entry.id });
-      pump();
-    }
-
-    /** True when the heap item still describes a pending, idle entry at that time. */
-    function current(item: HeapItem): OutboxEntry | undefined {
-      const entry = outbox?.get(item.id);
-      return entry && entry.dueAt === item.dueAt && !inFlight.has(entry.id) ? entry : undefined;
-    }
-
-    function pump(): void {
-      if (closing || !settings || !outbox) return;
-      const now = Date.now();
-      while (inFlight.size < settings.concurrency) {
-        const top = heap.peek();
-        if (!top) break;
-        if (!current(top)) {
-          heap.pop();
-          continue;
-        }
-        if (top.dueAt > now) break;
-        heap.pop();
-        const entry = current(top);
-        if (entry) void attempt(entry, settings);
-      }
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      const next = heap.peek();
-      if (next && inFlight.size < settings.concurrency) {
-        timer = setTimeout(pump, Math.min(Math.max(0, next.dueAt - now), MAX_TIMER_MS));
-      }
-      showStatus();
-    }
-
-    async function attempt(entry: OutboxEntry, config: Settings): Promise<void> {
-      inFlight.add(entry.id);
-      const attempts = entry.attempts + 1;
-      const url = config.url || entry.url || "";
-      let result: DeliveryResult;
-      try {
-        result = await deliverOnce({
-          url,
-          body: entry.body,
-          headers: requestHeaders(config, credentials, entry.executionId, entry.body),
-          timeoutMs: config.timeoutMs,
-          dispatcher,
-          signal: stopAll.signal,
-        });
-      } catch (err) {
-        // deliverOnce reports failures as outcomes; this is for anything unforeseen before the request.
-        const error = err instanceof Error ? err.message : String(err);
-        result = { outcome: { kind: "network", error }, error };
-      } finally {
-        inFlight.delete(entry.id);
-      }
-      // Closing: the entry stays in the journal as it was and is tried again after the restart.
-      if (closing || !outbox) return;
-      const verdict = classify(result.outcome, config.retry4xx);
-      const delay = verdict === "retry" ? nextDelayMs(config.schedule, attempts, result.retryAfterSeconds) : undefined;
-      if (verdict === "delivered") {
-        finish(entry, result, attempts, 0);
-      } else if (delay !== undefined) {
-        const dueAt = Date.now() + delay;
-        outbox
-          .reschedule(entry.id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error })
-          .catch((err: unknown) => node.error(t("errors.outbox-write", { file: journal, error: String(err) })));
-        heap.push({ dueAt, id: entry.id });
-      } else {
-        finish(entry, result, attempts, 1);
-      }
-      pump();
+    // --- delivery: the queue decides when; the outbox keeps each decision on disk -----------
+    function startQueue(journaled: Outbox, config: CallbackOutSettings, headerConfig: HeaderSettings): DeliveryQueue {
+      return new DeliveryQueue({
+        concurrency: config.concurrency,
+        schedule: config.schedule,
+        retry4xx: config.retry4xx,
+        attempt: (id) => {
+          const entry = journaled.get(id);
+          if (!entry) return Promise.reject(new Error(`callback ${id} is no longer in the outbox`));
+          return deliverOnce({
+            url: config.url || entry.url || "",
+            body: entry.body,
+            headers: requestHeaders(headerConfig, credentials, { executionId: entry.executionId, body: entry.body }),
+            timeoutMs: config.timeoutMs,
+            dispatcher,
+            signal: stopAll.signal,
+          });
+        },
+        onRetry: (id, attempts, dueAt, result) => {
+          journaled.reschedule(id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error }).catch(journalError);
+        },
+        onFinish: (id, attempts, result, finish) => {
+          const entry = journaled.get(id);
+          if (entry) finishCallback(journaled, entry, result, attempts, finish);
+        },
+        onChange: showStatus,
+      });
     }
 
     function describe(result: DeliveryResult): string {
       return result.statusCode !== undefined ? `HTTP ${result.statusCode}` : (result.error ?? "no reply");
     }
 
-    function finish(entry: OutboxEntry, result: DeliveryResult, attempts: number, output: 0 | 1): void {
-      outbox
-        ?.remove(entry.id)
-        .catch((err: unknown) => node.error(t("errors.outbox-write", { file: journal, error: String(err) })));
+    function finishCallback(journaled: Outbox, entry: OutboxEntry, result: DeliveryResult, attempts: number, finish: Finish): void {
+      journaled.remove(entry.id).catch(journalError);
       // A shallow copy: the input msg object may still be held by other nodes (Complete, http response).
       const input = inputMsgs.get(entry.id);
       const msg: NodeMessage = input ? { ...input } : entry.topic !== undefined ? { topic: entry.topic } : {};
@@ -488,7 +212,7 @@ export = function register(RED: RedApi): void {
       msg.callback = JSON.parse(entry.body) as unknown;
       msg.attempts = attempts;
       const code = result.statusCode !== undefined ? String(result.statusCode) : t("status.no-reply");
-      if (output === 0) {
+      if (finish === "delivered") {
         delete msg.error;
         lastResult = { fill: "green", shape: "dot", text: t("status.delivered", { code }) };
         node.send([msg, null]);
@@ -516,7 +240,7 @@ export = function register(RED: RedApi): void {
         if (config.url === "") {
           const fromMsg = typeof msg.url === "string" ? msg.url.trim() : "";
           if (fromMsg === "") return done(new Error(t("errors.no-url")));
-          if (!validUrl(fromMsg)) return done(new Error(t("errors.bad-msg-url", { url: fromMsg })));
+          if (!isHttpUrl(fromMsg)) return done(new Error(t("errors.bad-msg-url", { url: fromMsg })));
           url = fromMsg;
         }
 
@@ -541,7 +265,7 @@ export = function register(RED: RedApi): void {
         outbox.add(entry).then(
           () => {
             done();
-            if (!closing) schedule(entry);
+            if (!closing) queue?.schedule({ id: entry.id, dueAt: entry.dueAt, attempts: entry.attempts });
           },
           (err: unknown) => {
             inputMsgs.delete(entry.id);
@@ -554,14 +278,14 @@ export = function register(RED: RedApi): void {
 
     // --- "send test" from the editor: one attempt with the seed's sample, nothing queued ----
     node.agentCallbackSendTest = async (): Promise<TestReply> => {
-      if (!settings) throw new Error(configError ?? t("status.config-error"));
+      if (!settings || !headerSettings) throw new Error(configError ?? t("status.config-error"));
       if (settings.url === "") throw new Error(t("errors.test-no-url"));
       const payload = { ...samplePayload(), execution_id: `exec_test_${randomBytes(6).toString("hex")}` };
       const body = JSON.stringify(payload);
       const result = await deliverOnce({
         url: settings.url,
         body,
-        headers: requestHeaders(settings, credentials, payload.execution_id, body),
+        headers: requestHeaders(headerSettings, credentials, { executionId: payload.execution_id, body }),
         timeoutMs: settings.timeoutMs,
         dispatcher,
         signal: stopAll.signal,
@@ -576,7 +300,7 @@ export = function register(RED: RedApi): void {
     // --- close: stop timers and attempts, keep the journal ----------------------------------
     node.on("close", (removed, done) => {
       closing = true;
-      if (timer) clearTimeout(timer);
+      queue?.stop();
       if (statusTimer) clearTimeout(statusTimer);
       stopAll.abort();
       void (async () => {
