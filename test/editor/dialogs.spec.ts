@@ -182,6 +182,8 @@ describe(`editor on Node-RED ${nodeRedVersion()}: edit dialogs`, function () {
     assert.equal(sent.agent_loop_name, "Daily Sales Report");
     assert.equal(sent.status, "completed");
     await page.mouse.move(700, 600);
+    // The notification slides in (a jQuery animation): let it settle before the picture.
+    await page.waitForFunction("window.$ && $('.red-ui-notification:animated').length === 0");
     await screenshot(page, "send-test");
   });
 });
