@@ -93,6 +93,20 @@ function virtualClock(start = Date.parse("2026-01-01T00:00:00Z")) {
   return { clock, delays, live, start, advance: (ms: number) => void (now += ms) };
 }
 
+/** A queue on virtual time whose attempts all succeed, recording the (virtual) time of each. */
+function onVirtualTime() {
+  const time = virtualClock();
+  const attemptedAt: number[] = [];
+  const recorded = recordingQueue({
+    clock: time.clock,
+    attempt: async () => {
+      attemptedAt.push(time.clock.now());
+      return reply(200);
+    },
+  });
+  return { time, attemptedAt, ...recorded };
+}
+
 describe("lib/delivery-queue", () => {
   it("keeps a min-heap on dueAt: pops come out in due order whatever the push order", () => {
     fc.assert(
@@ -167,15 +181,7 @@ describe("lib/delivery-queue", () => {
   });
 
   it("scheduling a queued id again moves it to the new time, and it runs once", async () => {
-    const time = virtualClock();
-    const attemptedAt: number[] = [];
-    const { queue, finished } = recordingQueue({
-      clock: time.clock,
-      attempt: async () => {
-        attemptedAt.push(time.clock.now());
-        return reply(200);
-      },
-    });
+    const { time, attemptedAt, queue, finished } = onVirtualTime();
     queue.schedule({ id: "moved", dueAt: time.start + 1_000, attempts: 0 });
     queue.schedule({ id: "moved", dueAt: time.start + 5_000, attempts: 0 });
     await finished(1);
@@ -184,15 +190,7 @@ describe("lib/delivery-queue", () => {
   });
 
   it("caps each timer at setTimeout's maximum and re-arms until the callback is due", async () => {
-    const time = virtualClock();
-    const attemptedAt: number[] = [];
-    const { queue, finished } = recordingQueue({
-      clock: time.clock,
-      attempt: async () => {
-        attemptedAt.push(time.clock.now());
-        return reply(200);
-      },
-    });
+    const { time, attemptedAt, queue, finished } = onVirtualTime();
     const dueAt = time.start + 2 * MAX_TIMER_MS + 1000;
     queue.schedule({ id: "far", dueAt, attempts: 0 });
     await finished(1);
