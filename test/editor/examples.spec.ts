@@ -45,6 +45,9 @@ async function importExample(page: Page, file: string): Promise<EditorNode[]> {
   const first = loadExample(file)[0];
   await page.locator("#red-ui-workspace-chart").click({ position: { x: Number(first?.x ?? 200), y: Number(first?.y ?? 100) } });
   await page.locator("#red-ui-workspace-chart").click({ position: { x: 700, y: 700 } });
+  // On a loaded machine the editor may switch to the new tab a moment after the drop.
+  const expected = loadExample(file).filter((n) => n.z).length;
+  await page.waitForFunction(`RED.nodes.filterNodes({ z: RED.workspaces.active() }).length >= ${expected}`);
   return page.evaluate(`RED.nodes.filterNodes({ z: RED.workspaces.active() }).map(n => ({
     id: n.id, type: n.type, valid: n.valid !== false, validationErrors: n.validationErrors || [] }))`);
 }
