@@ -186,7 +186,8 @@ export function callbackOutFlow(sinkUrl: string, template: CallbackPayload, opti
   return [
     tab,
     // The payload objects are made by the json node, not in the function: objects created inside a
-    // function node's sandbox have another realm's Object.prototype (see the bench notes).
+    // function node's sandbox have another realm's Object.prototype, which callback out's format
+    // (isPlainObject) does not take for a payload object at the time of writing.
     ...feederNodes("cb-out", template, options.window ?? 500, true),
     {
       id: "cb-out", type: "agent-callback-out", z: TAB, name: "", url: sinkUrl, headers: [], secretHeader: "X-Webhook-Secret",
