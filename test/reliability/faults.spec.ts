@@ -17,7 +17,7 @@ describe("reliability: callback out through a receiver that fails 30% of request
   let nodeRed: NodeRedProcess;
 
   before(async () => {
-    receiver = new FaultReceiver({ faultRate: 0.3, faults: ["500", "reset", "hang"], hangMs: 2_000, seed: 20261127 });
+    receiver = new FaultReceiver({ faultRate: 0.3, faults: ["500", "reset", "hang"], hangMs: 3_000, seed: 20261127 });
     await receiver.start();
     nodeRed = new NodeRedProcess();
     await nodeRed.start();
@@ -36,7 +36,7 @@ describe("reliability: callback out through a receiver that fails 30% of request
     const retrySchedule = [0.05, 0.1, 0.2, 0.2, 0.3, 0.3, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
     await deployFlows(
       nodeRed.url,
-      callbackOutFlow(`${receiver.url}/agent-results`, template, { concurrency: 8, timeout: 0.5, retrySchedule, maxQueue: 5000, window: 200 }),
+      callbackOutFlow(`${receiver.url}/agent-results`, template, { concurrency: 8, timeout: 1, retrySchedule, maxQueue: 5000, window: 200 }),
       () => nodeRed.log,
     );
     await startFeed(nodeRed.url, COUNT);

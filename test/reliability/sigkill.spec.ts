@@ -95,6 +95,8 @@ describe("reliability: SIGKILL three times during 1,000 callbacks", function () 
         await nodeRed.start();
         down = false;
         if (k === 1) await nodeRed.waitFor(/was cut short \(crash while writing\)/, 30_000);
+        // The outbox opens after the flows start: give it time to say what it resumed.
+        await nodeRed.waitFor(/resuming \d+ pending/, 15_000).catch(() => undefined);
         const resumed = /resuming (\d+) pending/.exec(nodeRed.log);
         resumedAfterKill.push(resumed ? Number(resumed[1]) : 0);
       }
