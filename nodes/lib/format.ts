@@ -45,8 +45,11 @@ type Json = Record<string, unknown>;
 function isPlainObject(value: unknown): value is Json {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
   if (Buffer.isBuffer(value)) return false;
+  // Objects made in a Function node come from another realm (its vm sandbox), whose
+  // Object.prototype is not ours: accept any object whose prototype is *some* realm's root.
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
   const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 function isPayloadShaped(value: unknown): value is Json {
@@ -71,7 +74,11 @@ function errorMessage(error: unknown): string {
 }
 
 function toDate(value: unknown): Date | undefined {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value;
+  // Not `instanceof Date`: a Date made in a Function node's sandbox comes from another realm.
+  if (Object.prototype.toString.call(value) === "[object Date]") {
+    const date = new Date((value as Date).getTime());
+    return Number.isNaN(date.getTime()) ? undefined : date;
+  }
   if (typeof value === "number" && Number.isFinite(value)) return new Date(value);
   if (typeof value === "string" && value.length > 0) {
     const date = new Date(value);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { runInNewContext } from "node:vm";
 import { formatCallback, newExecutionId } from "../../nodes/lib/format";
 import { checkCallbackPayload, samplePayload } from "../../nodes/lib/payload";
 
@@ -65,6 +66,20 @@ describe("lib/format", () => {
       error: "Execution timeout after 300 seconds",
       custom: { kept: true },
     });
+  });
+
+  it("uses a payload built in another realm (as a Function node's sandbox makes it) as given", () => {
+    const made = runInNewContext(
+      `({ payload: { agent_loop_id: "loop_fn", execution_id: "exec_fn_1", status: "failed", error: "boom",
+          metadata: { started_at: new Date("2024-01-15T10:00:00Z") } } })`,
+    ) as Record<string, unknown>;
+    const { payload } = ok(formatCallback(made, defaults, now, fixedId));
+    assert.equal(payload.status, "failed");
+    assert.equal(payload.agent_loop_id, "loop_fn");
+    assert.equal(payload.execution_id, "exec_fn_1");
+    assert.equal(payload.error, "boom");
+    assert.deepEqual(payload.result, null);
+    assert.equal((payload.metadata as Record<string, unknown>).duration_seconds, 150);
   });
 
   it("sends the seed's sample exactly as given", () => {
