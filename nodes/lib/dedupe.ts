@@ -2,9 +2,22 @@
 // twice. Bounded: at most `cap` ids, the oldest dropped first.
 export const DEDUPE_CAP = 100_000;
 
+// Below this many dead slots the FIFO is not compacted (copying tiny arrays often costs more).
+const COMPACT_MIN = 1024;
+
 export class DedupeMemory {
-  // Map keeps insertion order; ids are never refreshed, so the first entry is always the oldest.
+  // id -> when it was first seen. Membership only; the order lives in the FIFO below.
   private readonly seenAt = new Map<string, number>();
+  // FIFO of (id, seenAt) in arrival order, live from `head` on. A Map alone would do (it keeps
+  // insertion order) but deleting from its front leaves dead slots that every later walk from the
+  // front (expiry, eviction) steps over until V8 rehashes: 16–170 µs per id at the cap. Here
+  // expiry and eviction only move `head`, and the dead prefix is cut off once it is half the array.
+  // Invariant: each id in `seenAt` has exactly one live FIFO slot and vice versa (ids are never
+  // refreshed, and both removals take the FIFO's head), so an id remembered again after it expired
+  // gets a fresh slot at the tail and no stale slot can remove it.
+  private ids: string[] = [];
+  private times: number[] = [];
+  private head = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -18,7 +31,7 @@ export class DedupeMemory {
 
   /** True when `id` was remembered less than ttl ago. */
   has(id: string): boolean {
-    this.expire();
+    this.expire(this.now());
     return this.seenAt.has(id);
   }
 
@@ -27,25 +40,49 @@ export class DedupeMemory {
    * it and returns false.
    */
   checkAndRemember(id: string): boolean {
-    if (this.has(id)) return true;
-    this.seenAt.set(id, this.now());
-    while (this.seenAt.size > this.cap) {
-      const oldest = this.seenAt.keys().next();
-      if (oldest.done) break;
-      this.seenAt.delete(oldest.value);
-    }
+    const now = this.now();
+    this.expire(now);
+    if (this.seenAt.has(id)) return true;
+    this.seenAt.set(id, now);
+    this.ids.push(id);
+    this.times.push(now);
+    while (this.seenAt.size > this.cap) this.dropOldest();
+    this.compact();
     return false;
   }
 
   clear(): void {
     this.seenAt.clear();
+    this.ids = [];
+    this.times = [];
+    this.head = 0;
   }
 
-  private expire(): void {
-    const cutoff = this.now() - this.ttlMs;
-    for (const [id, at] of this.seenAt) {
-      if (at > cutoff) break;
-      this.seenAt.delete(id);
+  /** Forgets ids seen at or before now - ttl, oldest first (stops at the first younger one). */
+  private expire(now: number): void {
+    const cutoff = now - this.ttlMs;
+    const { ids, times } = this;
+    while (this.head < ids.length && (times[this.head] as number) <= cutoff) this.dropOldest();
+    if (this.head > 0) this.compact();
+  }
+
+  private dropOldest(): void {
+    const id = this.ids[this.head] as string;
+    this.ids[this.head] = ""; // release the string for the GC before the compaction
+    this.head++;
+    this.seenAt.delete(id);
+  }
+
+  /** Cuts off the dead prefix once it is at least half the array: O(1) amortised per id. */
+  private compact(): void {
+    if (this.head === this.ids.length) {
+      this.ids = [];
+      this.times = [];
+      this.head = 0;
+    } else if (this.head >= COMPACT_MIN && this.head * 2 >= this.ids.length) {
+      this.ids = this.ids.slice(this.head);
+      this.times = this.times.slice(this.head);
+      this.head = 0;
     }
   }
 }
