@@ -29,6 +29,8 @@ export interface Node<Credentials = Record<string, string | undefined>> {
   type: string;
   name?: string;
   credentials: Credentials;
+  /** The ids wired to each output (set by the runtime from the flow). */
+  wires?: string[][];
   send(msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null> | null): void;
   status(status: NodeStatus | Record<string, never>): void;
   log(msg: unknown): void;
