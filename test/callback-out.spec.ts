@@ -30,6 +30,9 @@ helper.init(nodeRedMain());
 // Core catch node of the Node-RED under test: errors reported with done(err) reach it as in a real flow.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode: unknown = require(require.resolve("@node-red/nodes/core/common/25-catch.js", { paths: [nodeRedDir()] }));
+// Core function node: a payload it builds is an object of another realm (its vm context).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const functionNode: unknown = require(require.resolve("@node-red/nodes/core/function/10-function.js", { paths: [nodeRedDir()] }));
 
 interface Msg {
   payload?: unknown;
@@ -164,6 +167,41 @@ describe("callback out node", function () {
     assert.equal(timeout.status, "timeout");
     assert.equal(timeout.agent_loop_id, "loop_given");
     assert.deepEqual(timeout.result, { output: "Partial result..." });
+  });
+
+  it("sends a payload object built in a core Function node as given (failed, with its error)", async () => {
+    const flow = [
+      {
+        id: "fn",
+        type: "function",
+        z: "f1",
+        func: 'msg.payload = { agent_loop_id: "loop_fn", execution_id: "exec_fn_1", status: "failed", error: "Tool call failed: " + msg.payload };\nreturn msg;',
+        outputs: 1,
+        wires: [["out"]],
+      },
+      { id: "out", type: "agent-callback-out", z: "f1", url: receiver.url, agentLoopName: "From a function", wires: [["delivered"], ["gaveUp"]] },
+      { id: "catcher", type: "catch", z: "f1", scope: null, wires: [["caught"]] },
+      { id: "delivered", type: "helper", z: "f1" },
+      { id: "gaveUp", type: "helper", z: "f1" },
+      { id: "caught", type: "helper", z: "f1" },
+      { id: "f1", type: "tab" },
+    ];
+    await helper.load([callbackOut, resolveCatchNode(), functionNode], flow);
+    const delivered = new Collector(helper.getNode("delivered") as HelperNode);
+    const caught = new Collector(helper.getNode("caught") as HelperNode);
+    (helper.getNode("fn") as HelperNode).receive({ payload: "HTTP 500 from API" });
+    const [msg] = await delivered.next();
+    assert.equal(caught.msgs.length, 0);
+    assert.equal(receiver.requests.length, 1);
+    const sent = receiver.requests[0]!.json;
+    assert.deepEqual(Object.keys(sent), ["agent_loop_id", "agent_loop_name", "execution_id", "status", "result", "metadata", "error"]);
+    assert.equal(sent.agent_loop_id, "loop_fn");
+    assert.equal(sent.agent_loop_name, "From a function");
+    assert.equal(sent.execution_id, "exec_fn_1");
+    assert.equal(sent.status, "failed");
+    assert.equal(sent.error, "Tool call failed: HTTP 500 from API");
+    assert.equal(sent.result, null, "the payload object is used as given, not stringified into result.output");
+    assert.deepEqual(msg!.callback, sent);
   });
 
   it("sends the configured headers (with ${ENV_VAR}), User-Agent, secret and bearer token", async () => {
