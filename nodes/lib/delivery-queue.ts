@@ -124,6 +124,16 @@ export class DeliveryQueue {
     return this.running.size;
   }
 
+  /** The waiting callback due first (not one in flight), for the node's status; drops stale heap items on the way. */
+  nextDue(): QueuedCallback | undefined {
+    for (let top = this.heap.peek(); top; top = this.heap.peek()) {
+      const callback = this.current(top);
+      if (callback) return { ...callback };
+      this.heap.pop();
+    }
+    return undefined;
+  }
+
   /** Queues one callback (an id already waiting moves to the new time); it starts when due and a slot is free. */
   schedule(callback: QueuedCallback): void {
     this.scheduleAll([callback]);

@@ -189,6 +189,29 @@ describe("lib/delivery-queue", () => {
     assert.equal(queue.size, 0);
   });
 
+  it("nextDue() is the waiting callback due first: not one in flight, not an old time of a moved one", async () => {
+    let release: (() => void) | undefined;
+    const { queue, finished } = recordingQueue({
+      attempt: (id) =>
+        id === "now" ? new Promise<DeliveryResult>((resolve) => (release = () => resolve(reply(200)))) : Promise.resolve(reply(200)),
+    });
+    assert.equal(queue.nextDue(), undefined);
+    const now = Date.now();
+    queue.scheduleAll([
+      { id: "now", dueAt: now, attempts: 0 },
+      { id: "later", dueAt: now + 60_000, attempts: 2 },
+      { id: "moved", dueAt: now + 30_000, attempts: 1 },
+    ]);
+    assert.equal(queue.inFlight, 1);
+    assert.deepEqual(queue.nextDue(), { id: "moved", dueAt: now + 30_000, attempts: 1 });
+    queue.schedule({ id: "moved", dueAt: now + 90_000, attempts: 1 });
+    assert.deepEqual(queue.nextDue(), { id: "later", dueAt: now + 60_000, attempts: 2 });
+    release?.();
+    await finished(1);
+    assert.deepEqual(queue.nextDue(), { id: "later", dueAt: now + 60_000, attempts: 2 });
+    queue.stop();
+  });
+
   it("caps each timer at setTimeout's maximum and re-arms until the callback is due", async () => {
     const { time, attemptedAt, queue, finished } = onVirtualTime();
     const dueAt = time.start + 2 * MAX_TIMER_MS + 1000;
