@@ -1,7 +1,7 @@
 // msg -> callback payload: what callback out sends for each shape of input, so that every
 // receiver sees the seed's payload with all of its top-level fields present.
-import { randomBytes } from "node:crypto";
 import { checkCallbackPayload, type CallbackPayload } from "./payload";
+import { randomHex } from "./random-hex";
 
 /** The seed's top-level fields: a msg.payload object holding any of them is taken as a payload. */
 export const PAYLOAD_FIELDS = [
@@ -37,7 +37,7 @@ export type FormatResult =
 
 /** "exec_" + 20 hex characters: random enough that two runs never share an id. */
 export function newExecutionId(): string {
-  return `exec_${randomBytes(10).toString("hex")}`;
+  return `exec_${randomHex(10)}`;
 }
 
 type Json = Record<string, unknown>;
