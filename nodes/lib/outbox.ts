@@ -97,6 +97,8 @@ function readRecord(line: string): JournalRecord | undefined {
   return undefined;
 }
 
+const COMPACT_CHUNK_CHARS = 1 << 20;
+
 /** A file name that any node id maps to safely (subflow instance ids may hold other characters). */
 export function journalFileName(nodeId: string): string {
   return `${nodeId.replace(/[^A-Za-z0-9_-]/g, "_")}.jsonl`;
@@ -281,10 +283,21 @@ export class Outbox {
   /** Rewrites the journal as one "add" per live entry: write a temp file, fsync, rename, fsync the folder. */
   private async compact(): Promise<void> {
     const temp = `${this.file}.tmp`;
-    const text = [...this.live.values()].map((entry) => `${JSON.stringify({ op: "add", entry })}\n`).join("");
+    // The entries as they are now: one added while the file is written has its own "add" queued,
+    // and one removed meanwhile gets its "done" appended after the rename.
+    const entries = [...this.live.values()];
     const handle = await fs.open(temp, "w");
     try {
-      await handle.write(text);
+      // Written in chunks of about 1 MiB, never one string of the whole journal (100 MiB at 100,000 queued).
+      let chunk = "";
+      for (const entry of entries) {
+        chunk += `${JSON.stringify({ op: "add", entry })}\n`;
+        if (chunk.length >= COMPACT_CHUNK_CHARS) {
+          await handle.write(chunk);
+          chunk = "";
+        }
+      }
+      if (chunk.length > 0) await handle.write(chunk);
       await handle.sync();
     } finally {
       await handle.close();
@@ -293,6 +306,6 @@ export class Outbox {
     this.handle = undefined;
     await fs.rename(temp, this.file);
     await fsyncDir(path.dirname(this.file));
-    this.linesInFile = this.live.size;
+    this.linesInFile = entries.length;
   }
 }
