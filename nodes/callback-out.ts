@@ -2,7 +2,6 @@
 // (msg -> payload), outbox (durable journal), delivery-queue (when each attempt runs, retry or
 // give up), request-headers (credentials, signatures) and deliver (one attempt). What lives here
 // is only the wiring: node status, the outputs, the log, and the editor's "send test" endpoint.
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
@@ -13,6 +12,7 @@ import { formatCallback } from "./lib/format";
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from "./lib/node-red-types";
 import { Outbox, journalFileName, type OutboxEntry } from "./lib/outbox";
 import { samplePayload } from "./lib/payload";
+import { randomHex } from "./lib/random-hex";
 import { requestHeaders, type CallbackCredentials, type HeaderSettings } from "./lib/request-headers";
 
 interface CallbackOutDef extends NodeDef, CallbackOutConfig {}
@@ -103,12 +103,19 @@ export = function register(RED: NodeAPI): void {
       node.status({ fill: "red", shape: "ring", text: t("status.config-error") });
     }
 
+    /** Translated once: the text of a gave-up status with no reply. */
+    const noReply = t("status.no-reply");
     const dispatcher = createDispatcher(settings?.concurrency ?? 1);
     const stopAll = new AbortController();
-    /** The input msgs of callbacks queued in this run, given back on the outputs (lost on restart: then a fresh msg). */
+    /**
+     * The input msgs of callbacks queued in this run, given back on the outputs (lost on restart: then
+     * a fresh msg). Kept without `payload` and `error`: the outputs replace both, and the payload is
+     * most of a msg's memory while it waits (it is in the outbox entry's body already).
+     */
     const inputMsgs = new Map<string, NodeMessage>();
     let statusTimer: NodeJS.Timeout | undefined;
-    let lastResult: NodeStatus | undefined;
+    /** The last delivery's outcome; its status text is made when the status is shown, not per delivery. */
+    let lastFinish: { finish: Finish; code: string } | undefined;
     let closing = false;
     let outbox: Outbox | undefined;
     let queue: DeliveryQueue | undefined;
@@ -141,25 +148,33 @@ export = function register(RED: NodeAPI): void {
           },
         );
 
-    // --- status: what is happening now, at most a few updates a second ---------------------
+    // --- status: what is happening now, at most four updates a second ----------------------
+    // Every change only marks the status stale; the timer shows the state as it is when it fires,
+    // so the last state (say "delivered 200" after a burst) is always the one left on the node.
     function showStatus(): void {
       if (statusTimer || closing) return;
       statusTimer = setTimeout(() => {
         statusTimer = undefined;
         if (!closing) node.status(currentStatus());
-      }, 200);
+      }, 250);
     }
 
     function currentStatus(): NodeStatus {
       const pending = outbox?.size ?? 0;
-      if (pending === 0) return lastResult ?? {};
+      if (pending === 0) {
+        if (!lastFinish) return {};
+        const { finish, code } = lastFinish;
+        return finish === "delivered"
+          ? { fill: "green", shape: "dot", text: t("status.delivered", { code }) }
+          : { fill: "red", shape: "dot", text: t("status.gave-up", { code }) };
+      }
       const inFlight = queue?.inFlight ?? 0;
       const waiting = pending - inFlight;
       if (inFlight > 0) {
         return { fill: "blue", shape: "dot", text: waiting > 0 ? t("status.sending-queued", { count: waiting }) : t("status.sending") };
       }
-      let next: OutboxEntry | undefined;
-      for (const entry of outbox?.entries() ?? []) if (!next || entry.dueAt < next.dueAt) next = entry;
+      // The queue's due-time heap knows the next attempt: no scan over the outbox.
+      const next = queue?.nextDue();
       if (next && next.attempts > 0 && settings) {
         const retry = t("status.retry", { k: next.attempts, n: settings.schedule.length, time: clockTime(next.dueAt) });
         return { fill: "yellow", shape: "ring", text: pending > 1 ? `${retry}, ${t("status.queued", { count: pending })}` : retry };
@@ -202,28 +217,36 @@ export = function register(RED: NodeAPI): void {
 
     function finishCallback(journaled: Outbox, entry: OutboxEntry, result: DeliveryResult, attempts: number, finish: Finish): void {
       journaled.remove(entry.id).catch(journalError);
-      // A shallow copy: the input msg object may still be held by other nodes (Complete, http response).
+      const code = result.statusCode !== undefined ? String(result.statusCode) : noReply;
+      lastFinish = { finish, code };
+      showStatus();
+      // Nothing wired to "delivered": no msg to build (parsing the body back is most of the cost).
+      if (finish === "delivered" && !isWired(0)) {
+        inputMsgs.delete(entry.id);
+        return;
+      }
       const input = inputMsgs.get(entry.id);
-      const msg: NodeMessage = input ? { ...input } : entry.topic !== undefined ? { topic: entry.topic } : {};
+      const msg: NodeMessage = input ?? (entry.topic !== undefined ? { topic: entry.topic } : {});
       inputMsgs.delete(entry.id);
       msg.payload = result.payload;
       msg.statusCode = result.statusCode;
       msg.headers = result.headers ?? {};
       msg.callback = JSON.parse(entry.body) as unknown;
       msg.attempts = attempts;
-      const code = result.statusCode !== undefined ? String(result.statusCode) : t("status.no-reply");
       if (finish === "delivered") {
-        delete msg.error;
-        lastResult = { fill: "green", shape: "dot", text: t("status.delivered", { code }) };
         node.send([msg, null]);
       } else {
         msg.error = t("errors.gave-up", { id: entry.executionId, attempts, cause: describe(result) });
-        lastResult = { fill: "red", shape: "dot", text: t("status.gave-up", { code }) };
         // A callback given up is lost for the receiver: say so even when output 2 is not wired.
         node.warn(String(msg.error));
         node.send([null, msg]);
       }
-      showStatus();
+    }
+
+    /** Whether anything is wired to output `index` (Node-RED keeps the wires on the node). */
+    function isWired(index: number): boolean {
+      const wires = node.wires;
+      return wires === undefined || (wires[index]?.length ?? 0) > 0;
     }
 
     // --- input: format, journal (fsync), then acknowledge ------------------------------------
@@ -251,7 +274,7 @@ export = function register(RED: NodeAPI): void {
         }
         const now = Date.now();
         const entry: OutboxEntry = {
-          id: `${now.toString(36)}-${randomBytes(6).toString("hex")}`,
+          id: `${now.toString(36)}-${randomHex(6)}`,
           executionId: formatted.payload.execution_id,
           body: formatted.body,
           attempts: 0,
@@ -260,7 +283,12 @@ export = function register(RED: NodeAPI): void {
         };
         if (url !== undefined) entry.url = url;
         if (typeof msg.topic === "string") entry.topic = msg.topic;
-        inputMsgs.set(entry.id, msg);
+        // A shallow copy taken now (the input msg object may still be held by other nodes, e.g.
+        // Complete or http response), without the two properties every output msg replaces.
+        const kept: NodeMessage = { ...msg };
+        delete kept.payload;
+        delete kept.error;
+        inputMsgs.set(entry.id, kept);
         showStatus();
         outbox.add(entry).then(
           () => {
@@ -280,7 +308,7 @@ export = function register(RED: NodeAPI): void {
     node.agentCallbackSendTest = async (): Promise<TestReply> => {
       if (!settings || !headerSettings) throw new Error(configError ?? t("status.config-error"));
       if (settings.url === "") throw new Error(t("errors.test-no-url"));
-      const payload = { ...samplePayload(), execution_id: `exec_test_${randomBytes(6).toString("hex")}` };
+      const payload = { ...samplePayload(), execution_id: `exec_test_${randomHex(6)}` };
       const body = JSON.stringify(payload);
       const result = await deliverOnce({
         url: settings.url,

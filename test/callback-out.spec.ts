@@ -204,6 +204,18 @@ describe("callback out node", function () {
     assert.deepEqual(msg!.callback, sent);
   });
 
+  it("gives the input msg's other properties back on both outputs, with payload and error replaced", async () => {
+    receiver.replies.push(receiver.defaultReply, { status: 410 });
+    const { input, delivered, gaveUp } = await load({});
+    input.receive({ payload: "one", topic: "t1", ticket: "T-1", _msgid: "m-1" });
+    const [ok] = await delivered.next();
+    assert.deepEqual([ok!.topic, ok!.ticket, ok!._msgid, ok!.payload, "error" in ok!], ["t1", "T-1", "m-1", { received: true }, false]);
+    input.receive({ payload: "two", ticket: "T-2", error: { message: "earlier" }, _msgid: "m-2" });
+    const [gone] = await gaveUp.next();
+    assert.deepEqual([gone!.ticket, gone!._msgid, gone!.statusCode], ["T-2", "m-2", 410]);
+    assert.match(String(gone!.error), /HTTP 410/);
+  });
+
   it("sends the configured headers (with ${ENV_VAR}), User-Agent, secret and bearer token", async () => {
     process.env.CALLBACK_OUT_TEST_TOKEN = "from-env";
     const { input, delivered } = await load(
