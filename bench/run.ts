@@ -43,6 +43,8 @@ const settings = {
   inFlight: 10,
   queued: Number(process.env.BENCH_QUEUED || (quick ? 10_000 : 100_000)),
   growthDuration: quick ? 2 : 4,
+  /** Idle time before the queue's "settled" RSS is read (V8's memory reducer needs about 15 s). */
+  settleSeconds: Number(process.env.BENCH_SETTLE_SECONDS || 30),
   growthDeliveries: quick ? { 1: 500, 100: 200, 1024: 50 } : { 1: 2000, 100: 1000, 1024: 200 },
 };
 const variantFilter = (process.env.BENCH_VARIANTS || "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
@@ -397,7 +399,8 @@ async function queueSection(): Promise<void> {
     metrics: [
       { key: "enqueueRate", label: "queued/s", higherIsBetter: true, digits: 0 },
       { key: "rssAdded", label: "RSS added MiB", higherIsBetter: false, digits: 0 },
-      { key: "rssAddedGc", label: "after GC", higherIsBetter: false, digits: 0 },
+      { key: "rssSettled", label: `settled ${settings.settleSeconds} s`, higherIsBetter: false, digits: 0 },
+      { key: "rssAddedGc", label: "then GC", higherIsBetter: false, digits: 0 },
       { key: "heapAddedGc", label: "heap added MiB", higherIsBetter: false, digits: 0 },
       { key: "peak", label: "peak RSS MiB", higherIsBetter: false, digits: 0 },
       { key: "disk", label: "disk MiB", higherIsBetter: false, digits: 1 },
@@ -426,7 +429,8 @@ async function queueSection(): Promise<void> {
   );
   try {
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const heapBefore = (await collectGarbage(running.url)).heapUsed ?? NaN;
+    const memBefore = await collectGarbage(running.url);
+    const heapBefore = memBefore.heapUsed ?? NaN;
     const before = rssOf(running.pid).rss;
     const diskBefore = diskUsage(running.userDir ?? "");
     const started = Date.now();
@@ -436,7 +440,16 @@ async function queueSection(): Promise<void> {
     // Let the last batched writes and any compaction settle before reading RSS and disk.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const after = rssOf(running.pid);
-    const heapAfter = (await collectGarbage(running.url)).heapUsed ?? NaN;
+    // What stays while the callbacks wait: V8 gives back the burst's garbage on its own once the
+    // process idles (its memory reducer ran 12-15 s after the burst here), so RSS is read again
+    // after a settle time, with no forced GC.
+    await new Promise((resolve) => setTimeout(resolve, settings.settleSeconds * 1000));
+    const settled = rssOf(running.pid).rss;
+    const memAfter = await collectGarbage(running.url);
+    const heapAfter = memAfter.heapUsed ?? NaN;
+    const mib = (m: Partial<NodeJS.MemoryUsage>): string =>
+      (["rss", "heapTotal", "heapUsed", "external", "arrayBuffers"] as const).map((k) => `${k} ${((m[k] ?? NaN) / 1048576).toFixed(0)}`).join(", ");
+    console.log(`  memory before (MiB): ${mib(memBefore)}\n  after, GC run (MiB): ${mib(memAfter)}`);
     const afterGc = rssOf(running.pid).rss;
     const disk = diskUsage(running.userDir ?? "") - diskBefore;
     const status = (await probe(running.url)).status;
@@ -449,6 +462,7 @@ async function queueSection(): Promise<void> {
     record(table, "callback out", {
       enqueueRate: count / enqueueSeconds,
       rssAdded: after.rss - before,
+      rssSettled: settled - before,
       rssAddedGc: afterGc - before,
       heapAddedGc: (heapAfter - heapBefore) / 1048576,
       peak: rssOf(running.pid).peak,
@@ -496,13 +510,15 @@ function goals(): string[] {
   const queue = find("callback out:");
   if (queue) {
     const added = queue[0]?.median.rssAdded ?? NaN;
-    const addedGc = queue[0]?.median.rssAddedGc ?? NaN;
+    const settled = queue[0]?.median.rssSettled ?? NaN;
     // 150 MB (10^6 bytes) in MiB.
     const goal = 150e6 / 1048576;
+    // Read against what stays while the callbacks wait (settled, no forced GC); the figure right
+    // after the burst is printed beside it, and judged too, so a transient peak is not hidden.
     lines.push(
       settings.queued === 100_000
-        ? `100,000 queued 1 KB callbacks added ${added.toFixed(0)} MiB of RSS as measured, ${addedGc.toFixed(0)} MiB after a full GC (goal <= 150 MB = ${goal.toFixed(0)} MiB): ${added <= goal ? "met" : addedGc <= goal ? "met only after a GC" : "NOT met"}`
-        : `queue goal is for 100,000 callbacks; this run queued ${settings.queued} (added ${added.toFixed(0)} MiB RSS, ${addedGc.toFixed(0)} after GC), not judged`,
+        ? `100,000 queued 1 KB callbacks hold ${settled.toFixed(0)} MiB of RSS once settled (${settings.settleSeconds} s idle, no forced GC), ${added.toFixed(0)} MiB right after the 100,000 msgs went in (goal <= 150 MB = ${goal.toFixed(0)} MiB): ${settled <= goal ? (added <= goal ? "met" : "met once settled, not right after the burst") : "NOT met"}`
+        : `queue goal is for 100,000 callbacks; this run queued ${settings.queued} (RSS +${settled.toFixed(0)} MiB settled, +${added.toFixed(0)} right after), not judged`,
     );
   }
   return lines;

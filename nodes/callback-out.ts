@@ -10,7 +10,7 @@ import { createDispatcher, deliverOnce, type DeliveryResult } from "./lib/delive
 import { DeliveryQueue, type Finish } from "./lib/delivery-queue";
 import { formatCallback } from "./lib/format";
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from "./lib/node-red-types";
-import { Outbox, journalFileName, type OutboxEntry } from "./lib/outbox";
+import { Outbox, journalFileName, type OutboxEntry, type QueuedEntry } from "./lib/outbox";
 import { samplePayload } from "./lib/payload";
 import { randomHex } from "./lib/random-hex";
 import { requestHeaders, type CallbackCredentials, type HeaderSettings } from "./lib/request-headers";
@@ -54,6 +54,19 @@ function english(key: string, substitutions: Record<string, string | number> = {
 }
 
 const USER_AGENT = `node-red-contrib-agent-callback/${readVersion()}`;
+
+/**
+ * A shallow copy of `msg` without `payload` and `error`. Copied key by key rather than spread and
+ * deleted: `delete` turns an object into a hash table, several times larger, and 100,000 of these
+ * wait in memory during an outage.
+ */
+function withoutPayload(msg: NodeMessage): NodeMessage {
+  const kept: NodeMessage = {};
+  for (const key of Object.keys(msg)) {
+    if (key !== "payload" && key !== "error") kept[key] = msg[key];
+  }
+  return kept;
+}
 
 function clockTime(at: number): string {
   const date = new Date(at);
@@ -113,6 +126,8 @@ export = function register(RED: NodeAPI): void {
      * most of a msg's memory while it waits (it is in the outbox entry's body already).
      */
     const inputMsgs = new Map<string, NodeMessage>();
+    /** Bodies of the attempts in flight (at most `concurrency`), for the output msg's `callback`. */
+    const bodiesInFlight = new Map<string, string>();
     let statusTimer: NodeJS.Timeout | undefined;
     /** The last delivery's outcome; its status text is made when the status is shown, not per delivery. */
     let lastFinish: { finish: Finish; code: string } | undefined;
@@ -188,24 +203,30 @@ export = function register(RED: NodeAPI): void {
         concurrency: config.concurrency,
         schedule: config.schedule,
         retry4xx: config.retry4xx,
-        attempt: (id) => {
-          const entry = journaled.get(id);
-          if (!entry) return Promise.reject(new Error(`callback ${id} is no longer in the outbox`));
-          return deliverOnce({
-            url: config.url || entry.url || "",
-            body: entry.body,
-            headers: requestHeaders(headerConfig, credentials, { executionId: entry.executionId, body: entry.body }),
-            timeoutMs: config.timeoutMs,
-            dispatcher,
-            signal: stopAll.signal,
-          });
-        },
+        // The body may be on disk only (a long queue): read back for each attempt, kept while it runs.
+        attempt: (id) =>
+          journaled.body(id).then((body) => {
+            const entry = journaled.get(id);
+            if (!entry) throw new Error(`callback ${id} is no longer in the outbox`);
+            bodiesInFlight.set(id, body);
+            return deliverOnce({
+              url: config.url || entry.url || "",
+              body,
+              headers: requestHeaders(headerConfig, credentials, { executionId: entry.executionId, body }),
+              timeoutMs: config.timeoutMs,
+              dispatcher,
+              signal: stopAll.signal,
+            });
+          }),
         onRetry: (id, attempts, dueAt, result) => {
+          bodiesInFlight.delete(id);
           journaled.reschedule(id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error }).catch(journalError);
         },
         onFinish: (id, attempts, result, finish) => {
           const entry = journaled.get(id);
-          if (entry) finishCallback(journaled, entry, result, attempts, finish);
+          const body = bodiesInFlight.get(id);
+          bodiesInFlight.delete(id);
+          if (entry) finishCallback(journaled, entry, body, result, attempts, finish);
         },
         onChange: showStatus,
       });
@@ -215,7 +236,14 @@ export = function register(RED: NodeAPI): void {
       return result.statusCode !== undefined ? `HTTP ${result.statusCode}` : (result.error ?? "no reply");
     }
 
-    function finishCallback(journaled: Outbox, entry: OutboxEntry, result: DeliveryResult, attempts: number, finish: Finish): void {
+    function finishCallback(
+      journaled: Outbox,
+      entry: QueuedEntry,
+      body: string | undefined,
+      result: DeliveryResult,
+      attempts: number,
+      finish: Finish,
+    ): void {
       journaled.remove(entry.id).catch(journalError);
       const code = result.statusCode !== undefined ? String(result.statusCode) : noReply;
       lastFinish = { finish, code };
@@ -231,7 +259,8 @@ export = function register(RED: NodeAPI): void {
       msg.payload = result.payload;
       msg.statusCode = result.statusCode;
       msg.headers = result.headers ?? {};
-      msg.callback = JSON.parse(entry.body) as unknown;
+      // No body only when it could not be read back from the journal (then the attempt's error says why).
+      msg.callback = body !== undefined ? (JSON.parse(body) as unknown) : undefined;
       msg.attempts = attempts;
       if (finish === "delivered") {
         node.send([msg, null]);
@@ -285,10 +314,7 @@ export = function register(RED: NodeAPI): void {
         if (typeof msg.topic === "string") entry.topic = msg.topic;
         // A shallow copy taken now (the input msg object may still be held by other nodes, e.g.
         // Complete or http response), without the two properties every output msg replaces.
-        const kept: NodeMessage = { ...msg };
-        delete kept.payload;
-        delete kept.error;
-        inputMsgs.set(entry.id, kept);
+        inputMsgs.set(entry.id, withoutPayload(msg));
         showStatus();
         outbox.add(entry).then(
           () => {

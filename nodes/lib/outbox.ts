@@ -5,6 +5,11 @@
 // A crash can tear only the last line (appends are sequential), so replay drops a torn tail and
 // keeps every record before it. Compaction writes a new file and renames it over the old one, so
 // at every instant one complete journal exists on disk.
+//
+// Memory: a queued callback's body is the bulk of it (about 1 KB and up), and an outage can queue
+// 100,000 of them. So once its "add" record is on disk, a body is kept in memory only while the
+// bodies held stay under a small budget; beyond it the entry remembers where its line sits in the
+// journal and the body is read back from there when an attempt needs it.
 import { promises as fs } from "node:fs";
 import path from "node:path";
 
@@ -25,6 +30,9 @@ export interface OutboxEntry {
   lastStatus?: number;
   lastError?: string;
 }
+
+/** What the outbox keeps in memory for a pending callback: everything but the body. */
+export type QueuedEntry = Omit<OutboxEntry, "body">;
 
 export interface RetryUpdate {
   attempts: number;
@@ -50,10 +58,23 @@ export interface ReplayReport {
 export interface OutboxOptions {
   /** Compact when the file holds more than this many lines and more than 4 per live entry. */
   compactAfterLines?: number;
+  /** Bytes of bodies kept in memory at most (default 8 MiB); the others are read back from disk. */
+  bodyMemoryBytes?: number;
+}
+
+/** A pending entry as held in memory. */
+interface StoredEntry extends QueuedEntry {
+  /** Held until the "add" is on disk, then only while within the memory budget. */
+  body: string | undefined;
+  /** Where the entry's "add" line sits in the journal (bytes, newline excluded); -1 before it is written. */
+  offset: number;
+  length: number;
 }
 
 interface PendingWrite {
   line: string;
+  /** For an "add": the entry whose place in the file this write decides. */
+  entry?: StoredEntry;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -97,7 +118,40 @@ function readRecord(line: string): JournalRecord | undefined {
   return undefined;
 }
 
-const COMPACT_CHUNK_CHARS = 1 << 20;
+/** The entry without its body and without the outbox's bookkeeping (a copy: callers cannot change ours). */
+function queuedEntry(stored: StoredEntry): QueuedEntry {
+  const entry: QueuedEntry = { id: stored.id, executionId: stored.executionId, attempts: stored.attempts, dueAt: stored.dueAt, createdAt: stored.createdAt };
+  if (stored.url !== undefined) entry.url = stored.url;
+  if (stored.topic !== undefined) entry.topic = stored.topic;
+  if (stored.lastStatus !== undefined) entry.lastStatus = stored.lastStatus;
+  if (stored.lastError !== undefined) entry.lastError = stored.lastError;
+  return entry;
+}
+
+function storedEntry(entry: OutboxEntry, body: string | undefined, offset: number, length: number): StoredEntry {
+  // Every field present, so all entries share one object shape (less memory per entry).
+  return {
+    id: entry.id,
+    executionId: entry.executionId,
+    url: entry.url,
+    topic: entry.topic,
+    attempts: entry.attempts,
+    dueAt: entry.dueAt,
+    createdAt: entry.createdAt,
+    lastStatus: entry.lastStatus,
+    lastError: entry.lastError,
+    body,
+    offset,
+    length,
+  };
+}
+
+function addLine(entry: StoredEntry, body: string): string {
+  return JSON.stringify({ op: "add", entry: { ...queuedEntry(entry), body } });
+}
+
+const CHUNK_BYTES = 1 << 20;
+const NEWLINE = 0x0a;
 
 /** A file name that any node id maps to safely (subflow instance ids may hold other characters). */
 export function journalFileName(nodeId: string): string {
@@ -113,21 +167,79 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** Calls `onLine(bytes, offset)` for each line of the file, reading about 1 MiB at a time; returns the unterminated tail. */
+async function forEachLine(handle: fs.FileHandle, onLine: (line: Buffer, offset: number) => void): Promise<{ tail: Buffer; offset: number }> {
+  let carry = Buffer.alloc(0);
+  let carryOffset = 0;
+  let position = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    const { bytesRead } = await handle.read(chunk, 0, CHUNK_BYTES, position);
+    if (bytesRead === 0) break;
+    position += bytesRead;
+    const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+    let start = 0;
+    for (let nl = data.indexOf(NEWLINE, start); nl >= 0; nl = data.indexOf(NEWLINE, start)) {
+      onLine(data.subarray(start, nl), carryOffset + start);
+      start = nl + 1;
+    }
+    // Copied, so the 1 MiB chunk is not kept alive by a short tail.
+    carry = Buffer.from(data.subarray(start));
+    carryOffset += start;
+  }
+  return { tail: carry, offset: carryOffset };
+}
+
+/** Reads lines at known places of one file, a window of about 1 MiB at a time (for a pass in file order). */
+class WindowReader {
+  private window = Buffer.alloc(0);
+  private start = 0;
+  constructor(private readonly handle: fs.FileHandle) {}
+
+  async line(offset: number, length: number): Promise<string> {
+    if (offset < this.start || offset + length > this.start + this.window.length) {
+      const size = Math.max(CHUNK_BYTES, length);
+      const buffer = Buffer.allocUnsafe(size);
+      const { bytesRead } = await this.handle.read(buffer, 0, size, offset);
+      this.window = buffer.subarray(0, bytesRead);
+      this.start = offset;
+      if (bytesRead < length) throw new Error(`the journal ends before the record at byte ${offset}`);
+    }
+    return this.window.toString("utf8", offset - this.start, offset - this.start + length);
+  }
+}
+
+/** The body in an "add" line read back from the journal, checked to be the entry's own. */
+function bodyOf(line: string, id: string, offset: number): string {
+  const record = readRecord(line);
+  if (!record || record.op !== "add" || record.entry.id !== id) {
+    throw new Error(`the journal record at byte ${offset} is not callback ${id}'s`);
+  }
+  return record.entry.body;
+}
+
 export class Outbox {
-  private readonly live = new Map<string, OutboxEntry>();
+  private readonly live = new Map<string, StoredEntry>();
   private handle: fs.FileHandle | undefined;
+  /** Reads bodies back; replaced after a compaction (FileHandle.close waits for reads in flight). */
+  private reader: fs.FileHandle | undefined;
   private pending: PendingWrite[] = [];
   private draining: Promise<void> | undefined;
   private linesInFile = 0;
+  /** Bytes in the journal file: where the next append lands. */
+  private fileBytes = 0;
+  private bodyBytesHeld = 0;
   private closed = false;
   private writes = 0;
   private readonly compactAfterLines: number;
+  private readonly bodyMemoryBytes: number;
 
   private constructor(
     readonly file: string,
     options: OutboxOptions,
   ) {
     this.compactAfterLines = options.compactAfterLines ?? 1000;
+    this.bodyMemoryBytes = options.bodyMemoryBytes ?? 8 * 1024 * 1024;
   }
 
   /** Opens (creating the folder if needed) and replays the journal, then rewrites it clean. */
@@ -149,22 +261,52 @@ export class Outbox {
     return this.writes;
   }
 
-  /** Pending entries, oldest first. */
-  entries(): OutboxEntry[] {
-    return [...this.live.values()];
+  /** Bytes of bodies held in memory now (the others are on disk only). */
+  get bodyBytesInMemory(): number {
+    return this.bodyBytesHeld;
   }
 
-  get(id: string): OutboxEntry | undefined {
-    return this.live.get(id);
+  /** Pending entries, oldest first, without their bodies. */
+  entries(): QueuedEntry[] {
+    return Array.from(this.live.values(), queuedEntry);
+  }
+
+  /** A pending entry without its body (see `body`). */
+  get(id: string): QueuedEntry | undefined {
+    const stored = this.live.get(id);
+    return stored ? queuedEntry(stored) : undefined;
+  }
+
+  /** The entry's exact body: from memory, or read back from its "add" line in the journal. */
+  async body(id: string): Promise<string> {
+    const stored = this.live.get(id);
+    if (!stored) throw new Error(`callback ${id} is not in the outbox`);
+    if (stored.body !== undefined) return stored.body;
+    // Offset, length and handle are taken in one turn with the read started, so a compaction
+    // cannot mix two files (the old handle is closed only once this read is done).
+    const reader = this.reader;
+    const { offset, length } = stored;
+    if (!reader || offset < 0) throw new Error(`callback ${id} has no body in memory or on disk`);
+    const buffer = Buffer.allocUnsafe(length);
+    const { bytesRead } = await reader.read(buffer, 0, length, offset);
+    if (bytesRead < length) throw new Error(`the journal ends before callback ${id}'s record`);
+    return bodyOf(buffer.toString("utf8"), id, offset);
   }
 
   /** Counts at once; resolves when the entry is on disk (fsynced). */
   add(entry: OutboxEntry): Promise<void> {
     if (this.closed) return Promise.reject(new Error("the outbox is closed"));
-    this.live.set(entry.id, entry);
-    return this.write({ op: "add", entry }).catch((err: unknown) => {
+    const previous = this.live.get(entry.id);
+    if (previous) this.forgetBody(previous);
+    const stored = storedEntry(entry, entry.body, -1, 0);
+    this.live.set(entry.id, stored);
+    this.bodyBytesHeld += entry.body.length;
+    return this.write({ op: "add", entry }, stored).catch((err: unknown) => {
       // Not durable, so not accepted: the caller reports the error on the msg.
-      this.live.delete(entry.id);
+      if (this.live.get(entry.id) === stored) {
+        this.live.delete(entry.id);
+        this.forgetBody(stored);
+      }
       throw err;
     });
   }
@@ -175,16 +317,18 @@ export class Outbox {
     if (!entry || this.closed) return Promise.resolve();
     entry.attempts = update.attempts;
     entry.dueAt = update.dueAt;
-    if (update.lastStatus !== undefined) entry.lastStatus = update.lastStatus;
-    else delete entry.lastStatus;
-    if (update.lastError !== undefined) entry.lastError = update.lastError;
-    else delete entry.lastError;
+    entry.lastStatus = update.lastStatus;
+    entry.lastError = update.lastError;
     return this.write({ op: "retry", id, ...update });
   }
 
   /** Delivered or given up: the entry leaves the journal. */
   remove(id: string): Promise<void> {
-    if (!this.live.delete(id) || this.closed) return Promise.resolve();
+    const entry = this.live.get(id);
+    if (!entry) return Promise.resolve();
+    this.live.delete(id);
+    this.forgetBody(entry);
+    if (this.closed) return Promise.resolve();
     return this.write({ op: "done", id });
   }
 
@@ -195,11 +339,20 @@ export class Outbox {
     while (this.draining) await this.draining;
     await this.handle?.close();
     this.handle = undefined;
+    await this.reader?.close();
+    this.reader = undefined;
   }
 
-  private write(record: JournalRecord): Promise<void> {
+  private forgetBody(entry: StoredEntry): void {
+    if (entry.body !== undefined) this.bodyBytesHeld -= entry.body.length;
+    entry.body = undefined;
+  }
+
+  private write(record: JournalRecord, entry?: StoredEntry): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ line: `${JSON.stringify(record)}\n`, resolve, reject });
+      const item: PendingWrite = { line: `${JSON.stringify(record)}\n`, resolve, reject };
+      if (entry) item.entry = entry;
+      this.pending.push(item);
       // Start on the next turn so records from msgs handled in the same turn share one fsync.
       if (!this.draining) this.draining = new Promise<void>((done) => setImmediate(() => void this.drain().then(done)));
     });
@@ -211,12 +364,22 @@ export class Outbox {
         const batch = this.pending.splice(0);
         try {
           const handle = await this.fileHandle();
-          await handle.write(batch.map((item) => item.line).join(""));
+          const text = batch.map((item) => item.line).join("");
+          await handle.write(text);
           await handle.sync();
           this.writes += 1;
           this.linesInFile += batch.length;
+          let offset = this.fileBytes;
+          for (const item of batch) {
+            const bytes = Buffer.byteLength(item.line);
+            if (item.entry) this.placed(item.entry, offset, bytes - 1);
+            offset += bytes;
+          }
+          this.fileBytes = offset;
           for (const item of batch) item.resolve();
         } catch (err) {
+          // Part of the batch may have reached the file: find where the next append lands.
+          this.fileBytes = await fs.stat(this.file).then((s) => s.size, () => this.fileBytes);
           const error = err instanceof Error ? err : new Error(String(err));
           for (const item of batch) item.reject(error);
         }
@@ -233,33 +396,40 @@ export class Outbox {
     }
   }
 
+  /** An entry's "add" line is on disk: note where, and let go of the body if the budget is spent. */
+  private placed(entry: StoredEntry, offset: number, length: number): void {
+    if (this.live.get(entry.id) !== entry) return;
+    entry.offset = offset;
+    entry.length = length;
+    if (this.bodyBytesHeld > this.bodyMemoryBytes) this.forgetBody(entry);
+  }
+
   private async fileHandle(): Promise<fs.FileHandle> {
     if (!this.handle) this.handle = await fs.open(this.file, "a");
+    if (!this.reader) this.reader = await fs.open(this.file, "r");
     return this.handle;
   }
 
+  /** Reads the journal a chunk at a time; entries keep only where their body is. */
   private async replay(): Promise<ReplayReport> {
-    let text: string;
+    let handle: fs.FileHandle;
     try {
-      text = await fs.readFile(this.file, "utf8");
+      handle = await fs.open(this.file, "r");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return { entries: 0, tornTail: false, unreadableLines: 0 };
       throw err;
     }
-    const lines = text.split("\n");
-    // The text after the last newline is either empty or a line the crash cut short.
-    const tail = lines.pop() ?? "";
-    let tornTail = false;
+    this.reader = handle;
     let unreadableLines = 0;
-    const apply = (line: string): boolean => {
+    const apply = (text: string, offset: number, length: number): boolean => {
       let record: JournalRecord | undefined;
       try {
-        record = readRecord(line);
+        record = readRecord(text);
       } catch {
         record = undefined;
       }
       if (!record) return false;
-      if (record.op === "add") this.live.set(record.entry.id, record.entry);
+      if (record.op === "add") this.live.set(record.entry.id, storedEntry(record.entry, undefined, offset, length));
       else if (record.op === "done") this.live.delete(record.id);
       else {
         const entry = this.live.get(record.id);
@@ -272,32 +442,54 @@ export class Outbox {
       }
       return true;
     };
-    for (const line of lines) {
-      if (line.trim() === "") continue;
-      if (!apply(line)) unreadableLines += 1;
-    }
-    if (tail.trim() !== "" && !apply(tail)) tornTail = true;
+    const { tail, offset } = await forEachLine(handle, (line, at) => {
+      const text = line.toString("utf8");
+      if (text.trim() !== "" && !apply(text, at, line.length)) unreadableLines += 1;
+    });
+    // The bytes after the last newline are either nothing or a line the crash cut short.
+    const tailText = tail.toString("utf8");
+    const tornTail = tailText.trim() !== "" && !apply(tailText, offset, tail.length);
     return { entries: this.live.size, tornTail, unreadableLines };
   }
 
-  /** Rewrites the journal as one "add" per live entry: write a temp file, fsync, rename, fsync the folder. */
+  /**
+   * Rewrites the journal as one "add" per live entry: write a temp file, fsync, rename, fsync the
+   * folder. Bodies not in memory are copied from the current file, read in file order.
+   */
   private async compact(): Promise<void> {
     const temp = `${this.file}.tmp`;
     // The entries as they are now: one added while the file is written has its own "add" queued,
-    // and one removed meanwhile gets its "done" appended after the rename.
-    const entries = [...this.live.values()];
+    // and one removed meanwhile gets its "done" appended after the rename. Those with a body in
+    // memory and no place in the file yet (their "add" is queued) go last.
+    const entries = [...this.live.values()].sort((a, b) => (a.offset < 0 ? Infinity : a.offset) - (b.offset < 0 ? Infinity : b.offset));
+    const places: Array<{ entry: StoredEntry; offset: number; length: number }> = [];
+    const source = this.reader ? new WindowReader(this.reader) : undefined;
     const handle = await fs.open(temp, "w");
+    let written = 0;
     try {
       // Written in chunks of about 1 MiB, never one string of the whole journal (100 MiB at 100,000 queued).
       let chunk = "";
+      let chunkBytes = 0;
       for (const entry of entries) {
-        chunk += `${JSON.stringify({ op: "add", entry })}\n`;
-        if (chunk.length >= COMPACT_CHUNK_CHARS) {
+        let body = entry.body;
+        if (body === undefined) {
+          if (!source) throw new Error(`callback ${entry.id} has no body in memory or on disk`);
+          body = bodyOf(await source.line(entry.offset, entry.length), entry.id, entry.offset);
+        }
+        const line = addLine(entry, body);
+        const bytes = Buffer.byteLength(line);
+        places.push({ entry, offset: written + chunkBytes, length: bytes });
+        chunk += `${line}\n`;
+        chunkBytes += bytes + 1;
+        if (chunkBytes >= CHUNK_BYTES) {
           await handle.write(chunk);
+          written += chunkBytes;
           chunk = "";
+          chunkBytes = 0;
         }
       }
       if (chunk.length > 0) await handle.write(chunk);
+      written += chunkBytes;
       await handle.sync();
     } finally {
       await handle.close();
@@ -306,6 +498,16 @@ export class Outbox {
     this.handle = undefined;
     await fs.rename(temp, this.file);
     await fsyncDir(path.dirname(this.file));
+    // From here on, bodies are read from the new file: new places, new read handle.
+    const previous = this.reader;
+    this.reader = await fs.open(this.file, "r");
+    // Reads already started on the old file finish first: FileHandle.close waits for them.
+    void previous?.close().catch(() => undefined);
+    for (const { entry, offset, length } of places) {
+      entry.offset = offset;
+      entry.length = length;
+    }
+    this.fileBytes = written;
     this.linesInFile = entries.length;
   }
 }

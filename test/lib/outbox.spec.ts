@@ -2,10 +2,21 @@ import assert from "node:assert/strict";
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Outbox, journalFileName, type OutboxEntry } from "../../nodes/lib/outbox";
+import { Outbox, journalFileName, type OutboxEntry, type QueuedEntry } from "../../nodes/lib/outbox";
 
 function entry(id: string, extra: Partial<OutboxEntry> = {}): OutboxEntry {
   return { id, executionId: `exec_${id}`, body: `{"execution_id":"exec_${id}"}`, attempts: 0, dueAt: 1000, createdAt: 1, ...extra };
+}
+
+/** What get() gives: the entry without its body. */
+function queued(id: string, extra: Partial<OutboxEntry> = {}): QueuedEntry {
+  const { body: _body, ...rest } = entry(id, extra);
+  return rest;
+}
+
+/** A body of about `bytes` characters, with non-ASCII text so byte and character counts differ. */
+function bigBody(id: string, bytes: number): string {
+  return JSON.stringify({ execution_id: `exec_${id}`, result: { output: "é✓ ".repeat(Math.ceil(bytes / 3)) } });
 }
 
 describe("lib/outbox", () => {
@@ -27,9 +38,12 @@ describe("lib/outbox", () => {
 
     const again = await Outbox.open(file);
     assert.equal(again.replay.entries, 2);
-    assert.deepEqual(again.outbox.get("b"), entry("b", { url: "http://127.0.0.1:1/x", topic: "t", attempts: 2, dueAt: 5000, lastStatus: 500 }));
-    assert.deepEqual(again.outbox.get("c"), entry("c"));
+    assert.deepEqual(again.outbox.get("b"), queued("b", { url: "http://127.0.0.1:1/x", topic: "t", attempts: 2, dueAt: 5000, lastStatus: 500 }));
+    assert.deepEqual(again.outbox.get("c"), queued("c"));
+    assert.equal(await again.outbox.body("b"), entry("b").body);
+    assert.equal(await again.outbox.body("c"), entry("c").body);
     assert.equal(again.outbox.get("a"), undefined);
+    await assert.rejects(again.outbox.body("a"), /not in the outbox/);
     await again.outbox.close();
   });
 
@@ -99,5 +113,97 @@ describe("lib/outbox", () => {
     await outbox.close();
     await assert.rejects(outbox.add(entry("x")), /closed/);
     assert.equal(journalFileName("a1b2.c3/../x"), "a1b2_c3____x.jsonl");
+  });
+
+  describe("bodies beyond the memory budget", () => {
+    it("keeps bodies only on disk once the budget is spent, and reads each back byte for byte", async () => {
+      const { outbox } = await Outbox.open(file, { bodyMemoryBytes: 3000 });
+      const bodies = new Map<string, string>();
+      for (let i = 0; i < 20; i += 1) bodies.set(`e${i}`, bigBody(`e${i}`, 1000));
+      await Promise.all([...bodies].map(([id, body]) => outbox.add(entry(id, { body }))));
+      assert.ok(outbox.bodyBytesInMemory <= 3000 + 1100, `${outbox.bodyBytesInMemory} characters of bodies held`);
+      assert.ok(outbox.bodyBytesInMemory > 0, "the first bodies stay in memory");
+      for (const [id, body] of bodies) assert.equal(await outbox.body(id), body, id);
+      // Removing entries frees the budget: later bodies are held again.
+      for (let i = 0; i < 20; i += 1) await outbox.remove(`e${i}`);
+      assert.equal(outbox.bodyBytesInMemory, 0);
+      await outbox.add(entry("late", { body: bigBody("late", 500) }));
+      assert.ok(outbox.bodyBytesInMemory > 0);
+      await outbox.close();
+    });
+
+    it("reads bodies back after compaction moved their lines, and after a reopen", async () => {
+      const { outbox } = await Outbox.open(file, { bodyMemoryBytes: 0, compactAfterLines: 10 });
+      const kept = new Map<string, string>();
+      for (let i = 0; i < 40; i += 1) {
+        const body = bigBody(`e${i}`, 200 + i);
+        await outbox.add(entry(`e${i}`, { body }));
+        if (i % 5 === 0) kept.set(`e${i}`, body);
+        else await outbox.remove(`e${i}`);
+      }
+      await outbox.reschedule("e5", { attempts: 3, dueAt: 9000, lastError: "ECONNRESET" });
+      const lines = readFileSync(file, "utf8").trim().split("\n");
+      assert.ok(lines.length < 40, `compacted: ${lines.length} lines`);
+      assert.equal(outbox.bodyBytesInMemory, 0);
+      for (const [id, body] of kept) assert.equal(await outbox.body(id), body, id);
+      await outbox.close();
+
+      const again = await Outbox.open(file, { bodyMemoryBytes: 0 });
+      assert.deepEqual(again.outbox.entries().map((e) => e.id), [...kept.keys()]);
+      assert.deepEqual(again.outbox.get("e5"), queued("e5", { body: "", attempts: 3, dueAt: 9000, lastError: "ECONNRESET" }));
+      for (const [id, body] of kept) assert.equal(await again.outbox.body(id), body, id);
+      await again.outbox.close();
+    });
+
+    it("serves reads that started before a compaction from the file they started on", async () => {
+      const { outbox } = await Outbox.open(file, { bodyMemoryBytes: 0, compactAfterLines: 5 });
+      const bodies = new Map<string, string>();
+      for (let i = 0; i < 8; i += 1) {
+        bodies.set(`k${i}`, bigBody(`k${i}`, 300));
+        await outbox.add(entry(`k${i}`, { body: bodies.get(`k${i}`) }));
+      }
+      // Four chains of reads, each starting the next as the last returns, so reads are in flight
+      // at every step of the compactions the add/remove rounds below set off.
+      let running = true;
+      const ids = [...bodies.keys()];
+      const chain = async (start: number): Promise<void> => {
+        for (let i = start; running; i += 1) {
+          const id = ids[i % ids.length] as string;
+          assert.equal(await outbox.body(id), bodies.get(id), id);
+        }
+      };
+      const reads = [0, 1, 2, 3].map(chain);
+      for (let round = 0; round < 60; round += 1) {
+        await outbox.add(entry(`t${round}`));
+        await outbox.remove(`t${round}`);
+      }
+      running = false;
+      await Promise.all(reads);
+      await outbox.close();
+    });
+
+    it("replays a journal longer than one read chunk with a torn tail", async () => {
+      const { outbox } = await Outbox.open(file, { bodyMemoryBytes: 0 });
+      const bodies = new Map<string, string>();
+      for (let i = 0; i < 300; i += 1) bodies.set(`b${i}`, bigBody(`b${i}`, 5000));
+      await Promise.all([...bodies].map(([id, body]) => outbox.add(entry(id, { body }))));
+      await outbox.close();
+      appendFileSync(file, '{"op":"add","entry":{"id":"torn","execu');
+      const again = await Outbox.open(file, { bodyMemoryBytes: 0 });
+      assert.deepEqual(again.replay, { entries: 300, tornTail: true, unreadableLines: 0 });
+      for (const [id, body] of bodies) assert.equal(await again.outbox.body(id), body, id);
+      await again.outbox.close();
+    });
+
+    it("says which record is wrong when the journal was changed under it", async () => {
+      const { outbox } = await Outbox.open(file, { bodyMemoryBytes: 0 });
+      await outbox.add(entry("a"));
+      await outbox.add(entry("b"));
+      // Swap the two lines in place (same total length): a's offset now holds b's record.
+      const [first, second] = readFileSync(file, "utf8").trim().split("\n") as [string, string];
+      writeFileSync(file, `${second}\n${first}\n`);
+      await assert.rejects(outbox.body("a"), /not callback a's/);
+      await outbox.close();
+    });
   });
 });
