@@ -28,7 +28,7 @@ import {
   startFeed,
   type FlowNode,
 } from "../test/reliability/support/flows";
-import { diskUsage, median, rssOf, waitUntil } from "./lib/proc";
+import { cpuMsOf, diskUsage, median, rssOf, waitUntil } from "./lib/proc";
 import { printProfileSummary, summariseProfile, type ProfileSummary } from "./lib/profile";
 
 const quick = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
@@ -40,6 +40,8 @@ const settings = {
   warmup: quick ? 1 : 2,
   connections: 20,
   deliveries: Number(process.env.BENCH_DELIVERIES || (quick ? 1000 : 5000)),
+  /** Deliveries sent before each measured sender run (at most a fifth of the run). */
+  senderWarmup: quick ? 200 : 1000,
   inFlight: 10,
   queued: Number(process.env.BENCH_QUEUED || (quick ? 10_000 : 100_000)),
   growthDuration: quick ? 2 : 4,
@@ -279,7 +281,11 @@ interface SendResult {
   rate: number;
   rss: number;
   seconds: number;
+  /** CPU time of the sending process per delivery (all its threads), in µs. */
+  cpuUs: number;
 }
+
+const FEED_ALONE = "Node-RED feed alone (nothing sent)";
 
 /** Starts the variant, triggers `count` deliveries to a fresh sink, waits for all of them. */
 async function runSender(variant: string, count: number, bytes: number): Promise<SendResult> {
@@ -288,7 +294,17 @@ async function runSender(variant: string, count: number, bytes: number): Promise
   const target = sink.url + PATH;
   const template = callbackOfSize("exec_template", bytes);
   let running: Running;
-  let trigger: () => Promise<void>;
+  let trigger: (first: number, n: number) => Promise<void>;
+  /** Resolves with the time the `n`th delivery (counted from the first warm-up one) was done. */
+  let doneAt = async (n: number): Promise<number> => {
+    await sink.waitForAccepted(n, 180_000).catch((err: Error) => {
+      throw new Error(`${variant}: ${err.message}\n${running.nodeRed?.log.split("\n").slice(-20).join("\n") ?? ""}`);
+    });
+    return sink.stats.lastAcceptedAt;
+  };
+  // callback out's flow: outputs unwired, like the core http request variant's (only the sending is measured).
+  const outFlow = (): FlowNode[] =>
+    callbackOutFlow(target, template, { concurrency: settings.inFlight, maxQueue: Math.max(10_000, count), window: 500, countOutputs: false });
   if (variant === "undici Pool (raw)") {
     running = await startScript("senders/undici.js", {
       BENCH_URL: target,
@@ -296,28 +312,42 @@ async function runSender(variant: string, count: number, bytes: number): Promise
       BENCH_IN_FLIGHT: String(settings.inFlight),
       BENCH_PAYLOAD: JSON.stringify(template),
     });
-    trigger = async () => void running.child?.stdin?.write("go\n");
+    trigger = async (first, n) => void running.child?.stdin?.write(`go ${first} ${n}\n`);
   } else if (variant === "Node-RED http request") {
     running = await startNodeRed(coreSenderFlow(target, template, settings.inFlight), "sender-core", false);
-    trigger = () => startFeed(running.url, count);
+    trigger = (first, n) => startFeed(running.url, n, first);
+  } else if (variant === FEED_ALONE) {
+    // callback out's flow with callback out replaced by a node that drops each msg: what the
+    // feed itself costs, the floor under both Node-RED variants.
+    running = await startNodeRed(feederAloneFlow(outFlow()), "sender-feed", false);
+    trigger = (first, n) => startFeed(running.url, n, first);
+    doneAt = async (n) => {
+      await waitUntil(async () => (await probe(running.url)).completed >= n - lastFirst, 180_000, `${n} msgs fed`, 5);
+      return Date.now();
+    };
   } else {
-    running = await startNodeRed(
-      // Outputs unwired, like the core http request variant's: only the sending is measured.
-      callbackOutFlow(target, template, { concurrency: settings.inFlight, maxQueue: Math.max(10_000, count), window: 500, countOutputs: false }),
-      "sender-callback-out",
-      true,
-    );
-    trigger = () => startFeed(running.url, count);
+    running = await startNodeRed(outFlow(), "sender-callback-out", true);
+    trigger = (first, n) => startFeed(running.url, n, first);
   }
+  let lastFirst = 0;
+  const start = async (first: number, n: number): Promise<void> => {
+    lastFirst = first;
+    await trigger(first, n);
+  };
+  // Every variant first sends a warm-up share (its JIT and connections warm, as in a running
+  // Node-RED), then the measured deliveries.
+  const warmup = Math.min(settings.senderWarmup, Math.ceil(count / 5));
   try {
+    await start(0, warmup);
+    await doneAt(warmup);
+    const cpuBefore = cpuMsOf(running.pid);
     const started = Date.now();
-    await trigger();
-    await sink.waitForAccepted(count, 180_000).catch((err: Error) => {
-      throw new Error(`${variant}: ${err.message}\n${running.nodeRed?.log.split("\n").slice(-20).join("\n") ?? ""}`);
-    });
-    const seconds = (sink.stats.lastAcceptedAt - started) / 1000;
+    await start(warmup, count);
+    const ended = await doneAt(warmup + count);
+    const cpuMs = cpuMsOf(running.pid) - cpuBefore;
+    const seconds = (ended - started) / 1000;
     if (sink.stats.duplicates) notes.push(`sender ${variant}: ${sink.stats.duplicates} duplicate deliveries`);
-    return { rate: count / seconds, rss: rssOf(running.pid).peak, seconds };
+    return { rate: count / seconds, rss: rssOf(running.pid).peak, seconds, cpuUs: (cpuMs * 1000) / count };
   } finally {
     await running.stop();
     await sink.stop();
@@ -329,16 +359,17 @@ async function senderSection(): Promise<void> {
     title: `Sender (${settings.deliveries} deliveries of 1 KB, ${settings.inFlight} in flight, one local sink)`,
     metrics: [
       { key: "rate", label: "deliveries/s", higherIsBetter: true, digits: 0 },
+      { key: "cpuUs", label: "CPU µs each", higherIsBetter: false, digits: 0 },
       { key: "rss", label: "peak RSS MiB", higherIsBetter: false, digits: 0 },
     ],
-    variants: selected(["undici Pool (raw)", "Node-RED http request", "Node-RED callback out (outbox)"]),
+    variants: selected(["undici Pool (raw)", "Node-RED http request", "Node-RED callback out (outbox)", FEED_ALONE]),
     runs: {},
   };
   tables.push(table);
   for (let round = 1; round <= settings.rounds; round++) {
     for (const variant of table.variants) {
       const result = await runSender(variant, settings.deliveries, 1024);
-      record(table, variant, { rate: result.rate, rss: result.rss });
+      record(table, variant, { rate: result.rate, cpuUs: result.cpuUs, rss: result.rss });
     }
   }
 }

@@ -46,3 +46,15 @@ export async function waitUntil(condition: () => boolean | Promise<boolean>, tim
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/** CPU time (user + system, all threads) `pid` has used so far, in milliseconds (10 ms resolution). */
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces) start after the last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** getconf CLK_TCK: 100 on Linux for every architecture Node.js runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;

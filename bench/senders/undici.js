@@ -13,11 +13,12 @@ const template = JSON.parse(process.env.BENCH_PAYLOAD || "{}");
 const pool = new Pool(target.origin, { connections: inFlight, pipelining: 1, keepAliveTimeout: 30_000 });
 
 let next = 0;
+let end = 0;
 let delivered = 0;
 let failed = 0;
 
 async function worker() {
-  while (next < total) {
+  while (next < end) {
     const index = next++;
     const body = JSON.stringify({ ...template, execution_id: `exec_${index}` });
     try {
@@ -36,11 +37,23 @@ async function worker() {
   }
 }
 
-// Wait for "go" on stdin so that process start-up is outside the measurement.
-process.stdin.once("data", async () => {
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  process.stdout.write(`DONE ${JSON.stringify({ delivered, failed })}\n`);
-  await pool.close();
-  process.exit(0);
+// Each "go <first> <count>" line on stdin sends execution_ids exec_<first>.. (a warm-up, then the
+// measured run), so that process start-up is outside the measurement. Plain "go" sends BENCH_COUNT.
+let lines = "";
+let running = Promise.resolve();
+process.stdin.on("data", (chunk) => {
+  lines += chunk.toString();
+  let nl;
+  while ((nl = lines.indexOf("\n")) >= 0) {
+    const [, first = "0", count = String(total)] = lines.slice(0, nl).trim().split(/\s+/);
+    lines = lines.slice(nl + 1);
+    running = running.then(async () => {
+      next = Number(first);
+      end = next + Number(count);
+      await Promise.all(Array.from({ length: inFlight }, worker));
+      process.stdout.write(`DONE ${JSON.stringify({ delivered, failed })}\n`);
+    });
+  }
 });
+process.stdin.on("end", () => void running.then(() => pool.close()).then(() => process.exit(0)));
 process.stdout.write("READY\n");
