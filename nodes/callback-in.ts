@@ -9,6 +9,7 @@ import { isVerifyMode, verifyRequest, type VerifyFailure, type VerifyMode } from
 import { splitSecrets } from "./lib/sign";
 import { addRawPostRoute, readRawBody, replyJson, type RawRoute } from "./lib/route";
 import { DedupeMemory } from "./lib/dedupe";
+import { messagesFor } from "./lib/messages";
 import { TokenBucket } from "./lib/rate-limit";
 
 interface CallbackInDef extends NodeDef {
@@ -70,10 +71,12 @@ function responseWrapper(res: Response): Record<string, unknown> {
 }
 
 export = function (RED: NodeAPI): void {
+  /** Dedupe memories of nodes stopped by a deploy that did not remove them, by node id, until they start again. */
+  const keptDedupe = new Map<string, DedupeMemory>();
+  const t = messagesFor((key, substitutions) => RED._(key, substitutions), "agent-callback-in", "callback-in");
   function CallbackInNode(this: Node<Credentials>, def: CallbackInDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const t = (key: string, subs?: Record<string, string | number>): string => RED._(`agent-callback-in.${key}`, subs);
 
     let url = typeof def.url === "string" && def.url.trim() !== "" ? def.url.trim() : "/agent-results";
     if (!url.startsWith("/")) url = "/" + url;
@@ -94,7 +97,11 @@ export = function (RED: NodeAPI): void {
     const respondInFlow = def.respond === "flow";
     const secrets = splitSecrets(node.credentials?.secret);
 
-    const dedupe = new DedupeMemory(dedupeTtlSeconds * 1000);
+    // A redeploy (the node stopped, not removed) keeps the ids already seen: a sender's retry of a
+    // callback accepted just before the deploy must still be recognised as a duplicate.
+    const dedupe = keptDedupe.get(node.id) ?? new DedupeMemory(dedupeTtlSeconds * 1000);
+    keptDedupe.delete(node.id);
+    dedupe.ttlMs = dedupeTtlSeconds * 1000;
     const bucket = new TokenBucket(rateLimit);
     let accepted = 0;
     let rejected = 0;
@@ -214,11 +221,12 @@ export = function (RED: NodeAPI): void {
       node.status({ fill: "grey", shape: "ring", text: t("status.disabled") });
     }
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    node.on("close", (removed: boolean, done: () => void) => {
       if (statusTimer) clearTimeout(statusTimer);
       statusTimer = undefined;
       route?.remove();
-      dedupe.clear();
+      if (removed || !dedupeOn) dedupe.clear();
+      else keptDedupe.set(node.id, dedupe);
       done();
     });
   }

@@ -10,6 +10,7 @@ import { createDispatcher, deliverOnce, type DeliveryResult } from "./lib/delive
 import { DeliveryQueue, type Finish } from "./lib/delivery-queue";
 import { formatCallback } from "./lib/format";
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from "./lib/node-red-types";
+import { messagesFor } from "./lib/messages";
 import { Outbox, journalFileName, type OutboxEntry, type QueuedEntry } from "./lib/outbox";
 import { samplePayload } from "./lib/payload";
 import { randomHex } from "./lib/random-hex";
@@ -36,23 +37,6 @@ function readVersion(): string {
   return "unknown";
 }
 
-/**
- * The English messages, used when RED._ has no catalog for a key (it then returns the key itself,
- * e.g. under node-red-node-test-helper), so no log line or error ever shows a bare key.
- */
-const englishCatalog = readJson(path.join(__dirname, "locales", "en-US", "callback-out.json"));
-
-function english(key: string, substitutions: Record<string, string | number> = {}): string | undefined {
-  let value: unknown = englishCatalog;
-  for (const part of key.split(".")) {
-    value = value && typeof value === "object" ? (value as Record<string, unknown>)[part] : undefined;
-  }
-  if (typeof value !== "string") return undefined;
-  return value.replace(/__([A-Za-z0-9_-]+)__/g, (match, name: string) =>
-    name in substitutions ? String(substitutions[name]) : match,
-  );
-}
-
 const USER_AGENT = `node-red-contrib-agent-callback/${readVersion()}`;
 
 /**
@@ -75,11 +59,7 @@ function clockTime(at: number): string {
 }
 
 export = function register(RED: NodeAPI): void {
-  const t = (key: string, substitutions?: Record<string, string | number>): string => {
-    const full = `agent-callback-out.${key}`;
-    const translated = RED._(full, substitutions);
-    return translated === full ? (english(full, substitutions) ?? full) : translated;
-  };
+  const t = messagesFor((key, substitutions) => RED._(key, substitutions), "agent-callback-out", "callback-out");
 
   interface TestReply {
     url: string;

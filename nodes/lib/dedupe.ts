@@ -20,7 +20,8 @@ export class DedupeMemory {
   private head = 0;
 
   constructor(
-    private readonly ttlMs: number,
+    /** How long an id is remembered; may change when the node is redeployed with another setting. */
+    public ttlMs: number,
     private readonly cap: number = DEDUPE_CAP,
     private readonly now: () => number = Date.now,
   ) {}

@@ -379,8 +379,17 @@ export class Outbox {
         const batch = this.pending.splice(0);
         try {
           const handle = await this.fileHandle();
-          const text = batch.map((item) => item.line).join("");
-          await handle.write(text);
+          // Written in pieces of about 1 MiB: a burst of large callbacks joined into one string
+          // could pass V8's longest string (about 512 MiB) and would double the memory held.
+          let piece = "";
+          for (const item of batch) {
+            if (piece.length > 0 && piece.length + item.line.length > CHUNK_BYTES) {
+              await handle.write(piece);
+              piece = "";
+            }
+            piece += item.line;
+          }
+          if (piece.length > 0) await handle.write(piece);
           // Only an "add" must be on disk before it is acknowledged. A lost "retry" or "done"
           // (power cut before the OS wrote it) means one more attempt, which receivers dedupe, so
           // batches of those skip the fsync; the next "add" batch's fsync covers them too.

@@ -79,6 +79,18 @@ describe("lib/outbox", () => {
     await again.outbox.close();
   });
 
+  it("writes a group larger than one write piece whole and in order (a burst of large callbacks)", async () => {
+    const { outbox } = await Outbox.open(file, { bodyMemoryBytes: 0 });
+    const bodies = Array.from({ length: 12 }, (_, i) => bigBody(`L${i}`, 300_000));
+    await Promise.all(bodies.map((body, i) => outbox.add(entry(`L${i}`, { body }))));
+    assert.equal(outbox.fsyncs, 1, "one fsync for the whole group");
+    for (const [i, body] of bodies.entries()) assert.equal(await outbox.body(`L${i}`), body);
+    await outbox.close();
+    const again = await Outbox.open(file);
+    assert.deepEqual(again.outbox.entries().map((e) => e.id), bodies.map((_, i) => `L${i}`));
+    await again.outbox.close();
+  });
+
   it("drops a torn last line and keeps every record before it", async () => {
     const { outbox } = await Outbox.open(file);
     await outbox.add(entry("a"));
