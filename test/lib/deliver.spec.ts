@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createDispatcher, deliverOnce } from "../../nodes/lib/deliver";
+import { MAX_REPLY_BYTES, createDispatcher, deliverOnce } from "../../nodes/lib/deliver";
 import { freePort } from "../support/node-red";
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
@@ -98,5 +98,68 @@ describe("lib/deliver", () => {
     const result = await pending;
     assert.equal(result.outcome.kind, "network");
     assert.match(result.error ?? "", /closing/);
+  });
+
+  it("times out over the whole attempt: a reply whose body never ends is a timeout", async () => {
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { "Content-Type": "text/plain" });
+      res.write("partial");
+      const drip = setInterval(() => res.write("."), 50);
+      res.on("close", () => clearInterval(drip));
+    };
+    const started = Date.now();
+    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 400, dispatcher });
+    assert.equal(result.outcome.kind, "timeout");
+    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+  });
+
+  it("keeps at most MAX_REPLY_BYTES of a large reply and still completes", async () => {
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { "Content-Type": "text/plain" });
+      res.end("y".repeat(MAX_REPLY_BYTES + 300_000));
+    };
+    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher });
+    assert.equal(result.statusCode, 200);
+    assert.equal((result.payload as string).length, MAX_REPLY_BYTES);
+    // The connection was drained, not left half-read: the next attempt on the pool works.
+    handler = (_req, _body, res) => res.end("ok");
+    assert.equal((await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher })).payload, "ok");
+  });
+
+  it("reports a connection reset after the headers as a network outcome", async () => {
+    handler = (req, _body, res) => {
+      res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": "100" });
+      res.write("short");
+      setTimeout(() => req.socket.destroy(), 20);
+    };
+    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher });
+    assert.equal(result.outcome.kind, "network");
+    assert.ok(result.error);
+  });
+
+  it("gives repeated reply headers as arrays", async () => {
+    handler = (_req, _body, res) => {
+      res.setHeader("Set-Cookie", ["a=1", "b=2"]);
+      res.writeHead(201, { "Content-Type": "application/json" });
+      res.end('{"ok":1}');
+    };
+    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher });
+    assert.equal(result.statusCode, 201);
+    assert.deepEqual(result.headers?.["set-cookie"], ["a=1", "b=2"]);
+    assert.deepEqual(result.payload, { ok: 1 });
+  });
+
+  it("a stop before the request was written means it is never sent", async () => {
+    let seen = 0;
+    handler = (_req, _body, res) => {
+      seen += 1;
+      res.end("ok");
+    };
+    const controller = new AbortController();
+    controller.abort();
+    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher, signal: controller.signal });
+    assert.equal(result.outcome.kind, "network");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(seen, 0);
   });
 });
