@@ -186,7 +186,7 @@ export = function register(RED: NodeAPI): void {
         // The body may be on disk only (a long queue): read back for each attempt, kept while it runs.
         attempt: (id) =>
           journaled.body(id).then((body) => {
-            const entry = journaled.get(id);
+            const entry = journaled.peek(id);
             if (!entry) throw new Error(`callback ${id} is no longer in the outbox`);
             bodiesInFlight.set(id, body);
             return deliverOnce({
@@ -203,7 +203,7 @@ export = function register(RED: NodeAPI): void {
           journaled.reschedule(id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error }).catch(journalError);
         },
         onFinish: (id, attempts, result, finish) => {
-          const entry = journaled.get(id);
+          const entry = journaled.peek(id);
           const body = bodiesInFlight.get(id);
           bodiesInFlight.delete(id);
           if (entry) finishCallback(journaled, entry, body, result, attempts, finish);
@@ -218,7 +218,7 @@ export = function register(RED: NodeAPI): void {
 
     function finishCallback(
       journaled: Outbox,
-      entry: QueuedEntry,
+      entry: Readonly<QueuedEntry>,
       body: string | undefined,
       result: DeliveryResult,
       attempts: number,

@@ -85,64 +85,81 @@ interface Reply {
  * One POST as an undici dispatch handler: the reply is collected as it comes (up to
  * MAX_REPLY_BYTES, the rest drained), with none of the stream and abort-signal machinery of
  * undici's request() (a third of an attempt's CPU time there). `stop` aborts it at any point:
- * before the request is written (it then never is) or while the reply comes.
+ * before the request is written (it then never is) or while the reply comes. A class, not
+ * closures: one object per attempt.
  */
-function post(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): { reply: Promise<Reply>; stop(reason: Error): void } {
-  let controller: Dispatcher.DispatchController | undefined;
-  let stopReason: Error | undefined;
-  let settle: { resolve(reply: Reply): void; reject(err: Error): void } | undefined;
-  const reply = new Promise<Reply>((resolve, reject) => {
-    settle = { resolve, reject };
-  });
-  let statusCode = 0;
-  let headers: Record<string, string | string[]> = {};
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const fail = (err: Error): void => {
-    settle?.reject(err);
-    settle = undefined;
-  };
-  const handler: Dispatcher.DispatchHandler = {
-    onRequestStart(started) {
-      controller = started;
-      if (stopReason) started.abort(stopReason);
-    },
-    onResponseStart(_controller, code, responseHeaders) {
-      // 1xx replies are informational: the final one follows.
-      if (code < 200) return;
-      statusCode = code;
-      headers = flattenHeaders(responseHeaders);
-    },
-    onResponseData(_controller, chunk) {
-      const room = MAX_REPLY_BYTES - size;
-      if (room <= 0) return; // keep draining so the socket can be reused
-      const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      chunks.push(part);
-      size += part.length;
-    },
-    onResponseEnd() {
-      settle?.resolve({ statusCode, headers, text: Buffer.concat(chunks, size).toString("utf8") });
-      settle = undefined;
-    },
-    onResponseError(_controller, err) {
-      fail(err);
-    },
-  };
+class PostHandler implements Dispatcher.DispatchHandler {
+  readonly reply: Promise<Reply>;
+  private resolve!: (reply: Reply) => void;
+  private reject!: (err: Error) => void;
+  private settled = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  private stopReason: Error | undefined;
+  private statusCode = 0;
+  private headers: Record<string, string | string[]> = {};
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor() {
+    this.reply = new Promise<Reply>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.stopReason) controller.abort(this.stopReason);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    // 1xx replies are informational: the final one follows.
+    if (statusCode < 200) return;
+    this.statusCode = statusCode;
+    this.headers = flattenHeaders(headers);
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const room = MAX_REPLY_BYTES - this.size;
+    if (room <= 0) return; // keep draining so the socket can be reused
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.chunks.push(part);
+    this.size += part.length;
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve({ statusCode: this.statusCode, headers: this.headers, text: Buffer.concat(this.chunks, this.size).toString("utf8") });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.fail(err);
+  }
+
+  fail(err: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(err);
+  }
+
+  stop(reason: Error): void {
+    if (this.settled) return;
+    this.stopReason = reason;
+    this.controller?.abort(reason);
+    // Settled now even while the request waits for a connection: it is aborted when it gets one.
+    this.fail(reason);
+  }
+}
+
+function post(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): PostHandler {
+  const handler = new PostHandler();
   try {
     dispatcher.dispatch(options, handler);
   } catch (err) {
-    fail(err instanceof Error ? err : new Error(String(err)));
+    handler.fail(err instanceof Error ? err : new Error(String(err)));
   }
-  return {
-    reply,
-    stop(reason) {
-      if (!settle) return;
-      stopReason = reason;
-      controller?.abort(reason);
-      // Settled now even while the request waits for a connection: it is aborted when it gets one.
-      fail(reason);
-    },
-  };
+  return handler;
 }
 
 /** Posts once. Never throws: every failure is an outcome. */
