@@ -37,6 +37,9 @@ function readVersion(): string {
   return "unknown";
 }
 
+/** MB of queued bodies a node keeps in memory by default (settings.js: agentCallbackOutBodyMemoryMB). */
+const DEFAULT_BODY_MEMORY_MB = 8;
+
 const USER_AGENT = `node-red-contrib-agent-callback/${readVersion()}`;
 
 /**
@@ -66,6 +69,20 @@ export = function register(RED: NodeAPI): void {
     statusCode?: number;
     payload?: unknown;
     error?: string;
+  }
+
+  /** settings.js `agentCallbackOutBodyMemoryMB`, in bytes; a value that is not a number >= 0 falls back to the default, with a warning. */
+  let warnedBodyMemory = false;
+  function bodyMemoryBytes(): number {
+    const value = RED.settings.agentCallbackOutBodyMemoryMB;
+    if (value === undefined || value === null) return DEFAULT_BODY_MEMORY_MB * 1024 * 1024;
+    const mb = typeof value === "number" ? value : Number(value);
+    if (Number.isFinite(mb) && mb >= 0) return Math.floor(mb * 1024 * 1024);
+    if (!warnedBodyMemory) {
+      warnedBodyMemory = true;
+      RED.log.warn(t("errors.bad-body-memory", { value: String(value), fallback: DEFAULT_BODY_MEMORY_MB }));
+    }
+    return DEFAULT_BODY_MEMORY_MB * 1024 * 1024;
   }
 
   type CallbackOutNode = Node<CallbackCredentials> & { agentCallbackSendTest?: () => Promise<TestReply> };
@@ -122,7 +139,7 @@ export = function register(RED: NodeAPI): void {
 
     const ready: Promise<void> = configError || !settings || !headerSettings
       ? Promise.resolve()
-      : Outbox.open(journal).then(
+      : Outbox.open(journal, { bodyMemoryBytes: bodyMemoryBytes() }).then(
           ({ outbox: opened, replay }) => {
             if (closing) {
               void opened.close();
@@ -358,6 +375,9 @@ export = function register(RED: NodeAPI): void {
 
   RED.nodes.registerType("agent-callback-out", CallbackOutNode, {
     credentials: { secret: { type: "password" }, token: { type: "password" }, signingKey: { type: "password" } },
+    // settings.js: how many MB of queued bodies each node keeps in memory; past that, bodies are
+    // read back from the outbox on disk when their turn comes (0: always from disk).
+    settings: { agentCallbackOutBodyMemoryMB: { value: DEFAULT_BODY_MEMORY_MB, exportable: false } },
   });
 
   RED.httpAdmin.post("/agent-callback-out/:id/test", RED.auth.needsPermission("agent-callback-out.write"), (req, res) => {

@@ -276,6 +276,39 @@ describe("callback out node", function () {
     assert.equal(gaveUp.msgs.length, 0);
   });
 
+  it("with agentCallbackOutBodyMemoryMB: 0 reads every body back from the outbox, the same bytes on every attempt", async () => {
+    helper.settings({ userDir, agentCallbackOutBodyMemoryMB: 0 });
+    receiver.replies = [{ status: 503 }, { status: 503 }, { status: 503 }];
+    const { input, delivered, gaveUp } = await load({ retrySchedule: [0.05, 0.1], concurrency: 2 });
+    const outputs = Array.from({ length: 20 }, (_, i) => `é✓ ${i} ${"x".repeat(50_000 + i)}`);
+    for (const output of outputs) input.receive({ payload: output });
+    const msgs = await delivered.next(20);
+    const bodiesById = new Map<string, Set<string>>();
+    for (const request of receiver.requests) {
+      const id = String(request.json.execution_id);
+      bodiesById.set(id, (bodiesById.get(id) ?? new Set()).add(request.body));
+    }
+    assert.equal(bodiesById.size, 20);
+    for (const bodies of bodiesById.values()) assert.equal(bodies.size, 1, "a retry sends the bytes of the first attempt");
+    assert.equal(receiver.requests.length, 23, "20 callbacks, 3 of them retried once");
+    const sent = [...bodiesById.values()].map((bodies) => (JSON.parse([...bodies][0] as string) as { result: { output: string } }).result.output);
+    assert.deepEqual(sent.sort(), [...outputs].sort());
+    // The output msg's callback is the body as sent, read back from disk too.
+    assert.deepEqual(msgs.map((m) => (m.callback as { result: { output: string } }).result.output).sort(), [...outputs].sort());
+    assert.equal(gaveUp.msgs.length, 0);
+  });
+
+  it("warns once and keeps the default when agentCallbackOutBodyMemoryMB is not a number", async () => {
+    helper.settings({ userDir, agentCallbackOutBodyMemoryMB: "lots" });
+    const { input, delivered } = await load({});
+    input.receive({ payload: "still delivered" });
+    await delivered.next();
+    const warnings = (helper as unknown as { log(): { args: Array<[{ level: number; msg: unknown }]>; WARN: number } }).log();
+    const texts = warnings.args.filter(([e]) => e.level === warnings.WARN).map(([e]) => String(e.msg));
+    assert.equal(texts.filter((m) => m.includes("agentCallbackOutBodyMemoryMB")).length, 1, JSON.stringify(texts));
+    assert.match(texts.find((m) => m.includes("agentCallbackOutBodyMemoryMB")) ?? "", /"lots" is not a number >= 0; using 8 MB/);
+  });
+
   it("gives up at once on 400 without retry4xx, and retries it with retry4xx", async () => {
     receiver.replies = [{ status: 400, headers: { "Content-Type": "application/json" }, body: '{"error":"bad"}' }];
     const first = await load({ retry4xx: false, retrySchedule: [0.05, 0.05] });
