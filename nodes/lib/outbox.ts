@@ -72,6 +72,7 @@ interface StoredEntry extends QueuedEntry {
 }
 
 interface PendingWrite {
+  /** The record, without its newline. */
   line: string;
   /** For an "add": the entry whose place in the file this write decides. */
   entry?: StoredEntry;
@@ -146,6 +147,14 @@ function storedEntry(entry: OutboxEntry, body: string | undefined, offset: numbe
   };
 }
 
+/** A retry's state on an entry: the same whether it happens now (reschedule) or is replayed. */
+function applyRetry(entry: StoredEntry, update: RetryUpdate): void {
+  entry.attempts = update.attempts;
+  entry.dueAt = update.dueAt;
+  entry.lastStatus = update.lastStatus;
+  entry.lastError = update.lastError;
+}
+
 function addLine(entry: StoredEntry, body: string): string {
   return JSON.stringify({ op: "add", entry: { ...queuedEntry(entry), body } });
 }
@@ -189,6 +198,41 @@ async function forEachLine(handle: fs.FileHandle, onLine: (line: Buffer, offset:
     carryOffset += start;
   }
   return { tail: carry, offset: carryOffset };
+}
+
+/**
+ * Writes lines to a file in pieces of about 1 MiB (never one string of a whole group or journal:
+ * 100,000 queued callbacks make 116 MiB, and a burst of large ones could pass V8's longest
+ * string), and says where each line lands.
+ */
+class LineWriter {
+  private piece = "";
+  constructor(
+    private readonly handle: fs.FileHandle,
+    /** Bytes in the file before the next line: where it lands. */
+    public bytes: number,
+  ) {}
+
+  /** Buffers `line` (without its newline); returns its place in the file (newline excluded). */
+  push(line: string): { offset: number; length: number } {
+    const length = Buffer.byteLength(line);
+    const place = { offset: this.bytes, length };
+    this.piece += `${line}\n`;
+    this.bytes += length + 1;
+    return place;
+  }
+
+  /** True once the buffered piece should be written out. */
+  get full(): boolean {
+    return this.piece.length >= CHUNK_BYTES;
+  }
+
+  async flush(): Promise<void> {
+    if (this.piece.length === 0) return;
+    const piece = this.piece;
+    this.piece = "";
+    await this.handle.write(piece);
+  }
 }
 
 /** Reads lines at known places of one file, a window of about 1 MiB at a time (for a pass in file order). */
@@ -337,10 +381,7 @@ export class Outbox {
   reschedule(id: string, update: RetryUpdate): Promise<void> {
     const entry = this.live.get(id);
     if (!entry || this.closed) return Promise.resolve();
-    entry.attempts = update.attempts;
-    entry.dueAt = update.dueAt;
-    entry.lastStatus = update.lastStatus;
-    entry.lastError = update.lastError;
+    applyRetry(entry, update);
     return this.write({ op: "retry", id, ...update });
   }
 
@@ -352,7 +393,7 @@ export class Outbox {
     this.forgetBody(entry);
     if (this.closed) return Promise.resolve();
     // Written by hand: the most frequent record, and JSON.stringify of an object costs more.
-    return this.writeLine(`{"op":"done","id":${JSON.stringify(id)}}\n`);
+    return this.writeLine(`{"op":"done","id":${JSON.stringify(id)}}`);
   }
 
   /** Waits for every queued write, then closes the file. The journal stays on disk. */
@@ -373,7 +414,7 @@ export class Outbox {
   }
 
   private write(record: JournalRecord, entry?: StoredEntry): Promise<void> {
-    return this.writeLine(`${JSON.stringify(record)}\n`, entry);
+    return this.writeLine(JSON.stringify(record), entry);
   }
 
   private writeLine(line: string, entry?: StoredEntry): Promise<void> {
@@ -392,17 +433,13 @@ export class Outbox {
         const batch = this.pending.splice(0);
         try {
           const handle = await this.fileHandle();
-          // Written in pieces of about 1 MiB: a burst of large callbacks joined into one string
-          // could pass V8's longest string (about 512 MiB) and would double the memory held.
-          let piece = "";
+          const writer = new LineWriter(handle, this.fileBytes);
+          const places: Array<{ offset: number; length: number }> = [];
           for (const item of batch) {
-            if (piece.length > 0 && piece.length + item.line.length > CHUNK_BYTES) {
-              await handle.write(piece);
-              piece = "";
-            }
-            piece += item.line;
+            places.push(writer.push(item.line));
+            if (writer.full) await writer.flush();
           }
-          if (piece.length > 0) await handle.write(piece);
+          await writer.flush();
           // Only an "add" must be on disk before it is acknowledged. A lost "retry" or "done"
           // (power cut before the OS wrote it) means one more attempt, which receivers dedupe, so
           // batches of those skip the fsync; the next "add" batch's fsync covers them too.
@@ -412,13 +449,11 @@ export class Outbox {
           }
           this.writes += 1;
           this.linesInFile += batch.length;
-          let offset = this.fileBytes;
-          for (const item of batch) {
-            const bytes = Buffer.byteLength(item.line);
-            if (item.entry) this.placed(item.entry, offset, bytes - 1);
-            offset += bytes;
-          }
-          this.fileBytes = offset;
+          batch.forEach((item, i) => {
+            const place = places[i];
+            if (item.entry && place) this.placed(item.entry, place.offset, place.length);
+          });
+          this.fileBytes = writer.bytes;
           for (const item of batch) item.resolve();
         } catch (err) {
           // Part of the batch may have reached the file: find where the next append lands.
@@ -449,7 +484,6 @@ export class Outbox {
 
   private async fileHandle(): Promise<fs.FileHandle> {
     if (!this.handle) this.handle = await fs.open(this.file, "a");
-    if (!this.reader) this.reader = await fs.open(this.file, "r");
     return this.handle;
   }
 
@@ -476,12 +510,7 @@ export class Outbox {
       else if (record.op === "done") this.live.delete(record.id);
       else {
         const entry = this.live.get(record.id);
-        if (entry) {
-          entry.attempts = record.attempts;
-          entry.dueAt = record.dueAt;
-          if (record.lastStatus !== undefined) entry.lastStatus = record.lastStatus;
-          if (record.lastError !== undefined) entry.lastError = record.lastError;
-        }
+        if (entry) applyRetry(entry, record);
       }
       return true;
     };
@@ -508,31 +537,18 @@ export class Outbox {
     const places: Array<{ entry: StoredEntry; offset: number; length: number }> = [];
     const source = this.reader ? new WindowReader(this.reader, CHUNK_BYTES) : undefined;
     const handle = await fs.open(temp, "w");
-    let written = 0;
+    const writer = new LineWriter(handle, 0);
     try {
-      // Written in chunks of about 1 MiB, never one string of the whole journal (100 MiB at 100,000 queued).
-      let chunk = "";
-      let chunkBytes = 0;
       for (const entry of entries) {
         let body = entry.body;
         if (body === undefined) {
           if (!source) throw new Error(`callback ${entry.id} has no body in memory or on disk`);
           body = bodyOf(await source.line(entry.offset, entry.length), entry.id, entry.offset);
         }
-        const line = addLine(entry, body);
-        const bytes = Buffer.byteLength(line);
-        places.push({ entry, offset: written + chunkBytes, length: bytes });
-        chunk += `${line}\n`;
-        chunkBytes += bytes + 1;
-        if (chunkBytes >= CHUNK_BYTES) {
-          await handle.write(chunk);
-          written += chunkBytes;
-          chunk = "";
-          chunkBytes = 0;
-        }
+        places.push({ entry, ...writer.push(addLine(entry, body)) });
+        if (writer.full) await writer.flush();
       }
-      if (chunk.length > 0) await handle.write(chunk);
-      written += chunkBytes;
+      await writer.flush();
       await handle.sync();
     } finally {
       await handle.close();
@@ -550,7 +566,7 @@ export class Outbox {
       entry.offset = offset;
       entry.length = length;
     }
-    this.fileBytes = written;
+    this.fileBytes = writer.bytes;
     this.linesInFile = entries.length;
   }
 }

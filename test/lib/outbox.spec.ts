@@ -64,6 +64,20 @@ describe("lib/outbox", () => {
     await outbox.close();
   });
 
+  it("replays retries to the same state the live outbox had (a later retry without a status clears the old one)", async () => {
+    const { outbox } = await Outbox.open(file);
+    await outbox.add(entry("r"));
+    await outbox.reschedule("r", { attempts: 1, dueAt: 2000, lastStatus: 503 });
+    await outbox.reschedule("r", { attempts: 2, dueAt: 3000, lastError: "ECONNRESET" });
+    const live = outbox.get("r");
+    assert.deepEqual(live, queued("r", { attempts: 2, dueAt: 3000, lastError: "ECONNRESET" }));
+    await outbox.close();
+    // Without compaction on the way, the replay applies both retry records.
+    const again = await Outbox.open(file);
+    assert.deepEqual(again.outbox.get("r"), live);
+    await again.outbox.close();
+  });
+
   it("fsyncs groups holding an add, and only writes groups of retries and dones (a lost one means one more attempt)", async () => {
     const { outbox } = await Outbox.open(file);
     await outbox.add(entry("a"));
