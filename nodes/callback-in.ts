@@ -8,7 +8,9 @@ import { CALLBACK_STATUSES, checkCallbackPayload } from "./lib/payload";
 import { isVerifyMode, verifyRequest, type VerifyFailure, type VerifyMode } from "./lib/verify";
 import { splitSecrets } from "./lib/sign";
 import { addRawPostRoute, readRawBody, replyJson, type RawRoute } from "./lib/route";
+import { nonNegativeNumber } from "./lib/config-values";
 import { DedupeMemory } from "./lib/dedupe";
+import { isJsonMediaType } from "./lib/json-media-type";
 import { messagesFor } from "./lib/messages";
 import { TokenBucket } from "./lib/rate-limit";
 
@@ -40,20 +42,6 @@ const REPLIES = {
   invalidJson: (detail: string) => `(body): expected JSON: ${detail}`,
 };
 
-/** A non-negative number from the flow JSON (the editor stores strings); undefined when invalid. */
-function parseNumber(value: unknown, fallback: number): number | undefined {
-  if (value === undefined || value === null || value === "") return fallback;
-  const n = typeof value === "number" ? value : Number(value);
-  return Number.isFinite(n) && n >= 0 ? n : undefined;
-}
-
-/** JSON media types: application/json and any "+json" suffix type. */
-function isJsonContentType(header: string | undefined): boolean {
-  if (!header) return false;
-  const type = header.split(";")[0]?.trim().toLowerCase() ?? "";
-  return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
-}
-
 /** Response wrapper as core `http in` builds it: `http response` answers through `_res`. */
 function responseWrapper(res: Response): Record<string, unknown> {
   const wrapper: Record<string, unknown> = { _res: res };
@@ -84,7 +72,7 @@ export = function (RED: NodeAPI): void {
     const secretHeader = typeof def.secretHeader === "string" && def.secretHeader.trim() !== "" ? def.secretHeader.trim() : "X-Webhook-Secret";
     // A bad number (hand-written or imported flows) falls back to the default, and says so.
     const numberOr = (field: string, value: unknown, fallback: number): number => {
-      const n = parseNumber(value, fallback);
+      const n = nonNegativeNumber(value, fallback);
       if (n !== undefined) return n;
       node.warn(t("warn.invalid-number", { field, value: String(value), fallback }));
       return fallback;
@@ -138,7 +126,7 @@ export = function (RED: NodeAPI): void {
           Connection: "close",
         });
       }
-      if (!isJsonContentType(req.headers["content-type"])) {
+      if (!isJsonMediaType(req.headers["content-type"])) {
         return reject(res, "unsupported-media-type", 415, { error: REPLIES.unsupportedMediaType }, { Connection: "close" });
       }
       const read = await readRawBody(req, maxBodyBytes);

@@ -2,7 +2,6 @@
 // (msg -> payload), outbox (durable journal), delivery-queue (when each attempt runs, retry or
 // give up), request-headers (credentials, signatures) and deliver (one attempt). What lives here
 // is only the wiring: node status, the outputs, the log, and the editor's "send test" endpoint.
-import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { isHttpUrl, readSettings, type CallbackOutConfig, type CallbackOutSettings } from "./lib/callback-out-settings";
@@ -10,6 +9,8 @@ import { createDispatcher, deliverOnce, type DeliveryResult } from "./lib/delive
 import { DeliveryQueue, type Finish } from "./lib/delivery-queue";
 import { formatCallback } from "./lib/format";
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from "./lib/node-red-types";
+import { nonNegativeNumber } from "./lib/config-values";
+import { readJsonFile } from "./lib/json-file";
 import { messagesFor } from "./lib/messages";
 import { Outbox, journalFileName, type OutboxEntry, type QueuedEntry } from "./lib/outbox";
 import { samplePayload } from "./lib/payload";
@@ -18,18 +19,10 @@ import { requestHeaders, type CallbackCredentials, type HeaderSettings } from ".
 
 interface CallbackOutDef extends NodeDef, CallbackOutConfig {}
 
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The package version, from dist/nodes/ (installed) or nodes/ (run from source by the tests). */
 function readVersion(): string {
   for (const up of [["..", ".."], [".."]]) {
-    const pkg = readJson(path.join(__dirname, ...up, "package.json"));
+    const pkg = readJsonFile(path.join(__dirname, ...up, "package.json"));
     if (pkg && typeof pkg === "object" && "name" in pkg && pkg.name === "node-red-contrib-agent-callback" && "version" in pkg) {
       return String(pkg.version);
     }
@@ -75,9 +68,8 @@ export = function register(RED: NodeAPI): void {
   let warnedBodyMemory = false;
   function bodyMemoryBytes(): number {
     const value = RED.settings.agentCallbackOutBodyMemoryMB;
-    if (value === undefined || value === null) return DEFAULT_BODY_MEMORY_MB * 1024 * 1024;
-    const mb = typeof value === "number" ? value : Number(value);
-    if (Number.isFinite(mb) && mb >= 0) return Math.floor(mb * 1024 * 1024);
+    const mb = nonNegativeNumber(value, DEFAULT_BODY_MEMORY_MB);
+    if (mb !== undefined) return Math.floor(mb * 1024 * 1024);
     if (!warnedBodyMemory) {
       warnedBodyMemory = true;
       RED.log.warn(t("errors.bad-body-memory", { value: String(value), fallback: DEFAULT_BODY_MEMORY_MB }));

@@ -1,13 +1,13 @@
 // The "callback out" node's properties, read from the flow JSON (the editor stores numbers as
 // strings) and checked once when the node starts: an error names the field and the fix.
 // Pure: the environment lookup and the message texts are passed in, so it runs without Node-RED.
+import { text } from "./config-values";
 import { parseSchedule } from "./retry-policy";
 import {
   DEFAULT_SECRET_HEADER,
   SIGNATURE_MODES,
   configuredHeaders,
   isHeaderName,
-  text,
   type MessageText,
   type SignatureMode,
 } from "./request-headers";

@@ -1,6 +1,7 @@
 // One delivery attempt with undici: POST the exact body, read the reply, report what happened
 // in the terms retry-policy decides on. Retrying and queueing are the caller's job.
 import { Agent, type Dispatcher } from "undici";
+import { isJsonMediaType } from "./json-media-type";
 import { parseRetryAfter, type AttemptOutcome } from "./retry-policy";
 
 /** Replies larger than this are cut: the receiver's answer is informational, the callback is what matters. */
@@ -41,11 +42,6 @@ function flattenHeaders(raw: Record<string, string | string[] | undefined>): Rec
   const headers: Record<string, string | string[]> = {};
   for (const [key, value] of Object.entries(raw)) if (value !== undefined) headers[key] = value;
   return headers;
-}
-
-function isJson(contentType: string | string[] | undefined): boolean {
-  const value = Array.isArray(contentType) ? contentType[0] : contentType;
-  return typeof value === "string" && /^application\/([\w.+-]*\+)?json\b/i.test(value.trim());
 }
 
 function describeError(err: unknown): string {
@@ -194,7 +190,7 @@ export async function deliverOnce(req: DeliveryRequest): Promise<DeliveryResult>
     });
     const { statusCode, headers, text } = await attempt.reply;
     let payload: unknown = text;
-    if (isJson(headers["content-type"]) && text.length > 0) {
+    if (isJsonMediaType(headers["content-type"]) && text.length > 0) {
       try {
         payload = JSON.parse(text) as unknown;
       } catch {

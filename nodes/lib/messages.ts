@@ -1,19 +1,11 @@
 // A node's translated messages: RED._ with the node's catalog, and the package's own English
 // catalog when RED._ has none for a key (it then returns the key itself, e.g. under
 // node-red-node-test-helper), so no log line, status or error ever shows a bare key.
-import { readFileSync } from "node:fs";
 import path from "node:path";
+import { readJsonFile } from "./json-file";
 
 export type Substitutions = Record<string, string | number>;
 export type Translate = (key: string, substitutions?: Substitutions) => string;
-
-function readCatalog(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
 /** `key` ("a.b.c") looked up in `catalog`, with Node-RED's __name__ substitutions applied. */
 export function lookup(catalog: unknown, key: string, substitutions: Substitutions = {}): string | undefined {
@@ -34,7 +26,7 @@ export function messagesFor(
   type: string,
   catalogName: string,
 ): Translate {
-  const english = readCatalog(path.join(__dirname, "..", "locales", "en-US", `${catalogName}.json`));
+  const english = readJsonFile(path.join(__dirname, "..", "locales", "en-US", `${catalogName}.json`));
   return (key, substitutions) => {
     const full = `${type}.${key}`;
     const translated = translate(full, substitutions);

@@ -2,6 +2,7 @@
 // (with ${ENV_VAR} filled in), the credentials, the User-Agent and the signature over the body.
 // Pure: the environment lookup and the message texts are passed in, so it runs without Node-RED.
 import { SIGNATURE_HEADER, signatureHeaderValue, standardWebhooksSignature } from "./sign";
+import { text } from "./config-values";
 
 export type SignatureMode = "none" | "hmac-sha256" | "standard-webhooks";
 export const SIGNATURE_MODES: readonly SignatureMode[] = ["none", "hmac-sha256", "standard-webhooks"];
@@ -87,9 +88,4 @@ export function requestHeaders(settings: HeaderSettings, credentials: CallbackCr
     set("webhook-signature", standardWebhooksSignature(key, executionId, timestamp, body));
   }
   return Object.fromEntries([...headers.values()]);
-}
-
-/** A flow property as text: strings as they are, absent as the fallback, anything else stringified. */
-export function text(value: unknown, fallback = ""): string {
-  return typeof value === "string" ? value : value === undefined || value === null ? fallback : String(value);
 }
