@@ -536,7 +536,8 @@ export class Outbox {
     const entries = [...this.live.values()].sort((a, b) => (a.offset < 0 ? Infinity : a.offset) - (b.offset < 0 ? Infinity : b.offset));
     const places: Array<{ entry: StoredEntry; offset: number; length: number }> = [];
     const source = this.reader ? new WindowReader(this.reader, CHUNK_BYTES) : undefined;
-    const handle = await fs.open(temp, "w");
+    // Opened for reading too: after the rename this handle reads bodies back from the new journal.
+    const handle = await fs.open(temp, "w+");
     const writer = new LineWriter(handle, 0);
     try {
       for (const entry of entries) {
@@ -550,23 +551,25 @@ export class Outbox {
       }
       await writer.flush();
       await handle.sync();
-    } finally {
+      await this.handle?.close();
+      this.handle = undefined;
+      await fs.rename(temp, this.file);
+    } catch (err) {
       await handle.close();
+      throw err;
     }
-    await this.handle?.close();
-    this.handle = undefined;
-    await fs.rename(temp, this.file);
-    await fsyncDir(path.dirname(this.file));
-    // From here on, bodies are read from the new file: new places, new read handle.
+    // The new file is the journal now. Read handle and places switch in one step, with no await
+    // in between, so no read can pair a new place with the old file; reads already started on
+    // the old file finish first (FileHandle.close waits for them).
     const previous = this.reader;
-    this.reader = await fs.open(this.file, "r");
-    // Reads already started on the old file finish first: FileHandle.close waits for them.
-    void previous?.close().catch(() => undefined);
+    this.reader = handle;
     for (const { entry, offset, length } of places) {
       entry.offset = offset;
       entry.length = length;
     }
     this.fileBytes = writer.bytes;
     this.linesInFile = entries.length;
+    void previous?.close().catch(() => undefined);
+    await fsyncDir(path.dirname(this.file));
   }
 }

@@ -2,7 +2,7 @@
 // an "X-Signature: sha256=<hex>" HMAC, or Standard Webhooks. Several secrets are accepted at once
 // (rotation); every comparison is constant-time.
 import type { IncomingHttpHeaders } from "node:http";
-import { constantTimeEqual, hmacSha256Hex, SIGNATURE_PREFIX, standardWebhooksSignature } from "./sign";
+import { constantTimeEqual, signatureHeaderValue, SIGNATURE_PREFIX, standardWebhooksSignature } from "./sign";
 
 export const VERIFY_MODES = ["secret", "signature", "standard-webhooks", "none"] as const;
 export type VerifyMode = (typeof VERIFY_MODES)[number];
@@ -65,7 +65,7 @@ export function verifyRequest(options: VerifyOptions, headers: IncomingHttpHeade
   if (options.mode === "signature") {
     const given = header(headers, "x-signature");
     if (given === undefined || given === "") return { ok: false, cause: "missing-signature" };
-    const expected = options.secrets.map((key) => SIGNATURE_PREFIX + hmacSha256Hex(key, rawBody));
+    const expected = options.secrets.map((key) => signatureHeaderValue(key, rawBody));
     // Hex digits are case-insensitive; the prefix is not.
     const normalised = given.trim().startsWith(SIGNATURE_PREFIX) ? SIGNATURE_PREFIX + given.trim().slice(SIGNATURE_PREFIX.length).toLowerCase() : given;
     return anyEqual([normalised], expected) ? { ok: true } : { ok: false, cause: "wrong-signature" };
