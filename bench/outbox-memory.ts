@@ -4,14 +4,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { Outbox } from "../nodes/lib/outbox";
 import { formatCallback } from "../nodes/lib/format";
 import { callbackOfSize } from "../test/reliability/support/payloads";
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-const heap = () => { gc(); gc(); return process.memoryUsage().heapUsed / 1048576; };
+import { heapUsedMiB as heap } from "./lib/heap";
 (async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "ob-"));
   const { outbox } = await Outbox.open(path.join(dir, "j.jsonl"));

@@ -3,21 +3,11 @@
 // first on the module, then through the endpoint of a real Node-RED.
 /// <reference path="../../bench/lib/autocannon.d.ts" />
 import assert from "node:assert/strict";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import autocannon from "autocannon";
 import { DEDUPE_CAP, DedupeMemory } from "../../nodes/lib/dedupe";
 import { NodeRedProcess } from "../support/node-red";
-import { callbackInFlow, collectGarbage, deployFlows, gcNodes } from "./support/flows";
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-
-function heapMiB(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed / 1048576;
-}
+import { heapUsedMiB } from "../../bench/lib/heap";
+import { callbackInFlow, collectGarbage, deployFlows, gcNodes, gcProcessOptions } from "./support/flows";
 
 describe("reliability: dedupe memory under a flood of distinct ids", function () {
   this.timeout(120_000);
@@ -39,12 +29,12 @@ describe("reliability: dedupe memory under a flood of distinct ids", function ()
   });
 
   it("stops growing in heap once the cap is reached", () => {
-    const before = heapMiB();
+    const before = heapUsedMiB();
     let memory: DedupeMemory | undefined = new DedupeMemory(86_400_000);
     for (let i = 0; i < DEDUPE_CAP; i++) memory.checkAndRemember(`exec_${i.toString(36).padStart(12, "0")}_${i}`);
-    const atCap = heapMiB();
+    const atCap = heapUsedMiB();
     for (let i = DEDUPE_CAP; i < 3 * DEDUPE_CAP; i++) memory.checkAndRemember(`exec_${i.toString(36).padStart(12, "0")}_${i}`);
-    const afterFlood = heapMiB();
+    const afterFlood = heapUsedMiB();
     assert.equal(memory.size, DEDUPE_CAP);
     console.log(`      heap: ${before.toFixed(1)} MiB empty, ${atCap.toFixed(1)} at the cap, ${afterFlood.toFixed(1)} after twice the cap more`);
     assert.ok(atCap - before > 1, "the ids are really held (the measurement sees them)");
@@ -52,7 +42,7 @@ describe("reliability: dedupe memory under a flood of distinct ids", function ()
     // Map's spare capacity moves.
     assert.ok(afterFlood - atCap < 0.25 * (atCap - before), `heap grew ${(afterFlood - atCap).toFixed(1)} MiB past the cap`);
     memory = undefined;
-    assert.ok(heapMiB() - before < 2, "and is given back when the node's memory is dropped");
+    assert.ok(heapUsedMiB() - before < 2, "and is given back when the node's memory is dropped");
   });
 
   it("expired ids leave before the cap is needed", () => {
@@ -72,10 +62,7 @@ describe("reliability: callback in under a flood of distinct ids (real Node-RED)
   let nodeRed: NodeRedProcess;
 
   before(async () => {
-    nodeRed = new NodeRedProcess({
-      nodeArgs: ["--expose-gc"],
-      settingsSource: "functionGlobalContext: { gc: global.gc, memoryUsage: () => process.memoryUsage() }",
-    });
+    nodeRed = new NodeRedProcess(gcProcessOptions);
     await nodeRed.start();
     await deployFlows(nodeRed.url, [...callbackInFlow("/flood", SECRET, { rateLimit: 0 }), ...gcNodes()], () => nodeRed.log);
   });

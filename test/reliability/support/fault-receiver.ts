@@ -37,7 +37,6 @@ export interface ReceiverStats {
   invalid: number;
   unauthorized: number;
   faults: Record<Fault, number>;
-  firstAcceptedAt: number;
   lastAcceptedAt: number;
 }
 
@@ -52,7 +51,6 @@ export class FaultReceiver {
     invalid: 0,
     unauthorized: 0,
     faults: { "500": 0, reset: 0, hang: 0 },
-    firstAcceptedAt: 0,
     lastAcceptedAt: 0,
   };
   port = 0;
@@ -185,9 +183,7 @@ export class FaultReceiver {
     } else {
       this.accepted.set(id, body);
       this.stats.accepted++;
-      const now = Date.now();
-      if (!this.stats.firstAcceptedAt) this.stats.firstAcceptedAt = now;
-      this.stats.lastAcceptedAt = now;
+      this.stats.lastAcceptedAt = Date.now();
       this.notify();
     }
     if (drawn) return this.fail(drawn.fault, res);

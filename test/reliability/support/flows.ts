@@ -2,10 +2,11 @@
 // core nodes plus ours, and deployed through the admin API (the way the editor does it, which is
 // also how credentials reach the runtime without appearing in flows.json).
 import type { CallbackPayload } from "../../../nodes/lib/payload";
+import type { NodeRedProcessOptions } from "../../support/node-red";
 
 export type FlowNode = { id: string; type: string; z?: string; wires?: string[][] } & Record<string, unknown>;
 
-export const TAB = "reliability-tab";
+const TAB = "reliability-tab";
 const tab: FlowNode = { id: TAB, type: "tab", label: "bench and reliability" };
 
 let y = 40;
@@ -66,8 +67,6 @@ return [msg, null];`;
 
 export interface CallbackInOptions {
   maxBody?: number;
-  dedupe?: boolean;
-  dedupeTtl?: number;
   rateLimit?: number;
   /** Record each emitted execution_id by output in global context, readable at GET /__emitted. */
   record?: boolean;
@@ -80,7 +79,7 @@ export function callbackInFlow(path: string, secret: string, options: CallbackIn
     tab,
     {
       id: "cb-in", type: "agent-callback-in", z: TAB, name: "", url: path, verify: "secret", secretHeader: "X-Webhook-Secret",
-      tolerance: 300, dedupe: options.dedupe ?? true, dedupeTtl: options.dedupeTtl ?? 86400, rateLimit: options.rateLimit ?? 0,
+      tolerance: 300, dedupe: true, dedupeTtl: 86400, rateLimit: options.rateLimit ?? 0,
       maxBody: options.maxBody ?? 1024, respond: "immediately", credentials: { secret }, ...at(),
       wires: outputs.map((status) => [`cb-in-${status}`]),
     },
@@ -201,9 +200,23 @@ export function callbackOutFlow(sinkUrl: string, template: CallbackPayload, opti
   ];
 }
 
+/** NodeRedProcess options that let gcNodes() collect garbage and report process.memoryUsage(). */
+export const gcProcessOptions = {
+  nodeArgs: ["--expose-gc"],
+  settingsSource: "functionGlobalContext: { gc: global.gc, memoryUsage: () => process.memoryUsage() }",
+} satisfies NodeRedProcessOptions;
+
 /**
- * GET /__gc runs a full garbage collection in the child (start it with --expose-gc and
- * `functionGlobalContext: { gc: global.gc }`), so RSS is read without garbage still waiting.
+ * `flows` (a callbackOutFlow) with callback out replaced by a function node that drops each msg:
+ * the feed with nothing queued or sent, to tell its own cost from callback out's.
+ */
+export function withoutCallbackOut(flows: FlowNode[]): FlowNode[] {
+  return flows.map((n) => (n.id === "cb-out" ? fn("cb-out", "return null;", 1, [[]]) : n));
+}
+
+/**
+ * GET /__gc runs a full garbage collection in the child (start it with gcProcessOptions), so RSS
+ * is read without garbage still waiting.
  */
 export function gcNodes(): FlowNode[] {
   return [
@@ -215,7 +228,7 @@ export function gcNodes(): FlowNode[] {
 
 /**
  * Runs GET /__gc; throws when the child was not started with --expose-gc. Returns the child's
- * process.memoryUsage() when its settings expose it as `functionGlobalContext.memoryUsage`.
+ * process.memoryUsage() (empty when started without gcProcessOptions' settingsSource).
  */
 export async function collectGarbage(baseUrl: string): Promise<Partial<NodeJS.MemoryUsage>> {
   const res = await fetch(`${baseUrl}/__gc`);
