@@ -1,47 +1,15 @@
 // Example 1 in a real Node-RED: each status arrives at its own labelled debug node.
 import assert from "node:assert/strict";
-import type { NodeRedProcess } from "../support/node-red";
-import {
-  DebugWatcher,
-  asDeployment,
-  completedPayload,
-  deploy,
-  failedPayload,
-  loadExample,
-  nodeOfType,
-  postCallback,
-  startNodeRed,
-  timeoutPayload,
-  waitUntil,
-} from "./support";
+import { DebugWatcher, completedPayload, describeExample, failedPayload, timeoutPayload, waitUntil } from "./support";
 
 const FILE = "01 - Receive agent results and route them by status.json";
-const SECRET = "route-example-secret";
+const watcher = new DebugWatcher();
 
-describe(`example "${FILE}"`, function () {
-  this.timeout(120_000);
-  const watcher = new DebugWatcher();
-  let red: NodeRedProcess;
-  const nodes = loadExample(FILE);
-  const callbackIn = nodeOfType(nodes, "agent-callback-in");
-  const urlPath = callbackIn.url as string;
-
-  before(async () => {
-    red = await startNodeRed();
-    await deploy(red, asDeployment(nodes, { [callbackIn.id]: { secret: SECRET } }));
-    await watcher.connect(red);
-  });
-
-  after(async () => {
-    watcher.close();
-    await red?.stop();
-    red?.cleanup();
-  });
-
+describeExample(FILE, { secret: "route-example-secret", watcher }, (example) => {
   it("shows each result in the debug node of its status, with the whole body as payload", async () => {
     const completed = { ...completedPayload(), extra_field: { kept: true } };
     for (const payload of [completed, failedPayload(), timeoutPayload()]) {
-      const reply = await postCallback(red, urlPath, payload, { "X-Webhook-Secret": SECRET });
+      const reply = await example.post(payload);
       assert.equal(reply.status, 200);
       assert.deepEqual(reply.body, { received: true });
     }
@@ -49,7 +17,7 @@ describe(`example "${FILE}"`, function () {
       () => ["completed", "failed", "timeout"].every((name) => watcher.from(name).length >= 1),
       "one message in each debug node",
       30_000,
-      () => red.log,
+      () => example.red.log,
     );
     const shown = (name: string) => watcher.from(name) as { payload: unknown; topic: unknown }[];
     assert.deepEqual(shown("completed").map((m) => m.payload), [completed]);
@@ -60,11 +28,11 @@ describe(`example "${FILE}"`, function () {
 
   it("refuses a callback without the secret and shows nothing", async () => {
     const before = watcher.messages.length;
-    const reply = await postCallback(red, urlPath, completedPayload("exec_no_secret"));
+    const reply = await example.post(completedPayload("exec_no_secret"), { secret: null });
     assert.equal(reply.status, 401);
     assert.deepEqual(reply.body, { error: "Unauthorized" });
     // A later accepted callback shows up; the refused one never did.
-    await postCallback(red, urlPath, completedPayload("exec_after"), { "X-Webhook-Secret": SECRET });
+    await example.post(completedPayload("exec_after"));
     await waitUntil(() => watcher.from("completed").length >= 2, "the accepted callback", 30_000);
     const ids = watcher.messages.slice(before).map((m) => m.msg);
     assert.ok(ids.every((m) => !m.includes("exec_no_secret")));

@@ -1,50 +1,20 @@
 // Example 2 in a real Node-RED: callbacks in, Slack / Teams / Discord webhook bodies out.
 import assert from "node:assert/strict";
-import type { NodeRedProcess } from "../support/node-red";
-import {
-  Receiver,
-  asDeployment,
-  completedPayload,
-  deploy,
-  failedPayload,
-  loadExample,
-  nodeOfType,
-  postCallback,
-  startNodeRed,
-  timeoutPayload,
-  waitUntil,
-} from "./support";
+import { Receiver, completedPayload, describeExample, failedPayload, timeoutPayload, waitUntil } from "./support";
 
 const FILE = "02 - Forward results to Slack, Teams or Discord.json";
-const SECRET = "chat-example-secret";
+const receiver = new Receiver();
 
-describe(`example "${FILE}"`, function () {
-  this.timeout(120_000);
-  const receiver = new Receiver();
-  let red: NodeRedProcess;
-  const nodes = loadExample(FILE);
-  const callbackIn = nodeOfType(nodes, "agent-callback-in");
-
-  before(async () => {
-    await receiver.start();
-    red = await startNodeRed({
-      env: {
-        SLACK_WEBHOOK_URL: `${receiver.url}/slack`,
-        TEAMS_WEBHOOK_URL: `${receiver.url}/teams`,
-        DISCORD_WEBHOOK_URL: `${receiver.url}/discord`,
-      },
-    });
-    await deploy(red, asDeployment(nodes, { [callbackIn.id]: { secret: SECRET } }));
-  });
-
-  after(async () => {
-    await red?.stop();
-    red?.cleanup();
-    await receiver.stop();
-  });
-
-  const path = callbackIn.url as string;
-
+describeExample(FILE, {
+  secret: "chat-example-secret",
+  beforeStart: () => receiver.start(),
+  env: () => ({
+    SLACK_WEBHOOK_URL: `${receiver.url}/slack`,
+    TEAMS_WEBHOOK_URL: `${receiver.url}/teams`,
+    DISCORD_WEBHOOK_URL: `${receiver.url}/discord`,
+  }),
+  afterStop: () => receiver.stop(),
+}, (example) => {
   function bodies(service: string): unknown[] {
     return receiver.to(`/${service}`).map((r) => JSON.parse(r.body) as unknown);
   }
@@ -58,20 +28,20 @@ describe(`example "${FILE}"`, function () {
   }
 
   it("refuses a callback without the secret and posts nothing", async () => {
-    const reply = await postCallback(red, path, completedPayload("exec_no_secret"));
+    const reply = await example.post(completedPayload("exec_no_secret"), { secret: null });
     assert.equal(reply.status, 401);
-    const wrong = await postCallback(red, path, completedPayload("exec_wrong_secret"), { "X-Webhook-Secret": "wrong" });
+    const wrong = await example.post(completedPayload("exec_wrong_secret"), { secret: "wrong" });
     assert.equal(wrong.status, 401);
     assert.equal(receiver.requests.length, 0);
   });
 
   it("posts each service's exact incoming-webhook body for completed, failed and timeout results", async () => {
     for (const payload of [completedPayload(), failedPayload(), timeoutPayload()]) {
-      const reply = await postCallback(red, path, payload, { "X-Webhook-Secret": SECRET });
+      const reply = await example.post(payload);
       assert.equal(reply.status, 200);
       assert.deepEqual(reply.body, { received: true });
     }
-    await waitUntil(() => receiver.requests.length >= 9, "9 webhook posts", 30_000, () => red.log);
+    await waitUntil(() => receiver.requests.length >= 9, "9 webhook posts", 30_000, () => example.red.log);
 
     const completed = expected("Agent Report: Daily Sales Report", completedPayload().result?.output ?? "", "2EB67D");
     const failed = expected("Agent loop failed: Daily Sales Report", "Tool call failed: HTTP 500 from API", "E01E5A");
@@ -94,7 +64,7 @@ describe(`example "${FILE}"`, function () {
     const long = completedPayload("exec_long_output");
     long.result = { output: "x".repeat(3000), iterations_used: 1, tool_calls: 0 };
     const before = receiver.to("/discord").length;
-    const reply = await postCallback(red, path, long, { "X-Webhook-Secret": SECRET });
+    const reply = await example.post(long);
     assert.equal(reply.status, 200);
     await waitUntil(() => receiver.to("/discord").length > before, "the Discord post", 30_000);
     const body = bodies("discord").at(-1) as { content: string };

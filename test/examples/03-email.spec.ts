@@ -1,24 +1,10 @@
 // Example 3 in a real Node-RED: failed and timed-out results are mailed through a real SMTP server.
 import assert from "node:assert/strict";
 import path from "node:path";
-import type { NodeRedProcess } from "../support/node-red";
 import { repoRoot } from "../support/node-red";
-import {
-  asDeployment,
-  completedPayload,
-  deploy,
-  failedPayload,
-  loadExample,
-  nodeOfType,
-  postCallback,
-  startNodeRed,
-  timeoutPayload,
-  waitUntil,
-} from "./support";
+import { completedPayload, describeExample, failedPayload, timeoutPayload, waitUntil } from "./support";
 
 const FILE = "03 - E-mail the team when an agent loop fails or times out.json";
-const SECRET = "email-example-secret";
-
 // smtp-server ships no types; this is the part the test uses.
 interface SmtpServer {
   listen(port: number, host: string, cb: () => void): void;
@@ -43,62 +29,54 @@ interface ReceivedMail {
   raw: Buffer;
 }
 
-describe(`example "${FILE}"`, function () {
-  this.timeout(120_000);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { SMTPServer } = require("smtp-server") as { SMTPServer: SmtpServerConstructor };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { simpleParser } = require(require.resolve("mailparser", { paths: [path.join(repoRoot, "node_modules", "node-red-node-email")] })) as {
-    simpleParser: SimpleParser;
-  };
-  const mails: ReceivedMail[] = [];
-  let smtp: SmtpServer;
-  let red: NodeRedProcess;
-  const nodes = loadExample(FILE);
-  const callbackIn = nodeOfType(nodes, "agent-callback-in");
-  const urlPath = callbackIn.url as string;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { SMTPServer } = require("smtp-server") as { SMTPServer: SmtpServerConstructor };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { simpleParser } = require(require.resolve("mailparser", { paths: [path.join(repoRoot, "node_modules", "node-red-node-email")] })) as {
+  simpleParser: SimpleParser;
+};
+const mails: ReceivedMail[] = [];
+let smtp: SmtpServer | undefined;
+let smtpPort = 0;
 
-  before(async () => {
-    // A real SMTP server without TLS or login, like a relay on the local network.
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ["STARTTLS", "AUTH"],
-      logger: false,
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on("data", (c: Buffer) => chunks.push(c));
-        stream.on("end", () => {
-          mails.push({ envelope: session.envelope, raw: Buffer.concat(chunks) });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
-    const address = smtp.server.address();
-    const port = typeof address === "object" && address ? address.port : 0;
-    red = await startNodeRed({
-      env: {
-        SMTP_HOST: "127.0.0.1",
-        SMTP_PORT: String(port),
-        ALERT_EMAIL_TO: "team@company.example",
-        ALERT_EMAIL_FROM: "node-red@company.example",
-      },
-    });
-    await deploy(red, asDeployment(nodes, { [callbackIn.id]: { secret: SECRET } }));
+/** A real SMTP server without TLS or login, like a relay on the local network. */
+async function startSmtp(): Promise<void> {
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", () => {
+        mails.push({ envelope: session.envelope, raw: Buffer.concat(chunks) });
+        callback();
+      });
+    },
   });
+  smtp = server;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.server.address();
+  smtpPort = typeof address === "object" && address ? address.port : 0;
+}
 
-  after(async () => {
-    await red?.stop();
-    red?.cleanup();
-    await new Promise<void>((resolve) => (smtp ? smtp.close(resolve) : resolve()));
-  });
-
+describeExample(FILE, {
+  secret: "email-example-secret",
+  beforeStart: startSmtp,
+  env: () => ({
+    SMTP_HOST: "127.0.0.1",
+    SMTP_PORT: String(smtpPort),
+    ALERT_EMAIL_TO: "team@company.example",
+    ALERT_EMAIL_FROM: "node-red@company.example",
+  }),
+  afterStop: () => new Promise<void>((resolve) => (smtp ? smtp.close(resolve) : resolve())),
+}, (example) => {
   it("mails the team about a failed and a timed-out result, and not about a completed one", async () => {
     for (const payload of [completedPayload(), failedPayload(), timeoutPayload()]) {
-      const reply = await postCallback(red, urlPath, payload, { "X-Webhook-Secret": SECRET });
+      const reply = await example.post(payload);
       assert.equal(reply.status, 200);
     }
-    await waitUntil(() => mails.length >= 2, "2 e-mails", 30_000, () => red.log);
+    await waitUntil(() => mails.length >= 2, "2 e-mails", 30_000, () => example.red.log);
 
     const parsed = await Promise.all(mails.map(async (m) => ({ envelope: m.envelope, mail: await simpleParser(m.raw) })));
     const bySubject = new Map(parsed.map((p) => [p.mail.subject, p]));

@@ -4,22 +4,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import sqlite3 from "sqlite3";
-import type { NodeRedProcess } from "../support/node-red";
-import {
-  asDeployment,
-  completedPayload,
-  deploy,
-  failedPayload,
-  loadExample,
-  nodeOfType,
-  postCallback,
-  startNodeRed,
-  timeoutPayload,
-  waitUntil,
-} from "./support";
+import { completedPayload, describeExample, failedPayload, nodeOfType, timeoutPayload, waitUntil } from "./support";
 
 const FILE = "04 - Save every result to a SQLite database.json";
-const SECRET = "sqlite-example-secret";
 
 interface Row {
   agent_loop_id: string;
@@ -46,40 +33,31 @@ function query(file: string, sql: string): Promise<Row[]> {
   });
 }
 
-describe(`example "${FILE}"`, function () {
-  this.timeout(120_000);
-  const dir = mkdtempSync(path.join(tmpdir(), "agent-results-db-"));
-  const dbFile = path.join(dir, "agent_results.db");
-  let red: NodeRedProcess;
-  const nodes = loadExample(FILE);
-  const callbackIn = nodeOfType(nodes, "agent-callback-in");
-  const urlPath = callbackIn.url as string;
+const dir = mkdtempSync(path.join(tmpdir(), "agent-results-db-"));
+const dbFile = path.join(dir, "agent_results.db");
 
+describeExample(FILE, {
+  secret: "sqlite-example-secret",
+  env: () => ({ AGENT_RESULTS_DB: dbFile }),
+  afterStop: () => rmSync(dir, { recursive: true, force: true }),
+}, (example) => {
   before(async () => {
-    red = await startNodeRed({ env: { AGENT_RESULTS_DB: dbFile } });
-    await deploy(red, asDeployment(nodes, { [callbackIn.id]: { secret: SECRET } }));
     // The flow creates its table on start.
     await waitUntil(
       async () => existsSync(dbFile) && (await query(dbFile, "SELECT name FROM sqlite_master WHERE name = 'agent_results'").catch(() => [])).length === 1,
       "the agent_results table",
       30_000,
-      () => red.log,
+      () => example.red.log,
     );
-  });
-
-  after(async () => {
-    await red?.stop();
-    red?.cleanup();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it("inserts one row per result, with the fields of the callback", async () => {
     for (const payload of [completedPayload(), failedPayload(), timeoutPayload()]) {
-      const reply = await postCallback(red, urlPath, payload, { "X-Webhook-Secret": SECRET });
+      const reply = await example.post(payload);
       assert.equal(reply.status, 200);
     }
     let rows: Row[] = [];
-    await waitUntil(async () => (rows = await query(dbFile, "SELECT * FROM agent_results ORDER BY id")).length >= 3, "3 rows", 30_000, () => red.log);
+    await waitUntil(async () => (rows = await query(dbFile, "SELECT * FROM agent_results ORDER BY id")).length >= 3, "3 rows", 30_000, () => example.red.log);
     assert.equal(rows.length, 3);
     const byId = new Map(rows.map((r) => [r.execution_id, r]));
     assert.deepEqual(pick(byId.get("exec_completed_1")), {
@@ -117,7 +95,7 @@ describe(`example "${FILE}"`, function () {
     assert.equal(before.length, 1);
     // A callback in without memory of exec_completed_1 (say, after a restart) passes it on again:
     // the example's own INSERT, run on its table, must leave the stored row alone.
-    const insert = nodeOfType(nodes, "sqlite", "save result").sql as string;
+    const insert = nodeOfType(example.nodes, "sqlite", "save result").sql as string;
     const params = {
       $agent_loop_id: "loop_abc123",
       $agent_loop_name: "Daily Sales Report",
@@ -144,7 +122,7 @@ describe(`example "${FILE}"`, function () {
   });
 
   it("lists the last results, newest first, at GET /agent-results/history", async () => {
-    const res = await fetch(`${red.url}/agent-results/history`);
+    const res = await fetch(`${example.red.url}/agent-results/history`);
     assert.equal(res.status, 200);
     const list = (await res.json()) as Row[];
     assert.deepEqual(
@@ -156,10 +134,10 @@ describe(`example "${FILE}"`, function () {
 
   it("saves a result with minimal fields (nulls where the sender did not know)", async () => {
     const minimal = { agent_loop_id: "loop_min", execution_id: "exec_min_1", status: "failed" };
-    const reply = await postCallback(red, urlPath, minimal, { "X-Webhook-Secret": SECRET });
+    const reply = await example.post(minimal);
     assert.equal(reply.status, 200);
     let rows: Row[] = [];
-    await waitUntil(async () => (rows = await query(dbFile, "SELECT * FROM agent_results WHERE execution_id = 'exec_min_1'")).length === 1, "the minimal row", 30_000, () => red.log);
+    await waitUntil(async () => (rows = await query(dbFile, "SELECT * FROM agent_results WHERE execution_id = 'exec_min_1'")).length === 1, "the minimal row", 30_000, () => example.red.log);
     assert.deepEqual(pick(rows[0]), {
       agent_loop_id: "loop_min",
       agent_loop_name: null,

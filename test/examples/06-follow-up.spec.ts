@@ -1,47 +1,19 @@
 // Example 6 in a real Node-RED: an output that reports an ERROR starts the incident workflow.
 import assert from "node:assert/strict";
-import type { NodeRedProcess } from "../support/node-red";
-import {
-  DebugWatcher,
-  Receiver,
-  asDeployment,
-  completedPayload,
-  deploy,
-  failedPayload,
-  loadExample,
-  nodeOfType,
-  postCallback,
-  startNodeRed,
-  timeoutPayload,
-  waitUntil,
-} from "./support";
+import { DebugWatcher, Receiver, completedPayload, describeExample, failedPayload, timeoutPayload, waitUntil } from "./support";
 
 const FILE = "06 - Start a follow-up workflow when the output reports an ERROR.json";
-const SECRET = "follow-up-example-secret";
 
-describe(`example "${FILE}"`, function () {
-  this.timeout(120_000);
-  const incidents = new Receiver(() => ({ status: 201, body: JSON.stringify({ incident: "INC-1" }) }));
-  const watcher = new DebugWatcher();
-  let red: NodeRedProcess;
-  const nodes = loadExample(FILE);
-  const callbackIn = nodeOfType(nodes, "agent-callback-in");
-  const urlPath = callbackIn.url as string;
+const incidents = new Receiver(() => ({ status: 201, body: JSON.stringify({ incident: "INC-1" }) }));
+const watcher = new DebugWatcher();
 
-  before(async () => {
-    await incidents.start();
-    red = await startNodeRed({ env: { INCIDENT_WEBHOOK_URL: `${incidents.url}/incidents` } });
-    await deploy(red, asDeployment(nodes, { [callbackIn.id]: { secret: SECRET } }));
-    await watcher.connect(red);
-  });
-
-  after(async () => {
-    watcher.close();
-    await red?.stop();
-    red?.cleanup();
-    await incidents.stop();
-  });
-
+describeExample(FILE, {
+  secret: "follow-up-example-secret",
+  beforeStart: () => incidents.start(),
+  env: () => ({ INCIDENT_WEBHOOK_URL: `${incidents.url}/incidents` }),
+  watcher,
+  afterStop: () => incidents.stop(),
+}, (example) => {
   it("opens an incident for each result whose output reports an ERROR, and only for those", async () => {
     const clean = completedPayload("exec_clean");
     const withError = completedPayload("exec_error");
@@ -51,10 +23,10 @@ describe(`example "${FILE}"`, function () {
     const failed = failedPayload("exec_failed_no_output");
 
     for (const payload of [clean, withError, failed, partialError, timeoutPayload("exec_timeout_clean")]) {
-      const reply = await postCallback(red, urlPath, payload, { "X-Webhook-Secret": SECRET });
+      const reply = await example.post(payload);
       assert.equal(reply.status, 200);
     }
-    await waitUntil(() => incidents.requests.length >= 2, "2 incidents", 30_000, () => red.log);
+    await waitUntil(() => incidents.requests.length >= 2, "2 incidents", 30_000, () => example.red.log);
     // The workflow's last step shows the incident system's reply in the debug sidebar.
     await waitUntil(() => watcher.from("incident system reply").length >= 2, "2 replies in the debug sidebar", 30_000);
 

@@ -1,36 +1,21 @@
 // Example 7 in a real Node-RED: callback out delivers a flow's result, and a Catch node reports a
 // failure of the flow to the same webhook.
 import assert from "node:assert/strict";
-import type { NodeRedProcess } from "../support/node-red";
 import { checkCallbackPayload, type CallbackPayload } from "../../nodes/lib/payload";
-import { DebugWatcher, Receiver, asDeployment, deploy, loadExample, nodeOfType, pressInject, startNodeRed, waitUntil } from "./support";
+import { DebugWatcher, Receiver, describeExample, nodeOfType, pressInject, waitUntil } from "./support";
 
 const FILE = "07 - Send a result with callback out and report failures.json";
 
-describe(`example "${FILE}"`, function () {
-  this.timeout(120_000);
-  const receiver = new Receiver(() => ({ status: 200, body: JSON.stringify({ received: true }) }));
-  const watcher = new DebugWatcher();
-  let red: NodeRedProcess;
-  const nodes = loadExample(FILE);
+const receiver = new Receiver(() => ({ status: 200, body: JSON.stringify({ received: true }) }));
+const watcher = new DebugWatcher();
 
-  before(async () => {
-    await receiver.start();
-    red = await startNodeRed({
-      env: { AGENT_CALLBACK_URL: `${receiver.url}/agent-results`, AGENT_CALLBACK_SECRET: "seven-secret" },
-    });
-    // Deployed as imported: this example needs no credentials.
-    await deploy(red, asDeployment(nodes));
-    await watcher.connect(red);
-  });
-
-  after(async () => {
-    watcher.close();
-    await red?.stop();
-    red?.cleanup();
-    await receiver.stop();
-  });
-
+// No secret: deployed as imported, this example needs no credentials.
+describeExample(FILE, {
+  beforeStart: () => receiver.start(),
+  env: () => ({ AGENT_CALLBACK_URL: `${receiver.url}/agent-results`, AGENT_CALLBACK_SECRET: "seven-secret" }),
+  watcher,
+  afterStop: () => receiver.stop(),
+}, (example) => {
   function received(): CallbackPayload[] {
     return receiver.requests.map((r) => {
       const checked = checkCallbackPayload(JSON.parse(r.body));
@@ -40,8 +25,8 @@ describe(`example "${FILE}"`, function () {
   }
 
   it("delivers the flow's result as a completed callback, with the header from the environment", async () => {
-    await pressInject(red, nodeOfType(nodes, "inject", "run the report").id);
-    await waitUntil(() => receiver.requests.length >= 1, "the callback", 30_000, () => red.log);
+    await pressInject(example.red, nodeOfType(example.nodes, "inject", "run the report").id);
+    await waitUntil(() => receiver.requests.length >= 1, "the callback", 30_000, () => example.red.log);
     const request = receiver.requests[0];
     assert.equal(request?.method, "POST");
     assert.equal(request?.url, "/agent-results");
@@ -62,8 +47,8 @@ describe(`example "${FILE}"`, function () {
   });
 
   it("reports a failure of the flow through the catch node as a failed callback", async () => {
-    await pressInject(red, nodeOfType(nodes, "inject", "run it and fail").id);
-    await waitUntil(() => receiver.requests.length >= 2, "the failure callback", 30_000, () => red.log);
+    await pressInject(example.red, nodeOfType(example.nodes, "inject", "run it and fail").id);
+    await waitUntil(() => receiver.requests.length >= 2, "the failure callback", 30_000, () => example.red.log);
     const payload = received()[1];
     assert.equal(payload?.status, "failed");
     assert.equal(payload?.error, "Tool call failed: HTTP 500 from API");

@@ -1,39 +1,26 @@
 // Example 8 in a real Node-RED: deployed exactly as imported (no credentials, nothing typed), the
 // inject button sends a result through callback out to callback in on the same Node-RED.
 import assert from "node:assert/strict";
-import { freePort, type NodeRedProcess } from "../support/node-red";
-import { DebugWatcher, asDeployment, deploy, loadExample, nodeOfType, pressInject, startNodeRed, waitUntil } from "./support";
+import { DebugWatcher, describeExample, nodeOfType, pressInject, waitUntil } from "./support";
 
 const FILE = "08 - Round trip - callback out to callback in.json";
 
-describe(`example "${FILE}"`, function () {
-  this.timeout(120_000);
-  const watcher = new DebugWatcher();
-  let red: NodeRedProcess;
-  const nodes = loadExample(FILE);
+const watcher = new DebugWatcher();
 
-  before(async () => {
-    // The example assumes http://127.0.0.1:1880; the test's Node-RED listens on a free port, which
-    // the example takes from NODE_RED_BASE_URL, as its comment tells users to do.
-    const port = await freePort();
-    red = await startNodeRed({ env: { NODE_RED_BASE_URL: `http://127.0.0.1:${port}` } }, port);
-    await deploy(red, asDeployment(nodes));
-    await watcher.connect(red);
-  });
-
-  after(async () => {
-    watcher.close();
-    await red?.stop();
-    red?.cleanup();
-  });
-
+// No secret: deployed as imported.
+describeExample(FILE, {
+  // The example assumes http://127.0.0.1:1880; the test's Node-RED listens on a free port, which
+  // the example takes from NODE_RED_BASE_URL, as its comment tells users to do.
+  env: (port) => ({ NODE_RED_BASE_URL: `http://127.0.0.1:${port}` }),
+  watcher,
+}, (example) => {
   it("ships no credentials", () => {
-    for (const node of nodes) assert.equal(node.credentials, undefined, `${node.type} ${node.id}`);
+    for (const node of example.nodes) assert.equal(node.credentials, undefined, `${node.type} ${node.id}`);
   });
 
   it("routes the injected result to callback in's completed output, and callback out reports it delivered", async () => {
-    await pressInject(red, nodeOfType(nodes, "inject", "send a result").id);
-    await waitUntil(() => watcher.from("completed").length >= 1, "the completed debug message", 30_000, () => red.log);
+    await pressInject(example.red, nodeOfType(example.nodes, "inject", "send a result").id);
+    await waitUntil(() => watcher.from("completed").length >= 1, "the completed debug message", 30_000, () => example.red.log);
     const arrived = watcher.from("completed")[0] as Record<string, unknown>;
     assert.equal(arrived.status, "completed");
     assert.equal(arrived.agent_loop_id, "loop_round_trip");

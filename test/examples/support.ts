@@ -4,7 +4,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { NodeRedProcess, nodeRedDir, repoRoot, type NodeRedProcessOptions } from "../support/node-red";
+import { NodeRedProcess, freePort, nodeRedDir, repoRoot, type NodeRedProcessOptions } from "../support/node-red";
 import { samplePayload, type CallbackPayload } from "../../nodes/lib/payload";
 
 export const examplesDir = path.join(repoRoot, "examples");
@@ -156,6 +156,80 @@ export async function postCallback(
     // not JSON: keep the text for the assertion message
   }
   return { status: res.status, body };
+}
+
+/** What an example spec adds around its Node-RED; everything is optional. */
+export interface ExampleSetup {
+  /** The callback in's secret, deployed as its credential. Without it the example is deployed as imported. */
+  secret?: string;
+  /** The child's environment; gets the port Node-RED will listen on (example 8 points its base URL at it). */
+  env?: (port: number) => Record<string, string>;
+  /** Connected to the debug sidebar after the deploy, closed first. */
+  watcher?: DebugWatcher;
+  /** Runs before Node-RED starts, e.g. starts the stand-in servers that `env` names. */
+  beforeStart?: () => Promise<void> | void;
+  /** Runs after Node-RED has stopped, e.g. stops those servers or removes temporary files. */
+  afterStop?: () => Promise<void> | void;
+}
+
+/** The running example, for the spec's tests (`red` exists from the first test on). */
+export interface ExampleInNodeRed {
+  readonly red: NodeRedProcess;
+  /** The example's nodes exactly as the file ships them. */
+  readonly nodes: FlowNode[];
+  /** The example's one callback in. */
+  readonly callbackIn: FlowNode;
+  /** POSTs to callback in's path with the setup's secret, or with `secret` given: that one, or none for null. */
+  post(payload: unknown, options?: { secret?: string | null }): Promise<{ status: number; body: unknown }>;
+}
+
+/**
+ * A describe block for one example: a real Node-RED with the example deployed is started before
+ * its tests and stopped after them; `body` declares the tests.
+ */
+export function describeExample(fileName: string, setup: ExampleSetup, body: (example: ExampleInNodeRed) => void): void {
+  describe(`example "${fileName}"`, function () {
+    this.timeout(120_000);
+    const nodes = loadExample(fileName);
+    let red: NodeRedProcess | undefined;
+    let callbackIn: FlowNode | undefined;
+    const example: ExampleInNodeRed = {
+      get red() {
+        if (!red) throw new Error("Node-RED is not started yet (use example.red inside a test or hook)");
+        return red;
+      },
+      nodes,
+      get callbackIn() {
+        // Looked up on first use: example 7 has no callback in.
+        callbackIn ??= nodeOfType(nodes, "agent-callback-in");
+        return callbackIn;
+      },
+      post(payload, options = {}) {
+        const secret = options.secret === undefined ? setup.secret : options.secret;
+        const headers: Record<string, string> = secret === undefined || secret === null ? {} : { "X-Webhook-Secret": secret };
+        return postCallback(example.red, example.callbackIn.url as string, payload, headers);
+      },
+    };
+
+    before(async () => {
+      await setup.beforeStart?.();
+      // Chosen here rather than by the child so that `env` can name it.
+      const port = await freePort();
+      red = await startNodeRed(setup.env ? { env: setup.env(port) } : {}, port);
+      const credentials = setup.secret === undefined ? {} : { [example.callbackIn.id]: { secret: setup.secret } };
+      await deploy(red, asDeployment(nodes, credentials));
+      await setup.watcher?.connect(red);
+    });
+
+    after(async () => {
+      setup.watcher?.close();
+      await red?.stop();
+      red?.cleanup();
+      await setup.afterStop?.();
+    });
+
+    body(example);
+  });
 }
 
 /** The three payload shapes of the seed, with distinct execution ids. */
