@@ -52,9 +52,12 @@ describeExample(FILE, {
   });
 
   it("inserts one row per result, with the fields of the callback", async () => {
-    for (const payload of [completedPayload(), failedPayload(), timeoutPayload()]) {
+    // One after another, each stored before the next is sent: the history test below checks their
+    // order, and the sqlite node may run two inserts that arrive together in either order.
+    for (const [i, payload] of [completedPayload(), failedPayload(), timeoutPayload()].entries()) {
       const reply = await example.post(payload);
       assert.equal(reply.status, 200);
+      await waitUntil(async () => (await query(dbFile, "SELECT id FROM agent_results")).length === i + 1, `row ${i + 1}`, 30_000, () => example.red.log);
     }
     let rows: Row[] = [];
     await waitUntil(async () => (rows = await query(dbFile, "SELECT * FROM agent_results ORDER BY id")).length >= 3, "3 rows", 30_000, () => example.red.log);
@@ -130,6 +133,24 @@ describeExample(FILE, {
       ["exec_timeout_1", "exec_failed_1", "exec_completed_1"],
     );
     assert.equal(list[0]?.error, "Execution timeout after 300 seconds");
+  });
+
+  it("orders the history by when results were received, not by insert order", async () => {
+    // A row stored last but received first (two callbacks whose inserts ran out of order).
+    const insert = nodeOfType(example.nodes, "sqlite", "save result").sql as string;
+    await new Promise<void>((resolve, reject) => {
+      const db = new sqlite3.Database(dbFile, sqlite3.OPEN_READWRITE, (openError) => {
+        if (openError) return reject(openError);
+        const params = { $agent_loop_id: "loop_abc123", $agent_loop_name: null, $execution_id: "exec_received_first", $status: "completed", $output: null, $error: null, $completed_at: null, $received_at: "2000-01-01T00:00:00.000Z" };
+        db.run(insert, params, (err: Error | null) => {
+          db.close();
+          if (err) reject(err);
+          else resolve();
+        });
+      });
+    });
+    const list = (await (await fetch(`${example.red.url}/agent-results/history`)).json()) as Row[];
+    assert.deepEqual(list.map((r) => r.execution_id), ["exec_timeout_1", "exec_failed_1", "exec_completed_1", "exec_received_first"]);
   });
 
   it("saves a result with minimal fields (nulls where the sender did not know)", async () => {
