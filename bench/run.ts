@@ -6,12 +6,15 @@
 //   BENCH_PROFILE=1 npm run bench    --cpu-prof on the plugin variants, summarised at the end
 //   BENCH_ONLY=receiver,sender,growth,queue   pick sections
 //   BENCH_ROUNDS=3                   rounds of the comparisons (at least 2)
-//   BENCH_VARIANTS=callback          only variants whose name contains one of these (comma list)
+//   BENCH_VARIANTS=callback          only receiver and sender variants whose name contains one of these (comma list)
 //   BENCH_DELIVERIES=20000           deliveries per sender run (e.g. for a longer profile)
+//   BENCH_QUEUED=100000              callbacks queued in the queue section (its goal is judged at 100,000 only)
+//   BENCH_SETTLE_SECONDS=30          idle time before the queue's "settled" RSS is read
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import autocannon from "autocannon";
 import { NodeRedProcess, nodeRedVersion, repoRoot } from "../test/support/node-red";
 import { FaultReceiver } from "../test/reliability/support/fault-receiver";
@@ -24,8 +27,10 @@ import {
   coreSenderFlow,
   deployFlows,
   gcNodes,
+  gcProcessOptions,
   probe,
   startFeed,
+  withoutCallbackOut,
   type FlowNode,
 } from "../test/reliability/support/flows";
 import { cpuMsOf, diskUsage, median, rssOf, waitUntil } from "./lib/proc";
@@ -63,7 +68,6 @@ const profileDir = path.join(resultsDir, "profiles", new Date().toISOString().re
 interface Running {
   url: string;
   pid: number;
-  userDir?: string;
   nodeRed?: NodeRedProcess;
   child?: ChildProcess;
   stop(): Promise<void>;
@@ -104,16 +108,13 @@ async function startNodeRed(flows: FlowNode[], label: string, profile: boolean, 
   const nodeArgs = profile && profiling ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`] : [];
   // With gc, GET /__gc runs a full collection and returns process.memoryUsage() (retained vs garbage).
   const nodeRed = new NodeRedProcess(
-    gc
-      ? { nodeArgs: [...nodeArgs, "--expose-gc"], settingsSource: "functionGlobalContext: { gc: global.gc, memoryUsage: () => process.memoryUsage() }" }
-      : { nodeArgs },
+    gc ? { nodeArgs: [...nodeArgs, ...gcProcessOptions.nodeArgs], settingsSource: gcProcessOptions.settingsSource } : { nodeArgs },
   );
   await nodeRed.start();
   await deployFlows(nodeRed.url, gc ? [...flows, ...gcNodes()] : flows, () => nodeRed.log);
   return {
     url: nodeRed.url,
     pid: nodeRed.pid,
-    userDir: nodeRed.userDir,
     nodeRed,
     stop: async () => {
       await nodeRed.stop();
@@ -122,20 +123,20 @@ async function startNodeRed(flows: FlowNode[], label: string, profile: boolean, 
   };
 }
 
-/** Waits until a POST to the receiver's path answers with `status` (the route exists after a deploy). */
-async function waitForRoute(url: string, status: number): Promise<void> {
+/** Waits until an unsigned POST to the receiver's path is refused with 401 (the route exists after a deploy). */
+async function waitForRoute(url: string): Promise<void> {
   await waitUntil(
     async () => {
       try {
         const res = await fetch(url + PATH, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
         await res.text();
-        return res.status === status;
+        return res.status === 401;
       } catch {
         return false;
       }
     },
     30_000,
-    `${url}${PATH} to answer ${status}`,
+    `${url}${PATH} to answer 401`,
   );
 }
 
@@ -179,6 +180,20 @@ async function loadReceiver(url: string, bytes: number, duration: number, connec
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
 }
 
+/** Once the route is up: a warm-up load, then the measured one, and the receiver's peak RSS after it. */
+async function measureReceiver(
+  running: Running,
+  bytes: number,
+  load: { warmup: number; duration: number; connections: number },
+  label: string,
+): Promise<LoadResult & { rss: number }> {
+  await waitForRoute(running.url);
+  await loadReceiver(running.url, bytes, load.warmup, load.connections);
+  const result = await loadReceiver(running.url, bytes, load.duration, load.connections);
+  if (result.non2xx || result.errors) notes.push(`${label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { ...result, rss: rssOf(running.pid).peak };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Results
 
@@ -210,16 +225,19 @@ function summarise(table: Table): Array<{ variant: string; median: Row; ratio: R
   });
 }
 
+/** A table cell: `value` with `digits` decimals, "-" when it is missing or not finite. */
+function cell(value: number | undefined, digits: number): string {
+  return value !== undefined && Number.isFinite(value) ? value.toFixed(digits) : "-";
+}
+
 function printTable(table: Table): void {
   const rows = summarise(table);
+  const ratioKey = table.metrics[0]?.key ?? "";
   const header = ["variant", ...table.metrics.map((m) => m.label), `x ${table.variants[0]}`, "runs"];
   const body = rows.map((row) => [
     row.variant,
-    ...table.metrics.map((m) => {
-      const value = row.median[m.key] ?? NaN;
-      return Number.isFinite(value) ? value.toFixed(m.digits) : "-";
-    }),
-    Number.isFinite(row.ratio[table.metrics[0]?.key ?? ""] ?? NaN) ? (row.ratio[table.metrics[0]?.key ?? ""] ?? 0).toFixed(2) : "-",
+    ...table.metrics.map((m) => cell(row.median[m.key], m.digits)),
+    cell(row.ratio[ratioKey], 2),
     String(row.runs),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? "").length)));
@@ -262,11 +280,7 @@ async function receiverSection(): Promise<void> {
     for (const variant of table.variants) {
       const running = await (starters[variant] as () => Promise<Running>)();
       try {
-        await waitForRoute(running.url, 401);
-        await loadReceiver(running.url, 1024, settings.warmup, settings.connections);
-        const load = await loadReceiver(running.url, 1024, settings.duration, settings.connections);
-        if (load.non2xx || load.errors) notes.push(`receiver ${variant} round ${round}: ${load.non2xx} non-2xx, ${load.errors} errors`);
-        record(table, variant, { ...load, rss: rssOf(running.pid).peak });
+        record(table, variant, { ...(await measureReceiver(running, 1024, settings, `receiver ${variant} round ${round}`)) });
       } finally {
         await running.stop();
       }
@@ -280,7 +294,6 @@ async function receiverSection(): Promise<void> {
 interface SendResult {
   rate: number;
   rss: number;
-  seconds: number;
   /** CPU time of the sending process per delivery (all its threads), in µs. */
   cpuUs: number;
 }
@@ -293,61 +306,65 @@ async function runSender(variant: string, count: number, bytes: number): Promise
   await sink.start();
   const target = sink.url + PATH;
   const template = callbackOfSize("exec_template", bytes);
-  let running: Running;
-  let trigger: (first: number, n: number) => Promise<void>;
+  let running: Running | undefined;
   /** Resolves with the time the `n`th delivery (counted from the first warm-up one) was done. */
-  let doneAt = async (n: number): Promise<number> => {
+  const delivered = async (n: number): Promise<number> => {
     await sink.waitForAccepted(n, 180_000).catch((err: Error) => {
-      throw new Error(`${variant}: ${err.message}\n${running.nodeRed?.log.split("\n").slice(-20).join("\n") ?? ""}`);
+      throw new Error(`${variant}: ${err.message}\n${running?.nodeRed?.log.split("\n").slice(-20).join("\n") ?? ""}`);
     });
     return sink.stats.lastAcceptedAt;
   };
+  /** Triggers deliveries exec_<first>.. (n of them) and resolves with the time the last was done. */
+  let send: (first: number, n: number) => Promise<number>;
   // callback out's flow: outputs unwired, like the core http request variant's (only the sending is measured).
   const outFlow = (): FlowNode[] =>
     callbackOutFlow(target, template, { concurrency: settings.inFlight, maxQueue: Math.max(10_000, count), window: 500, countOutputs: false });
   if (variant === "undici Pool (raw)") {
-    running = await startScript("senders/undici.js", {
+    const script = await startScript("senders/undici.js", {
       BENCH_URL: target,
       BENCH_COUNT: String(count),
       BENCH_IN_FLIGHT: String(settings.inFlight),
       BENCH_PAYLOAD: JSON.stringify(template),
     });
-    trigger = async (first, n) => void running.child?.stdin?.write(`go ${first} ${n}\n`);
-  } else if (variant === "Node-RED http request") {
-    running = await startNodeRed(coreSenderFlow(target, template, settings.inFlight), "sender-core", false);
-    trigger = (first, n) => startFeed(running.url, n, first);
+    running = script;
+    send = (first, n) => {
+      script.child?.stdin?.write(`go ${first} ${n}\n`);
+      return delivered(first + n);
+    };
   } else if (variant === FEED_ALONE) {
     // callback out's flow with callback out replaced by a node that drops each msg: what the
     // feed itself costs, the floor under both Node-RED variants.
-    running = await startNodeRed(feederAloneFlow(outFlow()), "sender-feed", false);
-    trigger = (first, n) => startFeed(running.url, n, first);
-    doneAt = async (n) => {
-      await waitUntil(async () => (await probe(running.url)).completed >= n - lastFirst, 180_000, `${n} msgs fed`, 5);
+    const nodeRed = await startNodeRed(withoutCallbackOut(outFlow()), "sender-feed", false);
+    running = nodeRed;
+    send = async (first, n) => {
+      await startFeed(nodeRed.url, n, first);
+      // The feeder counts from 0 again on each start.
+      await waitUntil(async () => (await probe(nodeRed.url)).completed >= n, 180_000, `${first + n} msgs fed`, 5);
       return Date.now();
     };
   } else {
-    running = await startNodeRed(outFlow(), "sender-callback-out", true);
-    trigger = (first, n) => startFeed(running.url, n, first);
+    const core = variant === "Node-RED http request";
+    const nodeRed = core
+      ? await startNodeRed(coreSenderFlow(target, template, settings.inFlight), "sender-core", false)
+      : await startNodeRed(outFlow(), "sender-callback-out", true);
+    running = nodeRed;
+    send = async (first, n) => {
+      await startFeed(nodeRed.url, n, first);
+      return delivered(first + n);
+    };
   }
-  let lastFirst = 0;
-  const start = async (first: number, n: number): Promise<void> => {
-    lastFirst = first;
-    await trigger(first, n);
-  };
   // Every variant first sends a warm-up share (its JIT and connections warm, as in a running
   // Node-RED), then the measured deliveries.
   const warmup = Math.min(settings.senderWarmup, Math.ceil(count / 5));
   try {
-    await start(0, warmup);
-    await doneAt(warmup);
+    await send(0, warmup);
     const cpuBefore = cpuMsOf(running.pid);
     const started = Date.now();
-    await start(warmup, count);
-    const ended = await doneAt(warmup + count);
+    const ended = await send(warmup, count);
     const cpuMs = cpuMsOf(running.pid) - cpuBefore;
     const seconds = (ended - started) / 1000;
     if (sink.stats.duplicates) notes.push(`sender ${variant}: ${sink.stats.duplicates} duplicate deliveries`);
-    return { rate: count / seconds, rss: rssOf(running.pid).peak, seconds, cpuUs: (cpuMs * 1000) / count };
+    return { rate: count / seconds, rss: rssOf(running.pid).peak, cpuUs: (cpuMs * 1000) / count };
   } finally {
     await running.stop();
     await sink.stop();
@@ -407,11 +424,8 @@ async function growthSection(): Promise<void> {
     // maxBody is in KiB: leave room above the largest payload.
     const running = await startNodeRed(callbackInFlow(PATH, SECRET, { rateLimit: 0, maxBody: 2048 }), `growth-in-${kb}k`, true);
     try {
-      await waitForRoute(running.url, 401);
-      await loadReceiver(running.url, bytes, 1, 10);
-      const load = await loadReceiver(running.url, bytes, settings.growthDuration, 10);
-      if (load.non2xx || load.errors) notes.push(`growth callback in ${kb} KB: ${load.non2xx} non-2xx, ${load.errors} errors`);
-      record(inTable, `${kb} KB`, { rps: load.rps, mbps: (load.rps * bytes) / 1e6, p99: load.p99, rss: rssOf(running.pid).peak });
+      const load = await measureReceiver(running, bytes, { warmup: 1, duration: settings.growthDuration, connections: 10 }, `growth callback in ${kb} KB`);
+      record(inTable, `${kb} KB`, { rps: load.rps, mbps: (load.rps * bytes) / 1e6, p99: load.p99, rss: load.rss });
     } finally {
       await running.stop();
     }
@@ -425,15 +439,6 @@ async function growthSection(): Promise<void> {
 // Queue: N callbacks pile up while the receiver does not answer, then it comes back
 
 const FEEDER_ALONE = "feeder alone (msgs dropped)";
-
-/** The queue section's flow with callback out replaced by a function node that drops each msg. */
-function feederAloneFlow(flows: FlowNode[]): FlowNode[] {
-  return flows.map((n) =>
-    n.id === "cb-out"
-      ? { id: "cb-out", type: "function", z: n.z, name: "drop", func: "return null;", outputs: 1, timeout: 0, noerr: 0, initialize: "", finalize: "", libs: [], x: 100, y: 100, wires: [[]] }
-      : n,
-  );
-}
 
 async function queueSection(): Promise<void> {
   const table: Table = {
@@ -470,24 +475,25 @@ async function measureQueue(table: Table, variant: string): Promise<void> {
     timeout: 600,
     window: 1000,
   });
-  const running = await startNodeRed(feederAlone ? feederAloneFlow(flows) : flows, feederAlone ? "queue-feeder" : "queue-callback-out", !feederAlone, true);
+  const running = await startNodeRed(feederAlone ? withoutCallbackOut(flows) : flows, feederAlone ? "queue-feeder" : "queue-callback-out", !feederAlone, true);
   try {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await sleep(1000);
     const memBefore = await collectGarbage(running.url);
     const heapBefore = memBefore.heapUsed ?? NaN;
     const before = rssOf(running.pid).rss;
-    const diskBefore = diskUsage(running.userDir ?? "");
+    const userDir = running.nodeRed?.userDir ?? "";
+    const diskBefore = diskUsage(userDir);
     const started = Date.now();
     await startFeed(running.url, count);
     await waitUntil(async () => (await probe(running.url)).completed >= count, 600_000, `${count} callbacks acknowledged`, 250);
     const enqueueSeconds = (Date.now() - started) / 1000;
     // Let the last batched writes and any compaction settle before reading RSS and disk.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await sleep(2000);
     const after = rssOf(running.pid);
     // What stays while the callbacks wait: V8 gives back the burst's garbage on its own once the
     // process idles (its memory reducer ran 12-15 s after the burst here), so RSS is read again
     // after a settle time, with no forced GC.
-    await new Promise((resolve) => setTimeout(resolve, settings.settleSeconds * 1000));
+    await sleep(settings.settleSeconds * 1000);
     const settled = rssOf(running.pid).rss;
     const memAfter = await collectGarbage(running.url);
     const heapAfter = memAfter.heapUsed ?? NaN;
@@ -495,7 +501,7 @@ async function measureQueue(table: Table, variant: string): Promise<void> {
       (["rss", "heapTotal", "heapUsed", "external", "arrayBuffers"] as const).map((k) => `${k} ${((m[k] ?? NaN) / 1048576).toFixed(0)}`).join(", ");
     console.log(`  ${variant}: memory before (MiB): ${mib(memBefore)}; after, GC run: ${mib(memAfter)}`);
     const afterGc = rssOf(running.pid).rss;
-    const disk = diskUsage(running.userDir ?? "") - diskBefore;
+    const disk = diskUsage(userDir) - diskBefore;
     const status = (await probe(running.url)).status;
     console.log(`  ${variant}: ${count} msgs in ${enqueueSeconds.toFixed(1)} s; node status: ${status?.text ?? "-"}`);
     let drainRate = NaN;
@@ -506,7 +512,7 @@ async function measureQueue(table: Table, variant: string): Promise<void> {
       const drainSeconds = (sink.stats.lastAcceptedAt - resumed) / 1000;
       await waitUntil(async () => (await probe(running.url)).outputs[0] >= count, 120_000, "every delivered msg", 250);
       drainRate = count / drainSeconds;
-      const outbox = diskUsage(running.userDir ?? "") - diskBefore;
+      const outbox = diskUsage(userDir) - diskBefore;
       console.log(`  drained in ${drainSeconds.toFixed(1)} s; disk used after the drain: ${(outbox / 1024 / 1024).toFixed(1)} MiB`);
     }
     record(table, variant, {

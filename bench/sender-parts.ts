@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const body = formatted.body;
   const entry = { id: "mkq1x2-a1b2c3d4e5f6", executionId: "exec_1", body, attempts: 0, dueAt: 1, createdAt: 1 };
   await measure('journal "add" record (JSON.stringify)', 20_000, () => JSON.stringify({ op: "add", entry }));
-  const headerSettings = { headers: [], secretHeader: "X-Webhook-Secret", signature: "none", userAgent: "bench/1" } as unknown as HeaderSettings;
+  const headerSettings: HeaderSettings = { headers: [], secretHeader: "X-Webhook-Secret", signature: "none", userAgent: "bench/1" };
   await measure("requestHeaders (no secret, no signature)", 20_000, () => requestHeaders(headerSettings, {}, { executionId: "exec_1", body }));
 
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 10, pipelining: 1 });
