@@ -4,6 +4,7 @@
 //
 //   BENCH_QUICK=1 npm run bench      short runs for iteration (also: --quick)
 //   BENCH_PROFILE=1 npm run bench    --cpu-prof on the plugin variants, summarised at the end
+//   BENCH_PROFILE_LAST_MS=1000       summarise only each profile's last N ms (the measured run, not start-up)
 //   BENCH_ONLY=receiver,sender,growth,queue   pick sections
 //   BENCH_ROUNDS=3                   rounds of the comparisons (at least 2)
 //   BENCH_VARIANTS=callback          only receiver and sender variants whose name contains one of these (comma list)
@@ -28,6 +29,7 @@ import {
   deployFlows,
   gcNodes,
   gcProcessOptions,
+  harnessProcessOptions,
   probe,
   startFeed,
   withoutCallbackOut,
@@ -38,6 +40,7 @@ import { printProfileSummary, summariseProfile, type ProfileSummary } from "./li
 
 const quick = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
 const profiling = process.env.BENCH_PROFILE === "1" || process.argv.includes("--profile");
+const profileLastMs = Number(process.env.BENCH_PROFILE_LAST_MS ?? 0);
 const sections = new Set((process.env.BENCH_ONLY || "receiver,sender,growth,queue").split(",").map((s) => s.trim()));
 const settings = {
   rounds: Math.max(2, Number(process.env.BENCH_ROUNDS || (quick ? 2 : 3))),
@@ -105,11 +108,12 @@ function startScript(script: string, env: Record<string, string>): Promise<Runni
 
 /** A real Node-RED child with `flows` deployed through its admin API. */
 async function startNodeRed(flows: FlowNode[], label: string, profile: boolean, gc = false): Promise<Running> {
-  const nodeArgs = profile && profiling ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`] : [];
+  const nodeArgs = profile && profiling ? ["--cpu-prof", "--cpu-prof-interval=100", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`] : [];
   // With gc, GET /__gc runs a full collection and returns process.memoryUsage() (retained vs garbage).
-  const nodeRed = new NodeRedProcess(
-    gc ? { nodeArgs: [...nodeArgs, ...gcProcessOptions.nodeArgs], settingsSource: gcProcessOptions.settingsSource } : { nodeArgs },
-  );
+  const nodeRed = new NodeRedProcess({
+    ...harnessProcessOptions,
+    ...(gc ? { nodeArgs: [...nodeArgs, ...gcProcessOptions.nodeArgs], settingsSource: gcProcessOptions.settingsSource } : { nodeArgs }),
+  });
   await nodeRed.start();
   await deployFlows(nodeRed.url, gc ? [...flows, ...gcNodes()] : flows, () => nodeRed.log);
   return {
@@ -601,7 +605,7 @@ async function main(): Promise<void> {
   const profiles: ProfileSummary[] = [];
   if (profiling) {
     for (const file of readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile"))) {
-      const summary = summariseProfile(path.join(profileDir, file));
+      const summary = summariseProfile(path.join(profileDir, file), 15, profileLastMs);
       printProfileSummary(summary);
       profiles.push(summary);
     }

@@ -14,6 +14,7 @@ interface CpuProfile {
   startTime: number;
   endTime: number;
   samples?: number[];
+  timeDeltas?: number[];
 }
 
 export interface ProfileSummary {
@@ -37,17 +38,40 @@ function owner(url: string): string {
   return path.basename(url);
 }
 
-export function summariseProfile(file: string, top = 15): ProfileSummary {
+/**
+ * Self time by function and package. With `lastMs`, only the samples of the profile's last
+ * `lastMs` milliseconds count (the measured run, without start-up and module loading).
+ */
+export function summariseProfile(file: string, top = 15, lastMs = 0): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
-  const hits = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0) || 1;
-  const totalMs = (profile.endTime - profile.startTime) / 1000;
-  const perHit = totalMs / hits;
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  // Sample count per node: from the sample list when a window is asked for, else the hit counts.
+  const counts = new Map<number, number>();
+  let totalMs = (profile.endTime - profile.startTime) / 1000;
+  if (lastMs > 0 && profile.samples && profile.timeDeltas) {
+    const from = profile.endTime - lastMs * 1000;
+    let at = profile.startTime;
+    let first = profile.endTime;
+    profile.samples.forEach((id, i) => {
+      at += profile.timeDeltas?.[i] ?? 0;
+      if (at < from) return;
+      first = Math.min(first, at);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    });
+    totalMs = (profile.endTime - first) / 1000;
+  } else {
+    for (const node of profile.nodes) if (node.hitCount) counts.set(node.id, node.hitCount);
+  }
+  let hits = 0;
+  for (const count of counts.values()) hits += count;
+  const perHit = totalMs / (hits || 1);
   const packages = new Map<string, number>();
   const functions = new Map<string, { name: string; where: string; ms: number }>();
   let idleMs = 0;
-  for (const node of profile.nodes) {
-    const ms = (node.hitCount ?? 0) * perHit;
-    if (!ms) continue;
+  for (const [id, count] of counts) {
+    const node = byId.get(id);
+    const ms = count * perHit;
+    if (!node || !ms) continue;
     const { functionName, url, lineNumber } = node.callFrame;
     if (functionName === "(idle)") {
       idleMs += ms;
@@ -86,7 +110,14 @@ export function printProfileSummary(summary: ProfileSummary): void {
   for (const row of summary.byFunction) console.log(`    ${pct(row.share)}  ${row.name}  ${row.where}`);
 }
 
-// Usage: node --require tsx/cjs bench/lib/profile.ts <file.cpuprofile>...
+// Usage: node --require tsx/cjs bench/lib/profile.ts [--last-ms N] [--top N] <file.cpuprofile>...
 if (require.main === module) {
-  for (const file of process.argv.slice(2)) printProfileSummary(summariseProfile(file));
+  const args = process.argv.slice(2);
+  const option = (name: string): number => {
+    const i = args.indexOf(name);
+    return i >= 0 ? Number(args.splice(i, 2)[1]) : 0;
+  };
+  const lastMs = option("--last-ms");
+  const top = option("--top") || 15;
+  for (const file of args) printProfileSummary(summariseProfile(file, top, lastMs));
 }

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { NodeRedProcess } from "../support/node-red";
 import { FaultReceiver } from "./support/fault-receiver";
 import { callbackOfSize } from "./support/payloads";
-import { callbackOutFlow, deployFlows, probe, startFeed } from "./support/flows";
+import { callbackOutFlow, deployFlows, harnessProcessOptions, probe, startFeed } from "./support/flows";
 import { waitUntil } from "../../bench/lib/proc";
 
 const COUNT = 1000;
@@ -19,7 +19,7 @@ describe("reliability: callback out through a receiver that fails 30% of request
   before(async () => {
     receiver = new FaultReceiver({ faultRate: 0.3, faults: ["500", "reset", "hang"], hangMs: 3_000, seed: 20261127 });
     await receiver.start();
-    nodeRed = new NodeRedProcess();
+    nodeRed = new NodeRedProcess(harnessProcessOptions);
     await nodeRed.start();
   });
 

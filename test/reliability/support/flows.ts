@@ -1,6 +1,7 @@
-// Flows for real Node-RED children used by the reliability suite and the bench, built from
-// core nodes plus ours, and deployed through the admin API (the way the editor does it, which is
-// also how credentials reach the runtime without appearing in flows.json).
+// Flows for real Node-RED children used by the reliability suite and the bench, built from core
+// nodes, ours and two harness nodes (harness-nodes/), and deployed through the admin API (the way
+// the editor does it, which is also how credentials reach the runtime without appearing in flows.json).
+import path from "node:path";
 import type { CallbackPayload } from "../../../nodes/lib/payload";
 import type { NodeRedProcessOptions } from "../../support/node-red";
 
@@ -105,34 +106,22 @@ export function callbackInFlow(path: string, secret: string, options: CallbackIn
 }
 
 /**
- * A feeder that keeps `window` messages outstanding on `targetId`: it sends more whenever the
- * target calls done() (seen by a complete node). POST /__start {count} starts it; GET /__probe
- * reports progress and the target's last node status (seen by a status node).
+ * Settings for a Node-RED child that runs flows with the feeder (feederNodes) or
+ * withoutCallbackOut: they load the harness nodes from test/reliability/support/harness-nodes.
  */
-function feederNodes(targetId: string, template: CallbackPayload, window: number, asJson = false): FlowNode[] {
-  const feed = `
-const tpl = ${JSON.stringify(template)};
-if (msg.req) {
-  const first = Number(msg.payload.first || 0);
-  flow.set("total", first + Number(msg.payload.count)); flow.set("next", first); flow.set("outstanding", 0); flow.set("completed", 0);
-  node.send([null, { req: msg.req, res: msg.res, payload: { started: true } }]);
-} else {
-  flow.set("outstanding", flow.get("outstanding") - 1); flow.set("completed", flow.get("completed") + 1);
-}
-let next = flow.get("next"), out = flow.get("outstanding");
-const total = flow.get("total"), batch = [];
-while (out < ${window} && next < total) {
-  const payload = Object.assign({}, tpl, { execution_id: "exec_" + next, result: Object.assign({}, tpl.result), metadata: Object.assign({}, tpl.metadata) });
-  batch.push({ payload: ${asJson ? "JSON.stringify(payload)" : "payload"} });
-  next++; out++;
-}
-flow.set("next", next); flow.set("outstanding", out);
-if (batch.length) node.send([batch, null]);
-return null;`;
+export const harnessProcessOptions = {
+  settings: { nodesDir: path.join(__dirname, "harness-nodes") },
+} satisfies NodeRedProcessOptions;
+
+/**
+ * A feeder (harness-feeder) that keeps `window` messages outstanding on `targetId`: it sends more
+ * whenever the target calls done() (seen by a complete node). POST /__start {count, first} starts
+ * it; GET /__probe reports progress and the target's last node status (seen by a status node).
+ */
+function feederNodes(targetId: string, template: CallbackPayload, window: number): FlowNode[] {
   return [
     httpIn("feed-start", "/__start", "post", [["feed"]]),
-    fn("feed", feed, 2, [[asJson ? "feed-json" : targetId], ["feed-res"]]),
-    ...(asJson ? [{ id: "feed-json", type: "json", z: TAB, name: "", property: "payload", action: "obj", pretty: false, ...at(), wires: [[targetId]] }] : []),
+    { id: "feed", type: "harness-feeder", z: TAB, name: "feed", template, window, ...at(), wires: [[targetId], ["feed-res"]] },
     httpResponse("feed-res"),
     { id: "feed-complete", type: "complete", z: TAB, name: "", scope: [targetId], uncaught: false, ...at(), wires: [["feed"]] },
     ...probeNodes(targetId),
@@ -147,7 +136,7 @@ function probeNodes(targetId: string): FlowNode[] {
     httpIn("probe-in", "/__probe", "get", [["probe-read"]]),
     fn(
       "probe-read",
-      `msg.payload = { next: flow.get("next") || 0, outstanding: flow.get("outstanding") || 0, completed: flow.get("completed") || 0, status: global.get("lastStatus") || null, outputs: global.get("outputs") || [0, 0] }; return msg;`,
+      `const f = global.get("feeder") || {}; msg.payload = { next: f.next || 0, outstanding: f.outstanding || 0, completed: f.completed || 0, status: global.get("lastStatus") || null, outputs: global.get("outputs") || [0, 0] }; return msg;`,
       1,
       [["probe-res"]],
     ),
@@ -184,10 +173,7 @@ export function callbackOutFlow(sinkUrl: string, template: CallbackPayload, opti
   const count = (i: number): string => `const o = global.get("outputs") || [0, 0]; o[${i}]++; global.set("outputs", o); return null;`;
   return [
     tab,
-    // The payload objects are made by the json node, not in the function: objects created inside a
-    // function node's sandbox have another realm's Object.prototype, which callback out's format
-    // (isPlainObject) does not take for a payload object at the time of writing.
-    ...feederNodes("cb-out", template, options.window ?? 500, true),
+    ...feederNodes("cb-out", template, options.window ?? 500),
     {
       id: "cb-out", type: "agent-callback-out", z: TAB, name: "", url: sinkUrl, headers: [], secretHeader: "X-Webhook-Secret",
       signature: "none", agentLoopId: "", agentLoopName: "", timeout: options.timeout ?? 15,
@@ -207,11 +193,11 @@ export const gcProcessOptions = {
 } satisfies NodeRedProcessOptions;
 
 /**
- * `flows` (a callbackOutFlow) with callback out replaced by a function node that drops each msg:
- * the feed with nothing queued or sent, to tell its own cost from callback out's.
+ * `flows` (a callbackOutFlow) with callback out replaced by a node that completes each msg at once
+ * (harness-drop): the feed with nothing queued or sent, to tell its own cost from callback out's.
  */
 export function withoutCallbackOut(flows: FlowNode[]): FlowNode[] {
-  return flows.map((n) => (n.id === "cb-out" ? fn("cb-out", "return null;", 1, [[]]) : n));
+  return flows.map((n) => (n.id === "cb-out" ? { id: "cb-out", type: "harness-drop", z: TAB, name: "", x: n.x, y: n.y, wires: [] } : n));
 }
 
 /**
@@ -244,7 +230,7 @@ export async function collectGarbage(baseUrl: string): Promise<Partial<NodeJS.Me
 export function enqueueFlow(sinkUrl: string, options: CallbackOutOptions = {}): FlowNode[] {
   const flow = callbackOutFlow(sinkUrl, { agent_loop_id: "unused", execution_id: "unused", status: "completed" }, options);
   return [
-    ...flow.filter((n) => !["feed-start", "feed", "feed-json", "feed-res", "feed-complete"].includes(n.id)),
+    ...flow.filter((n) => !["feed-start", "feed", "feed-res", "feed-complete"].includes(n.id)),
     httpIn("enqueue-in", "/__enqueue", "post", [["cb-out"]]),
     { id: "enqueue-complete", type: "complete", z: TAB, name: "", scope: ["cb-out"], uncaught: false, ...at(), wires: [["enqueue-ack"]] },
     fn("enqueue-ack", `msg.statusCode = 200; msg.payload = { queued: true }; return msg;`, 1, [["enqueue-res"]]),
