@@ -7,7 +7,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from "./lib/node-red-types";
 import { CALLBACK_STATUSES, checkCallbackPayload } from "./lib/payload";
 import { isVerifyMode, verifyRequest, type VerifyFailure, type VerifyMode } from "./lib/verify";
 import { splitSecrets } from "./lib/sign";
-import { addRawPostRoute, readRawBody, replyJson, type RawRoute } from "./lib/route";
+import { addRawPostRoute, readRawBody, replyJson, replyJsonText, type RawRoute } from "./lib/route";
 import { nonNegativeNumber } from "./lib/config-values";
 import { DedupeMemory } from "./lib/dedupe";
 import { isJsonMediaType } from "./lib/json-media-type";
@@ -33,6 +33,9 @@ type RejectCause = VerifyFailure | "rate-limited" | "unsupported-media-type" | "
 
 // Replies are part of the HTTP contract with senders, so they are fixed English, not localised.
 const UNAUTHORIZED = { error: "Unauthorized" };
+/** The two replies of nearly every request, serialised once. */
+const RECEIVED = JSON.stringify({ received: true });
+const RECEIVED_DUPLICATE = JSON.stringify({ received: true, duplicate: true });
 const REPLIES = {
   rateLimited: (seconds: number) => `Too many requests: retry after ${seconds} s`,
   unsupportedMediaType: "Content-Type must be application/json",
@@ -153,7 +156,7 @@ export = function (RED: NodeAPI): void {
       if (dedupeOn && dedupe.checkAndRemember(payload.execution_id)) {
         accepted++;
         scheduleStatus();
-        return replyJson(res, 200, { received: true, duplicate: true });
+        return replyJsonText(res, 200, RECEIVED_DUPLICATE);
       }
 
       accepted++;
@@ -166,7 +169,7 @@ export = function (RED: NodeAPI): void {
         msg.res = responseWrapper(res);
       } else {
         // Reply first: the sender must not wait for (or be failed by) the flow.
-        replyJson(res, 200, { received: true });
+        replyJsonText(res, 200, RECEIVED);
       }
       const index = CALLBACK_STATUSES.indexOf(payload.status);
       const outputs: Array<NodeMessage | null> = CALLBACK_STATUSES.map(() => null);

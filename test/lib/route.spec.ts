@@ -1,11 +1,14 @@
 // lib/route on a plain Express layout shaped like Node-RED's: a root app whose "/" admin part runs
 // JSON/urlencoded body parsers before the node app mounted at httpNodeRoot.
 import assert from "node:assert/strict";
+import http, { type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import net from "node:net";
 import bodyParser from "body-parser";
 import express, { type Application, type Request, type Response } from "express";
 import supertest from "supertest";
 import type { NodeAPI } from "../../nodes/lib/node-red-types";
-import { addRawPostRoute, readRawBody, replyJson, routeKey } from "../../nodes/lib/route";
+import { addRawPostRoute, readRawBody, replyJson, routeKey, type RawBodyResult } from "../../nodes/lib/route";
 
 function nodeRedLike(httpNodeRoot = "/hooks/"): { root: Application; red: NodeAPI; parsedByAdmin: string[] } {
   const root = express();
@@ -65,6 +68,21 @@ describe("lib/route", () => {
     assert.ok(addRawPostRoute(red, { url: "/r", ownerId: "n1", handler: rawEcho(10), onError }).ok);
     const res = await supertest(root).post("/r").set("Content-Type", "application/json").send('{"long":"more than ten bytes"}');
     assert.equal(res.status, 413);
+  });
+
+  it("reports a client that goes away mid-body as aborted", async () => {
+    const server = http.createServer();
+    const result = new Promise<RawBodyResult>((resolve) => server.on("request", (req: IncomingMessage) => void readRawBody(req as Request, 1024).then(resolve)));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const socket = net.connect(port, "127.0.0.1");
+      socket.write("POST /r HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"partial\":");
+      setTimeout(() => socket.destroy(), 50);
+      assert.deepEqual(await result, { ok: false, reason: "aborted" });
+    } finally {
+      server.close();
+    }
   });
 
   it("refuses a second owner of the same path and method, also a core-style route; frees it on remove", () => {
