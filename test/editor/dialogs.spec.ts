@@ -3,40 +3,28 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { NodeRedProcess } from "../support/node-red";
 import { nodeRedVersion } from "../support/node-red";
 import { Receiver, completedPayload, postCallback } from "../examples/support";
-import { deploy, dragFromPalette, openEditor, openNode, screenshot, startEditorNodeRed, type Browser } from "./support";
+import { deploy, dragFromPalette, openNode, screenshot, useEditor } from "./support";
 
 describe(`editor on Node-RED ${nodeRedVersion()}: edit dialogs`, function () {
-  let red: NodeRedProcess;
-  let browser: Browser;
   const receiver = new Receiver(() => ({ status: 200, body: JSON.stringify({ received: true, processed: true }) }));
+  // Hooks run in the order registered: the receiver is up before Node-RED and stops after it.
+  before(() => receiver.start());
+  const editor = useEditor();
+  after(() => receiver.stop());
 
-  before(async () => {
-    await receiver.start();
-    red = await startEditorNodeRed();
-    browser = await openEditor(red);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await red?.stop();
-    red?.cleanup();
-    await receiver.stop();
-  });
-
-  const visible = (selector: string) => browser.page.locator(selector).first().isVisible();
+  const visible = (selector: string) => editor.browser.page.locator(selector).first().isVisible();
 
   /** Types into a field and leaves it, so Node-RED validates it as a user's edit would. */
   async function type(selector: string, value: string): Promise<void> {
-    const field = browser.page.locator(selector);
+    const field = editor.browser.page.locator(selector);
     await field.fill(value);
     await field.dispatchEvent("change");
     await field.press("Tab");
   }
 
-  const hasError = (selector: string) => browser.page.locator(selector).evaluate((el) => el.classList.contains("input-error"));
+  const hasError = (selector: string) => editor.browser.page.locator(selector).evaluate((el) => el.classList.contains("input-error"));
 
   let inId = "";
   let outId = "";
@@ -44,7 +32,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: edit dialogs`, function () {
   const token = "browser-typed-token-0123456789";
 
   it("callback in: dragged onto the workspace, shows only the fields of the chosen verification", async () => {
-    const { page } = browser;
+    const { page } = editor.browser;
     inId = await dragFromPalette(page, "agent-callback-in", 200, 120);
     await openNode(page, inId);
     // secret (the default): header and secret, no tolerance, no warning
@@ -78,21 +66,21 @@ describe(`editor on Node-RED ${nodeRedVersion()}: edit dialogs`, function () {
   });
 
   it("callback in: filled in (path, HMAC signature, generated secret) and saved", async () => {
-    const { page } = browser;
+    const { page } = editor.browser;
     await page.locator("#node-input-verify").selectOption("signature");
     assert.equal(await page.locator("#node-input-secret").inputValue(), "");
     await page.locator("#agent-callback-in-generate").click();
     secret = await page.locator("#node-input-secret").inputValue();
     assert.ok(secret.length >= 32, `generated secret "${secret}"`);
     // The dialog shows the full endpoint URL to copy.
-    assert.equal((await page.locator("#agent-callback-in-endpoint").innerText()).trim(), `${red.url}/from-browser`);
+    assert.equal((await page.locator("#agent-callback-in-endpoint").innerText()).trim(), `${editor.red.url}/from-browser`);
     await screenshot(page, "callback-in-dialog", { locator: ".red-ui-tray" });
     await page.locator("#node-dialog-ok").click();
     await page.locator("#node-dialog-ok").waitFor({ state: "hidden" });
   });
 
   it("callback out: shows the signing key only when a signature is chosen, and marks invalid input", async () => {
-    const { page } = browser;
+    const { page } = editor.browser;
     outId = await dragFromPalette(page, "agent-callback-out", 420, 220);
     await openNode(page, outId);
     assert.equal(await page.locator("#node-input-signature").inputValue(), "none");
@@ -117,7 +105,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: edit dialogs`, function () {
   });
 
   it("callback out: filled in (URL, a header, a token) and saved", async () => {
-    const { page } = browser;
+    const { page } = editor.browser;
     await type("#node-input-url", `${receiver.url}/agent-results`);
     assert.equal(await hasError("#node-input-url"), false);
     await page.locator(".red-ui-editableList-addButton").first().click();
@@ -132,8 +120,8 @@ describe(`editor on Node-RED ${nodeRedVersion()}: edit dialogs`, function () {
   });
 
   it("deploys, and the flows file holds no secret", async () => {
-    await deploy(browser.page);
-    const flowsText = readFileSync(path.join(red.userDir, "flows.json"), "utf8");
+    await deploy(editor.browser.page);
+    const flowsText = readFileSync(path.join(editor.red.userDir, "flows.json"), "utf8");
     const flows = JSON.parse(flowsText) as Record<string, unknown>[];
     const saved = flows.find((n) => n.id === inId);
     const savedOut = flows.find((n) => n.id === outId);
@@ -144,7 +132,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: edit dialogs`, function () {
     assert.deepEqual(savedOut?.retrySchedule, [0.5, 2, 10]);
     assert.ok(!flowsText.includes(secret), "the generated secret is in flows.json");
     assert.ok(!flowsText.includes(token), "the token is in flows.json");
-    const credText = readFileSync(path.join(red.userDir, "flows_cred.json"), "utf8");
+    const credText = readFileSync(path.join(editor.red.userDir, "flows_cred.json"), "utf8");
     assert.ok(!credText.includes(secret) && !credText.includes(token), "flows_cred.json holds a secret in clear text");
   });
 
@@ -152,19 +140,19 @@ describe(`editor on Node-RED ${nodeRedVersion()}: edit dialogs`, function () {
     const payload = completedPayload("exec_from_browser_test");
     const body = JSON.stringify(payload);
     const signature = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
-    const res = await fetch(`${red.url}/from-browser`, {
+    const res = await fetch(`${editor.red.url}/from-browser`, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-Signature": signature },
       body,
     });
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { received: true });
-    const wrong = await postCallback(red, "/from-browser", payload, { "X-Signature": "sha256=00" });
+    const wrong = await postCallback(editor.red, "/from-browser", payload, { "X-Signature": "sha256=00" });
     assert.equal(wrong.status, 401);
   });
 
   it("callback out: the send test button reaches the receiver and the notification shows the reply", async () => {
-    const { page } = browser;
+    const { page } = editor.browser;
     // Let the deploy notification go, so the reply's notification stands alone in the screenshot.
     await page.locator(".red-ui-notification", { hasText: "Successfully deployed" }).waitFor({ state: "hidden" });
     await page.locator(`g.red-ui-flow-node-group[id="${outId}"] .red-ui-flow-node-button`).click();

@@ -3,10 +3,9 @@
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import type { Page } from "playwright-core";
-import type { NodeRedProcess } from "../support/node-red";
 import { freePort, nodeRedVersion } from "../support/node-red";
 import { examplesDir, loadExample, nodeOfType } from "../examples/support";
-import { deploy, openEditor, screenshot, startEditorNodeRed, type Browser } from "./support";
+import { deploy, screenshot, startEditorNodeRed, useEditor } from "./support";
 
 const MODULE = "node-red-contrib-agent-callback";
 const files = readdirSync(examplesDir).filter((f) => f.endsWith(".json")).sort();
@@ -60,24 +59,14 @@ async function quietScreenshot(page: Page, name: string): Promise<void> {
 }
 
 describe(`editor on Node-RED ${nodeRedVersion()}: Import > Examples`, function () {
-  let red: NodeRedProcess;
-  let browser: Browser;
-
-  before(async () => {
+  const editor = useEditor(async () => {
     const port = await freePort();
     // Example 8 calls this Node-RED at NODE_RED_BASE_URL (default http://127.0.0.1:1880).
-    red = await startEditorNodeRed({ NODE_RED_BASE_URL: `http://127.0.0.1:${port}` }, port);
-    browser = await openEditor(red);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await red?.stop();
-    red?.cleanup();
+    return startEditorNodeRed({ NODE_RED_BASE_URL: `http://127.0.0.1:${port}` }, port);
   });
 
   it("lists every example of the package", async () => {
-    const { page } = browser;
+    const { page } = editor.browser;
     const listed = await openExamples(page);
     assert.deepEqual(listed, files.map((f) => f.replace(/\.json$/, "")));
     assert.equal(listed.length, 8);
@@ -87,7 +76,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: Import > Examples`, function (
   });
 
   it("imports the round trip, deploys it from the editor, and its inject button delivers a result to callback in", async () => {
-    const { page } = browser;
+    const { page } = editor.browser;
     const file = files.find((f) => f.startsWith("08 - ")) as string;
     const nodes = await importExample(page, file);
     assert.deepEqual(nodes.filter((n) => !n.valid), []);
@@ -111,7 +100,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: Import > Examples`, function (
 
   for (const file of files) {
     it(`imports "${file}" without unknown or invalid nodes`, async () => {
-      const { page } = browser;
+      const { page } = editor.browser;
       const expected = loadExample(file).filter((n) => n.z);
       const nodes = await importExample(page, file);
       assert.deepEqual(nodes.map((n) => n.type).sort(), expected.map((n) => n.type).sort());

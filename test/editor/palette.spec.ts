@@ -1,8 +1,7 @@
 // The palette and the help sidebar in a real browser, with the plugin installed from npm pack.
 import assert from "node:assert/strict";
-import type { NodeRedProcess } from "../support/node-red";
 import { nodeRedVersion } from "../support/node-red";
-import { openEditor, screenshot, startEditorNodeRed, type Browser } from "./support";
+import { screenshot, useEditor } from "./support";
 
 const NODES = [
   { type: "agent-callback-in", label: "callback in", icon: "callback-in.svg", help: ["Inputs", "Outputs", "Details"] },
@@ -10,23 +9,11 @@ const NODES = [
 ];
 
 describe(`editor on Node-RED ${nodeRedVersion()}: palette and help`, function () {
-  let red: NodeRedProcess;
-  let browser: Browser;
-
-  before(async () => {
-    red = await startEditorNodeRed();
-    browser = await openEditor(red);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await red?.stop();
-    red?.cleanup();
-  });
+  const editor = useEditor();
 
   for (const node of NODES) {
     it(`shows "${node.label}" with its own icon in the "agent callback" category`, async () => {
-      const { page } = browser;
+      const { page } = editor.browser;
       const entry = page.locator(`.red-ui-palette-node[data-palette-type="${node.type}"]`);
       assert.equal(await entry.getAttribute("data-palette-label"), node.label);
       const category = page.locator(".red-ui-palette-category", { has: entry });
@@ -44,7 +31,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: palette and help`, function ()
     });
 
     it(`shows the help of "${node.label}" in the help sidebar`, async () => {
-      const { page } = browser;
+      const { page } = editor.browser;
       const entry = page.locator(`.red-ui-palette-node[data-palette-type="${node.type}"]`);
       await entry.scrollIntoViewIfNeeded();
       await entry.hover();
@@ -63,7 +50,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: palette and help`, function ()
   }
 
   it("takes a screenshot of the palette", async () => {
-    const { page } = browser;
+    const { page } = editor.browser;
     await page.locator("#red-ui-palette-search input").pressSequentially("callback");
     await page.locator('.red-ui-palette-node[data-palette-type="inject"]').waitFor({ state: "hidden" });
     // Categories without a match slide shut; wait until they are gone so the picture is still.

@@ -91,6 +91,30 @@ export async function openEditor(red: NodeRedProcess): Promise<Browser> {
   };
 }
 
+/** Node-RED and the browser on its editor, for one suite's tests (set by useEditor's before hook). */
+export class EditorSession {
+  red!: NodeRedProcess;
+  browser!: Browser;
+}
+
+/**
+ * Registers the suite's before/after hooks: start Node-RED (`start`, by default startEditorNodeRed())
+ * and open the editor in chromium before the tests; close both after them.
+ */
+export function useEditor(start: () => Promise<NodeRedProcess> = () => startEditorNodeRed()): EditorSession {
+  const session = new EditorSession();
+  before(async () => {
+    session.red = await start();
+    session.browser = await openEditor(session.red);
+  });
+  after(async () => {
+    await session.browser?.close();
+    await session.red?.stop();
+    session.red?.cleanup();
+  });
+  return session;
+}
+
 export async function screenshot(page: Page, name: string, target?: { locator: string }): Promise<string> {
   mkdirSync(screenshotsDir, { recursive: true });
   const file = path.join(screenshotsDir, `${name}-${versionTag}.png`);
