@@ -468,7 +468,7 @@ async function queueSection(): Promise<void> {
       { key: "disk", label: "disk MiB", higherIsBetter: false, digits: 1 },
       { key: "drainRate", label: "drain/s", higherIsBetter: true, digits: 0 },
     ],
-    // The same feed of msgs with nothing queued: how much of the burst's RSS is the feed's own.
+    // Last, the same feed with nothing queued: how much of the burst's RSS is the feed's own.
     variants: ["callback out", SMALL_HEAP, FEEDER_ALONE],
     runs: {},
   };

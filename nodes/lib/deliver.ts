@@ -162,7 +162,7 @@ function post(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): Post
 export async function deliverOnce(req: DeliveryRequest): Promise<DeliveryResult> {
   let timedOut = false;
   let stopped: Error | undefined;
-  let attempt: ReturnType<typeof post> | undefined;
+  let attempt: PostHandler | undefined;
   const stop = (reason: Error): void => {
     stopped ??= reason;
     attempt?.stop(reason);

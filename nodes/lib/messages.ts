@@ -21,11 +21,7 @@ export function lookup(catalog: unknown, key: string, substitutions: Substitutio
  * The translate function of node type `type`, whose English catalog is
  * `locales/en-US/<catalogName>.json` beside the node files.
  */
-export function messagesFor(
-  translate: (key: string, substitutions?: Substitutions) => string,
-  type: string,
-  catalogName: string,
-): Translate {
+export function messagesFor(translate: Translate, type: string, catalogName: string): Translate {
   const english = readJsonFile(path.join(__dirname, "..", "locales", "en-US", `${catalogName}.json`));
   return (key, substitutions) => {
     const full = `${type}.${key}`;

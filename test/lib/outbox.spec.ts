@@ -222,6 +222,8 @@ describe("lib/outbox", () => {
       }
       running = false;
       await Promise.all(reads);
+      // Compactions did run meanwhile (else this would not test reads across them): 128 lines were written.
+      assert.ok(readFileSync(file, "utf8").trim().split("\n").length < 8 + 2 * 60, "the journal was compacted");
       await outbox.close();
     });
 

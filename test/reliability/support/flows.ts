@@ -116,7 +116,7 @@ export const harnessProcessOptions = {
 /**
  * A feeder (harness-feeder) that keeps `window` messages outstanding on `targetId`: it sends more
  * whenever the target calls done() (seen by a complete node). POST /__start {count, first} starts
- * it; GET /__probe reports progress and the target's last node status (seen by a status node).
+ * it; its progress is in GET /__probe (probeNodes).
  */
 function feederNodes(targetId: string, template: CallbackPayload, window: number): FlowNode[] {
   return [
@@ -124,7 +124,6 @@ function feederNodes(targetId: string, template: CallbackPayload, window: number
     { id: "feed", type: "harness-feeder", z: TAB, name: "feed", template, window, ...at(), wires: [[targetId], ["feed-res"]] },
     httpResponse("feed-res"),
     { id: "feed-complete", type: "complete", z: TAB, name: "", scope: [targetId], uncaught: false, ...at(), wires: [["feed"]] },
-    ...probeNodes(targetId),
   ];
 }
 
@@ -149,6 +148,7 @@ export function coreSenderFlow(sinkUrl: string, template: CallbackPayload, inFli
   return [
     tab,
     ...feederNodes("core-req", template, inFlight),
+    ...probeNodes("core-req"),
     {
       id: "core-req", type: "http request", z: TAB, name: "", method: "POST", ret: "txt", paytoqs: "ignore", url: sinkUrl, tls: "",
       persist: true, proxy: "", insecureHTTPParser: false, authType: "", senderr: false, headers: [], ...at(), wires: [[]],
@@ -170,10 +170,14 @@ export interface CallbackOutOptions {
 
 /** callback out (durable outbox, always on) fed by the feeder. */
 export function callbackOutFlow(sinkUrl: string, template: CallbackPayload, options: CallbackOutOptions = {}): FlowNode[] {
+  return [tab, ...feederNodes("cb-out", template, options.window ?? 500), ...callbackOutNodes(sinkUrl, options)];
+}
+
+/** callback out ("cb-out", its input not wired yet), its output counters and GET /__probe. */
+function callbackOutNodes(sinkUrl: string, options: CallbackOutOptions): FlowNode[] {
   const count = (i: number): string => `const o = global.get("outputs") || [0, 0]; o[${i}]++; global.set("outputs", o); return null;`;
   return [
-    tab,
-    ...feederNodes("cb-out", template, options.window ?? 500),
+    ...probeNodes("cb-out"),
     {
       id: "cb-out", type: "agent-callback-out", z: TAB, name: "", url: sinkUrl, headers: [], secretHeader: "X-Webhook-Secret",
       signature: "none", agentLoopId: "", agentLoopName: "", timeout: options.timeout ?? 15,
@@ -228,9 +232,9 @@ export async function collectGarbage(baseUrl: string): Promise<Partial<NodeJS.Me
  * retries until it gets 200 therefore knows exactly which callbacks the node has promised to deliver.
  */
 export function enqueueFlow(sinkUrl: string, options: CallbackOutOptions = {}): FlowNode[] {
-  const flow = callbackOutFlow(sinkUrl, { agent_loop_id: "unused", execution_id: "unused", status: "completed" }, options);
   return [
-    ...flow.filter((n) => !["feed-start", "feed", "feed-res", "feed-complete"].includes(n.id)),
+    tab,
+    ...callbackOutNodes(sinkUrl, options),
     httpIn("enqueue-in", "/__enqueue", "post", [["cb-out"]]),
     { id: "enqueue-complete", type: "complete", z: TAB, name: "", scope: ["cb-out"], uncaught: false, ...at(), wires: [["enqueue-ack"]] },
     fn("enqueue-ack", `msg.statusCode = 200; msg.payload = { queued: true }; return msg;`, 1, [["enqueue-res"]]),
