@@ -1,6 +1,6 @@
 // Cost of one DedupeMemory.checkAndRemember below and at its cap, in batches of 50,000 distinct ids.
 // Usage: node --require tsx/cjs bench/dedupe-at-cap.ts [batches]
-import { DedupeMemory } from "../nodes/lib/dedupe";
+import { DedupeMemory } from "../nodes/lib/receive/dedupe";
 
 const memory = new DedupeMemory(86_400_000);
 const batches = Number(process.argv[2] || 8);

@@ -4,8 +4,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Outbox } from "../nodes/lib/outbox";
-import { formatCallback } from "../nodes/lib/format";
+import { Outbox } from "../nodes/lib/outbox/outbox";
+import { formatCallback } from "../nodes/lib/send/format";
 import { callbackOfSize } from "../test/reliability/support/payloads";
 import { heapUsedMiB as heap } from "./lib/heap";
 (async () => {
@@ -21,11 +21,15 @@ import { heapUsedMiB as heap } from "./lib/heap";
     if (!f.ok) throw new Error(f.error);
     pending.push(outbox.add({ id: `id-${i}`, executionId: `exec_${i}`, body: f.body, attempts: 0, dueAt: 0, createdAt: 0 }));
     if (process.argv[2] === "msgs") msgs.push(msg);
-    if (pending.length >= 1000) { await Promise.all(pending.splice(0)); }
+    if (pending.length >= 1000) {
+      await Promise.all(pending.splice(0));
+    }
   }
   await Promise.all(pending);
   const h1 = heap();
-  console.log(`outbox entries ${outbox.size}${process.argv[2] === "msgs" ? " + the input msgs" : ""}: heap +${(h1 - h0).toFixed(0)} MiB (${((h1 - h0) * 1048576 / N).toFixed(0)} bytes per callback)`);
+  console.log(
+    `outbox entries ${outbox.size}${process.argv[2] === "msgs" ? " + the input msgs" : ""}: heap +${(h1 - h0).toFixed(0)} MiB (${(((h1 - h0) * 1048576) / N).toFixed(0)} bytes per callback)`,
+  );
   await outbox.close();
   rmSync(dir, { recursive: true, force: true });
   void msgs.length;

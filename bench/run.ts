@@ -57,7 +57,10 @@ const settings = {
   settleSeconds: Number(process.env.BENCH_SETTLE_SECONDS || 30),
   growthDeliveries: quick ? { 1: 500, 100: 200, 1024: 50 } : { 1: 2000, 100: 1000, 1024: 200 },
 };
-const variantFilter = (process.env.BENCH_VARIANTS || "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+const variantFilter = (process.env.BENCH_VARIANTS || "")
+  .split(",")
+  .map((s) => s.trim().toLowerCase())
+  .filter(Boolean);
 const selected = (variants: string[]): string[] =>
   variantFilter.length ? variants.filter((v) => variantFilter.some((f) => v.toLowerCase().includes(f))) : variants;
 const SECRET = "bench-secret-0123456789";
@@ -107,10 +110,18 @@ function startScript(script: string, env: Record<string, string>): Promise<Runni
 }
 
 /** A real Node-RED child with `flows` deployed through its admin API. */
-async function startNodeRed(flows: FlowNode[], label: string, profile: boolean, gc = false, extraNodeArgs: string[] = []): Promise<Running> {
+async function startNodeRed(
+  flows: FlowNode[],
+  label: string,
+  profile: boolean,
+  gc = false,
+  extraNodeArgs: string[] = [],
+): Promise<Running> {
   const nodeArgs = [
     ...extraNodeArgs,
-    ...(profile && profiling ? ["--cpu-prof", "--cpu-prof-interval=100", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`] : []),
+    ...(profile && profiling
+      ? ["--cpu-prof", "--cpu-prof-interval=100", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`]
+      : []),
   ];
   // With gc, GET /__gc runs a full collection and returns process.memoryUsage() (retained vs garbage).
   const nodeRed = new NodeRedProcess({
@@ -227,7 +238,8 @@ function summarise(table: Table): Array<{ variant: string; median: Row; ratio: R
   }
   return table.variants.map((variant) => {
     const ratio: Row = {};
-    for (const metric of table.metrics) ratio[metric.key] = (medians[variant]?.[metric.key] ?? NaN) / (medians[baseline]?.[metric.key] ?? NaN);
+    for (const metric of table.metrics)
+      ratio[metric.key] = (medians[variant]?.[metric.key] ?? NaN) / (medians[baseline]?.[metric.key] ?? NaN);
     return { variant, median: medians[variant] ?? {}, ratio, runs: (table.runs[variant] ?? []).length };
   });
 }
@@ -248,7 +260,8 @@ function printTable(table: Table): void {
     String(row.runs),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]): string => "| " + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" | ") + " |";
+  const line = (cells: string[]): string =>
+    "| " + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" | ") + " |";
   console.log(`\n### ${table.title}\n`);
   console.log(line(header));
   console.log("|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|");
@@ -325,7 +338,12 @@ async function runSender(variant: string, count: number, bytes: number): Promise
   let send: (first: number, n: number) => Promise<number>;
   // callback out's flow: outputs unwired, like the core http request variant's (only the sending is measured).
   const outFlow = (): FlowNode[] =>
-    callbackOutFlow(target, template, { concurrency: settings.inFlight, maxQueue: Math.max(10_000, count), window: 500, countOutputs: false });
+    callbackOutFlow(target, template, {
+      concurrency: settings.inFlight,
+      maxQueue: Math.max(10_000, count),
+      window: 500,
+      countOutputs: false,
+    });
   if (variant === "undici Pool (raw)") {
     const script = await startScript("senders/undici.js", {
       BENCH_URL: target,
@@ -431,7 +449,12 @@ async function growthSection(): Promise<void> {
     // maxBody is in KiB: leave room above the largest payload.
     const running = await startNodeRed(callbackInFlow(PATH, SECRET, { rateLimit: 0, maxBody: 2048 }), `growth-in-${kb}k`, true);
     try {
-      const load = await measureReceiver(running, bytes, { warmup: 1, duration: settings.growthDuration, connections: 10 }, `growth callback in ${kb} KB`);
+      const load = await measureReceiver(
+        running,
+        bytes,
+        { warmup: 1, duration: settings.growthDuration, connections: 10 },
+        `growth callback in ${kb} KB`,
+      );
       record(inTable, `${kb} KB`, { rps: load.rps, mbps: (load.rps * bytes) / 1e6, p99: load.p99, rss: load.rss });
     } finally {
       await running.stop();
@@ -519,7 +542,9 @@ async function measureQueue(table: Table, variant: string): Promise<void> {
     const memAfter = await collectGarbage(running.url);
     const heapAfter = memAfter.heapUsed ?? NaN;
     const mib = (m: Partial<NodeJS.MemoryUsage>): string =>
-      (["rss", "heapTotal", "heapUsed", "external", "arrayBuffers"] as const).map((k) => `${k} ${((m[k] ?? NaN) / 1048576).toFixed(0)}`).join(", ");
+      (["rss", "heapTotal", "heapUsed", "external", "arrayBuffers"] as const)
+        .map((k) => `${k} ${((m[k] ?? NaN) / 1048576).toFixed(0)}`)
+        .join(", ");
     console.log(`  ${variant}: memory before (MiB): ${mib(memBefore)}; after, GC run: ${mib(memAfter)}`);
     const afterGc = rssOf(running.pid).rss;
     const disk = diskUsage(userDir) - diskBefore;
@@ -567,7 +592,9 @@ function goals(): string[] {
     if (core && ours) {
       const ratio = (ours.median.rps ?? NaN) / (core.median.rps ?? NaN);
       const p99 = (ours.median.p99 ?? NaN) < (core.median.p99 ?? NaN);
-      lines.push(`callback in req/s = ${ratio.toFixed(2)}x the core-node flow (goal >= 2.5x): ${ratio >= 2.5 ? "met" : "NOT met"}; p99 ${ours.median.p99?.toFixed(1)} vs ${core.median.p99?.toFixed(1)} ms (goal lower): ${p99 ? "met" : "NOT met"}`);
+      lines.push(
+        `callback in req/s = ${ratio.toFixed(2)}x the core-node flow (goal >= 2.5x): ${ratio >= 2.5 ? "met" : "NOT met"}; p99 ${ours.median.p99?.toFixed(1)} vs ${core.median.p99?.toFixed(1)} ms (goal lower): ${p99 ? "met" : "NOT met"}`,
+      );
     }
   }
   const sender = find("Sender");
@@ -578,7 +605,9 @@ function goals(): string[] {
     if (raw && core && ours) {
       const vsCore = (ours.median.rate ?? NaN) / (core.median.rate ?? NaN);
       const vsRaw = (ours.median.rate ?? NaN) / (raw.median.rate ?? NaN);
-      lines.push(`callback out deliveries/s = ${vsCore.toFixed(2)}x the core http request node (goal >= 5x): ${vsCore >= 5 ? "met" : "NOT met"}`);
+      lines.push(
+        `callback out deliveries/s = ${vsCore.toFixed(2)}x the core http request node (goal >= 5x): ${vsCore >= 5 ? "met" : "NOT met"}`,
+      );
       lines.push(`callback out deliveries/s = ${vsRaw.toFixed(2)}x raw undici (goal >= 0.4x): ${vsRaw >= 0.4 ? "met" : "NOT met"}`);
     }
   }
@@ -636,8 +665,17 @@ async function main(): Promise<void> {
   writeFileSync(
     file,
     JSON.stringify(
-      { date: new Date().toISOString(), mode: quick ? "quick" : "full", settings, machine, seconds, goals: verdicts, notes,
-        tables: tables.map((t) => ({ title: t.title, metrics: t.metrics, runs: t.runs, summary: summarise(t) })), profiles },
+      {
+        date: new Date().toISOString(),
+        mode: quick ? "quick" : "full",
+        settings,
+        machine,
+        seconds,
+        goals: verdicts,
+        notes,
+        tables: tables.map((t) => ({ title: t.title, metrics: t.metrics, runs: t.runs, summary: summarise(t) })),
+        profiles,
+      },
       null,
       2,
     ),

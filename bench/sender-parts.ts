@@ -8,10 +8,10 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Pool } from "undici";
-import { createDispatcher, deliverOnce } from "../nodes/lib/deliver";
-import { formatCallback } from "../nodes/lib/format";
-import { Outbox } from "../nodes/lib/outbox";
-import { requestHeaders, type HeaderSettings } from "../nodes/lib/request-headers";
+import { createDispatcher, deliverOnce } from "../nodes/lib/send/deliver";
+import { formatCallback } from "../nodes/lib/send/format";
+import { Outbox } from "../nodes/lib/outbox/outbox";
+import { requestHeaders, type HeaderSettings } from "../nodes/lib/send/request-headers";
 import { callbackOfSize } from "../test/reliability/support/payloads";
 
 function cpuMicros(): number {
@@ -56,17 +56,28 @@ async function main(): Promise<void> {
   const entry = { id: "mkq1x2-a1b2c3d4e5f6", executionId: "exec_1", body, attempts: 0, dueAt: 1, createdAt: 1 };
   await measure('journal "add" record (JSON.stringify)', 20_000, () => JSON.stringify({ op: "add", entry }));
   const headerSettings: HeaderSettings = { headers: [], secretHeader: "X-Webhook-Secret", signature: "none", userAgent: "bench/1" };
-  await measure("requestHeaders (no secret, no signature)", 20_000, () => requestHeaders(headerSettings, {}, { executionId: "exec_1", body }));
+  await measure("requestHeaders (no secret, no signature)", 20_000, () =>
+    requestHeaders(headerSettings, {}, { executionId: "exec_1", body }),
+  );
 
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 10, pipelining: 1 });
   const dispatcher = createDispatcher(10);
   for (let round = 1; round <= 2; round++) {
-    await measure(`raw undici pool.request, 10 in flight (+ server), round ${round}`, 20_000, async () => {
-      const res = await pool.request({ method: "POST", path: "/agent-results", headers: { "content-type": "application/json" }, body });
-      await res.body.text();
-    }, 10);
-    await measure(`deliverOnce, 10 in flight (+ server), round ${round}`, 20_000, () =>
-      deliverOnce({ url, headers: { "content-type": "application/json" }, body, timeoutMs: 15_000, dispatcher }), 10);
+    await measure(
+      `raw undici pool.request, 10 in flight (+ server), round ${round}`,
+      20_000,
+      async () => {
+        const res = await pool.request({ method: "POST", path: "/agent-results", headers: { "content-type": "application/json" }, body });
+        await res.body.text();
+      },
+      10,
+    );
+    await measure(
+      `deliverOnce, 10 in flight (+ server), round ${round}`,
+      20_000,
+      () => deliverOnce({ url, headers: { "content-type": "application/json" }, body, timeoutMs: 15_000, dispatcher }),
+      10,
+    );
   }
   await pool.close();
   await dispatcher.close();

@@ -3,16 +3,16 @@
 // answers, then routes each accepted payload by status to one of three outputs.
 // This file only wires Node-RED to the lib modules.
 import type { Request, Response } from "express";
-import type { Node, NodeAPI, NodeDef, NodeMessage } from "./lib/node-red-types";
-import { CALLBACK_STATUSES, checkCallbackPayload } from "./lib/payload";
-import { isVerifyMode, verifyRequest, type VerifyFailure, type VerifyMode } from "./lib/verify";
-import { splitSecrets } from "./lib/sign";
-import { addRawPostRoute, readRawBody, replyJson, replyJsonText, type RawRoute } from "./lib/route";
-import { nonNegativeNumber } from "./lib/config-values";
-import { DedupeMemory } from "./lib/dedupe";
-import { isJsonMediaType } from "./lib/json-media-type";
-import { messagesFor } from "./lib/messages";
-import { TokenBucket } from "./lib/rate-limit";
+import type { Node, NodeAPI, NodeDef, NodeMessage } from "./lib/shared/node-red-types";
+import { CALLBACK_STATUSES, checkCallbackPayload } from "./lib/shared/payload";
+import { isVerifyMode, verifyRequest, type VerifyFailure, type VerifyMode } from "./lib/receive/verify";
+import { splitSecrets } from "./lib/shared/sign";
+import { addRawPostRoute, readRawBody, replyJson, replyJsonText, type RawRoute } from "./lib/receive/route";
+import { nonNegativeNumber } from "./lib/shared/config-values";
+import { DedupeMemory } from "./lib/receive/dedupe";
+import { isJsonMediaType } from "./lib/shared/json-media-type";
+import { messagesFor } from "./lib/shared/messages";
+import { TokenBucket } from "./lib/receive/rate-limit";
 
 interface CallbackInDef extends NodeDef {
   url?: string;
@@ -29,7 +29,8 @@ interface CallbackInDef extends NodeDef {
 type Credentials = { secret?: string };
 
 /** Why a request was refused: the reply's status and the key of the message logged once. */
-type RejectCause = VerifyFailure | "rate-limited" | "unsupported-media-type" | "too-large" | "aborted" | "consumed" | "invalid-json" | "invalid-payload";
+type RejectCause =
+  VerifyFailure | "rate-limited" | "unsupported-media-type" | "too-large" | "aborted" | "consumed" | "invalid-json" | "invalid-payload";
 
 // Replies are part of the HTTP contract with senders, so they are fixed English, not localised.
 const UNAUTHORIZED = { error: "Unauthorized" };
@@ -48,7 +49,30 @@ const REPLIES = {
 /** Response wrapper as core `http in` builds it: `http response` answers through `_res`. */
 function responseWrapper(res: Response): Record<string, unknown> {
   const wrapper: Record<string, unknown> = { _res: res };
-  const methods = ["append", "attachment", "cookie", "clearCookie", "download", "end", "format", "get", "json", "jsonp", "links", "location", "redirect", "render", "send", "sendfile", "sendFile", "sendStatus", "set", "status", "type", "vary"];
+  const methods = [
+    "append",
+    "attachment",
+    "cookie",
+    "clearCookie",
+    "download",
+    "end",
+    "format",
+    "get",
+    "json",
+    "jsonp",
+    "links",
+    "location",
+    "redirect",
+    "render",
+    "send",
+    "sendfile",
+    "sendFile",
+    "sendStatus",
+    "set",
+    "status",
+    "type",
+    "vary",
+  ];
   const target = res as unknown as Record<string, unknown>;
   for (const name of methods) {
     wrapper[name] = (...args: unknown[]): unknown => {
@@ -67,12 +91,13 @@ export = function (RED: NodeAPI): void {
   const t = messagesFor((key, substitutions) => RED._(key, substitutions), "agent-callback-in", "callback-in");
   function CallbackInNode(this: Node<Credentials>, def: CallbackInDef): void {
     RED.nodes.createNode(this, def);
-    const node = this;
+    const node = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the closures below need the node; goes when the node file is thinned (issue 10)
 
     let url = typeof def.url === "string" && def.url.trim() !== "" ? def.url.trim() : "/agent-results";
     if (!url.startsWith("/")) url = "/" + url;
     const verify: VerifyMode = isVerifyMode(def.verify) ? def.verify : "secret";
-    const secretHeader = typeof def.secretHeader === "string" && def.secretHeader.trim() !== "" ? def.secretHeader.trim() : "X-Webhook-Secret";
+    const secretHeader =
+      typeof def.secretHeader === "string" && def.secretHeader.trim() !== "" ? def.secretHeader.trim() : "X-Webhook-Secret";
     // A bad number (hand-written or imported flows) falls back to the default, and says so.
     const numberOr = (field: string, value: unknown, fallback: number): number => {
       const n = nonNegativeNumber(value, fallback);
@@ -105,7 +130,11 @@ export = function (RED: NodeAPI): void {
       statusTimer = undefined;
       if (configProblem) return;
       // Numbers outside the message so that the counts read the same in every language.
-      node.status({ fill: rejected > 0 && accepted === 0 ? "yellow" : "green", shape: "dot", text: `${accepted} ${t("status.accepted")}, ${rejected} ${t("status.rejected")}` });
+      node.status({
+        fill: rejected > 0 && accepted === 0 ? "yellow" : "green",
+        shape: "dot",
+        text: `${accepted} ${t("status.accepted")}, ${rejected} ${t("status.rejected")}`,
+      });
     };
     const scheduleStatus = (): void => {
       if (!statusTimer) statusTimer = setTimeout(showCounts, 250);
@@ -124,10 +153,16 @@ export = function (RED: NodeAPI): void {
     const handle = async (req: Request, res: Response): Promise<void> => {
       const take = bucket.take();
       if (!take.ok) {
-        return reject(res, "rate-limited", 429, { error: REPLIES.rateLimited(take.retryAfterSeconds) }, {
-          "Retry-After": String(take.retryAfterSeconds),
-          Connection: "close",
-        });
+        return reject(
+          res,
+          "rate-limited",
+          429,
+          { error: REPLIES.rateLimited(take.retryAfterSeconds) },
+          {
+            "Retry-After": String(take.retryAfterSeconds),
+            Connection: "close",
+          },
+        );
       }
       if (!isJsonMediaType(req.headers["content-type"])) {
         return reject(res, "unsupported-media-type", 415, { error: REPLIES.unsupportedMediaType }, { Connection: "close" });

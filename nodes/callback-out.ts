@@ -4,18 +4,18 @@
 // is only the wiring: node status, the outputs, the log, and the editor's "send test" endpoint.
 import { homedir } from "node:os";
 import path from "node:path";
-import { isHttpUrl, readSettings, type CallbackOutConfig, type CallbackOutSettings } from "./lib/callback-out-settings";
-import { createDispatcher, deliverOnce, type DeliveryResult } from "./lib/deliver";
-import { DeliveryQueue, type Finish } from "./lib/delivery-queue";
-import { formatCallback } from "./lib/format";
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from "./lib/node-red-types";
-import { nonNegativeNumber } from "./lib/config-values";
-import { readJsonFile } from "./lib/json-file";
-import { messagesFor } from "./lib/messages";
-import { Outbox, journalFileName, type OutboxEntry, type QueuedEntry } from "./lib/outbox";
-import { samplePayload } from "./lib/payload";
-import { randomHex } from "./lib/random-hex";
-import { requestHeaders, type CallbackCredentials, type HeaderSettings } from "./lib/request-headers";
+import { isHttpUrl, readSettings, type CallbackOutConfig, type CallbackOutSettings } from "./lib/send/settings";
+import { createDispatcher, deliverOnce, type DeliveryResult } from "./lib/send/deliver";
+import { DeliveryQueue, type Finish } from "./lib/send/delivery-queue";
+import { formatCallback } from "./lib/send/format";
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from "./lib/shared/node-red-types";
+import { nonNegativeNumber } from "./lib/shared/config-values";
+import { readJsonFile } from "./lib/shared/json-file";
+import { messagesFor } from "./lib/shared/messages";
+import { Outbox, journalFileName, type OutboxEntry, type QueuedEntry } from "./lib/outbox/outbox";
+import { samplePayload } from "./lib/shared/payload";
+import { randomHex } from "./lib/shared/random-hex";
+import { requestHeaders, type CallbackCredentials, type HeaderSettings } from "./lib/send/request-headers";
 
 interface CallbackOutDef extends NodeDef, CallbackOutConfig {}
 
@@ -81,7 +81,7 @@ export = function register(RED: NodeAPI): void {
 
   function CallbackOutNode(this: CallbackOutNode, def: CallbackOutDef): void {
     RED.nodes.createNode(this, def);
-    const node = this;
+    const node = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the closures below need the node; goes when the node file is thinned (issue 10)
     const credentials: CallbackCredentials = node.credentials ?? {};
     /** ${NAME} in a header value: the flow's or the process's environment, as Node-RED resolves it. */
     const env = (name: string): string => {
@@ -129,28 +129,29 @@ export = function register(RED: NodeAPI): void {
     const journal = path.join(userDir, "agent-callback-outbox", journalFileName(node.id));
     const journalError = (err: unknown): void => node.error(t("errors.outbox-write", { file: journal, error: String(err) }));
 
-    const ready: Promise<void> = configError || !settings || !headerSettings
-      ? Promise.resolve()
-      : Outbox.open(journal, { bodyMemoryBytes: bodyMemoryBytes() }).then(
-          ({ outbox: opened, replay }) => {
-            if (closing) {
-              void opened.close();
-              return;
-            }
-            outbox = opened;
-            if (replay.tornTail) node.warn(t("log.torn-tail", { file: journal }));
-            if (replay.unreadableLines > 0) node.warn(t("log.unreadable", { count: replay.unreadableLines, file: journal }));
-            if (replay.entries > 0) node.log(t("log.resuming", { count: replay.entries, file: journal }));
-            queue = startQueue(opened, settings, headerSettings);
-            queue.scheduleAll(opened.entries().map(({ id, dueAt, attempts }) => ({ id, dueAt, attempts })));
-            showStatus();
-          },
-          (err: unknown) => {
-            openError = t("errors.outbox-open", { file: journal, error: err instanceof Error ? err.message : String(err) });
-            node.error(openError);
-            node.status({ fill: "red", shape: "ring", text: t("status.outbox-error") });
-          },
-        );
+    const ready: Promise<void> =
+      configError || !settings || !headerSettings
+        ? Promise.resolve()
+        : Outbox.open(journal, { bodyMemoryBytes: bodyMemoryBytes() }).then(
+            ({ outbox: opened, replay }) => {
+              if (closing) {
+                void opened.close();
+                return;
+              }
+              outbox = opened;
+              if (replay.tornTail) node.warn(t("log.torn-tail", { file: journal }));
+              if (replay.unreadableLines > 0) node.warn(t("log.unreadable", { count: replay.unreadableLines, file: journal }));
+              if (replay.entries > 0) node.log(t("log.resuming", { count: replay.entries, file: journal }));
+              queue = startQueue(opened, settings, headerSettings);
+              queue.scheduleAll(opened.entries().map(({ id, dueAt, attempts }) => ({ id, dueAt, attempts })));
+              showStatus();
+            },
+            (err: unknown) => {
+              openError = t("errors.outbox-open", { file: journal, error: err instanceof Error ? err.message : String(err) });
+              node.error(openError);
+              node.status({ fill: "red", shape: "ring", text: t("status.outbox-error") });
+            },
+          );
 
     // --- status: what is happening now, at most four updates a second ----------------------
     // Every change only marks the status stale; the timer shows the state as it is when it fires,
@@ -271,52 +272,54 @@ export = function register(RED: NodeAPI): void {
     node.on("input", (msg, _send, done) => {
       // Whatever goes wrong with one msg (say a circular msg.payload) is that msg's error, never an unhandled rejection.
       const fail = (err: unknown): void => done(err instanceof Error ? err : new Error(String(err)));
-      void ready.then(() => {
-        const config = settings;
-        if (!config) return done(new Error(configError ?? t("status.config-error")));
-        if (!outbox || closing) return done(new Error(openError ?? t("errors.closing")));
-        if (outbox.size >= config.maxQueue) return done(new Error(t("errors.queue-full", { max: config.maxQueue })));
+      void ready
+        .then(() => {
+          const config = settings;
+          if (!config) return done(new Error(configError ?? t("status.config-error")));
+          if (!outbox || closing) return done(new Error(openError ?? t("errors.closing")));
+          if (outbox.size >= config.maxQueue) return done(new Error(t("errors.queue-full", { max: config.maxQueue })));
 
-        let url: string | undefined;
-        if (config.url === "") {
-          const fromMsg = typeof msg.url === "string" ? msg.url.trim() : "";
-          if (fromMsg === "") return done(new Error(t("errors.no-url")));
-          if (!isHttpUrl(fromMsg)) return done(new Error(t("errors.bad-msg-url", { url: fromMsg })));
-          url = fromMsg;
-        }
+          let url: string | undefined;
+          if (config.url === "") {
+            const fromMsg = typeof msg.url === "string" ? msg.url.trim() : "";
+            if (fromMsg === "") return done(new Error(t("errors.no-url")));
+            if (!isHttpUrl(fromMsg)) return done(new Error(t("errors.bad-msg-url", { url: fromMsg })));
+            url = fromMsg;
+          }
 
-        const formatted = formatCallback(msg, { agentLoopId: config.agentLoopId, agentLoopName: config.agentLoopName });
-        if (!formatted.ok) {
-          const hint = formatted.field === "agent_loop_id" ? ` ${t("errors.agent-loop-id-hint")}` : "";
-          return done(new Error(`${t("errors.invalid-payload", { error: formatted.error })}${hint}`));
-        }
-        const now = Date.now();
-        const entry: OutboxEntry = {
-          id: `${now.toString(36)}-${randomHex(6)}`,
-          executionId: formatted.payload.execution_id,
-          body: formatted.body,
-          attempts: 0,
-          dueAt: now,
-          createdAt: now,
-        };
-        if (url !== undefined) entry.url = url;
-        if (typeof msg.topic === "string") entry.topic = msg.topic;
-        // A shallow copy taken now (the input msg object may still be held by other nodes, e.g.
-        // Complete or http response), without the two properties every output msg replaces.
-        inputMsgs.set(entry.id, withoutPayload(msg));
-        showStatus();
-        outbox.add(entry).then(
-          () => {
-            done();
-            if (!closing) queue?.schedule({ id: entry.id, dueAt: entry.dueAt, attempts: entry.attempts });
-          },
-          (err: unknown) => {
-            inputMsgs.delete(entry.id);
-            done(new Error(t("errors.outbox-write", { file: journal, error: err instanceof Error ? err.message : String(err) })));
-          },
-        );
-        return undefined;
-      }).catch((err: unknown) => fail(new Error(t("errors.invalid-payload", { error: err instanceof Error ? err.message : String(err) }))));
+          const formatted = formatCallback(msg, { agentLoopId: config.agentLoopId, agentLoopName: config.agentLoopName });
+          if (!formatted.ok) {
+            const hint = formatted.field === "agent_loop_id" ? ` ${t("errors.agent-loop-id-hint")}` : "";
+            return done(new Error(`${t("errors.invalid-payload", { error: formatted.error })}${hint}`));
+          }
+          const now = Date.now();
+          const entry: OutboxEntry = {
+            id: `${now.toString(36)}-${randomHex(6)}`,
+            executionId: formatted.payload.execution_id,
+            body: formatted.body,
+            attempts: 0,
+            dueAt: now,
+            createdAt: now,
+          };
+          if (url !== undefined) entry.url = url;
+          if (typeof msg.topic === "string") entry.topic = msg.topic;
+          // A shallow copy taken now (the input msg object may still be held by other nodes, e.g.
+          // Complete or http response), without the two properties every output msg replaces.
+          inputMsgs.set(entry.id, withoutPayload(msg));
+          showStatus();
+          outbox.add(entry).then(
+            () => {
+              done();
+              if (!closing) queue?.schedule({ id: entry.id, dueAt: entry.dueAt, attempts: entry.attempts });
+            },
+            (err: unknown) => {
+              inputMsgs.delete(entry.id);
+              done(new Error(t("errors.outbox-write", { file: journal, error: err instanceof Error ? err.message : String(err) })));
+            },
+          );
+          return undefined;
+        })
+        .catch((err: unknown) => fail(new Error(t("errors.invalid-payload", { error: err instanceof Error ? err.message : String(err) }))));
     });
 
     // --- "send test" from the editor: one attempt with the seed's sample, nothing queued ----

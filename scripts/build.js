@@ -17,11 +17,9 @@ const old = path.join(dist, `.old-${process.pid}`);
 
 fs.mkdirSync(dist, { recursive: true });
 fs.rmSync(stage, { recursive: true, force: true });
-execFileSync(
-  process.execPath,
-  [require.resolve("typescript/bin/tsc"), "-p", path.join(root, "tsconfig.json"), "--outDir", stage],
-  { stdio: "inherit" },
-);
+execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(root, "tsconfig.json"), "--outDir", stage], {
+  stdio: "inherit",
+});
 
 const src = path.join(root, "nodes");
 for (const entry of fs.readdirSync(src)) {

@@ -38,9 +38,13 @@ module.exports = {
 
 const firstStart = !fs.existsSync(path.join(userDir, "flows.json"));
 const nodeRedDir = path.dirname(require.resolve(`${nodeRedPackage}/package.json`, { paths: [root] }));
-const child = spawn(process.execPath, [path.join(nodeRedDir, "red.js"), "--userDir", userDir, "--settings", settingsFile, "--port", String(port)], {
-  stdio: "inherit",
-});
+const child = spawn(
+  process.execPath,
+  [path.join(nodeRedDir, "red.js"), "--userDir", userDir, "--settings", settingsFile, "--port", String(port)],
+  {
+    stdio: "inherit",
+  },
+);
 
 // Ctrl-C reaches both processes (same terminal); forward other stop signals, and exit with Node-RED.
 for (const signal of ["SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));

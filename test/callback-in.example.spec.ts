@@ -16,7 +16,7 @@ interface TestHelper {
   startServer(): Promise<void>;
   stopServer(): Promise<void>;
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS module without type declarations, typed by the cast
 const helper = require("node-red-node-test-helper") as TestHelper;
 helper.init(nodeRedMain());
 
@@ -55,9 +55,13 @@ describe("example 01: receive agent results and route them by status", () => {
 
   it("routes each status to its labelled debug node once a secret is set", async () => {
     let app: Application | undefined;
-    const runnable = flow.filter((n) => n.type !== "comment").map((n) => (n.type === "debug" ? { id: n.id, type: "helper", name: n.name } : n));
+    const runnable = flow
+      .filter((n) => n.type !== "comment")
+      .map((n) => (n.type === "debug" ? { id: n.id, type: "helper", name: n.name } : n));
     const inId = flow.find((n) => n.type === "agent-callback-in")!.id;
-    await helper.load([(RED: { httpNode: Application }) => (app = RED.httpNode), callbackIn], runnable, { [inId]: { secret: "demo-secret-change-me" } });
+    await helper.load([(RED: { httpNode: Application }) => (app = RED.httpNode), callbackIn], runnable, {
+      [inId]: { secret: "demo-secret-change-me" },
+    });
     const got: string[] = [];
     for (const n of flow.filter((x) => x.type === "debug")) {
       helper.getNode(n.id).on("input", (msg) => got.push(`${n.name}:${msg.payload?.execution_id}`));
@@ -67,7 +71,9 @@ describe("example 01: receive agent results and route them by status", () => {
         .post("/agent-results")
         .set("Content-Type", "application/json")
         .set("X-Webhook-Secret", "demo-secret-change-me")
-        .send(JSON.stringify({ agent_loop_id: "loop_abc123", agent_loop_name: "Daily Sales Report", execution_id: `exec_${status}`, status }));
+        .send(
+          JSON.stringify({ agent_loop_id: "loop_abc123", agent_loop_name: "Daily Sales Report", execution_id: `exec_${status}`, status }),
+        );
       assert.equal(res.status, 200, res.text);
     }
     const deadline = Date.now() + 20_000;

@@ -21,11 +21,23 @@ describe(`npm pack -> install into a fresh user dir -> Node-RED ${nodeRedVersion
   let red: NodeRedProcess | undefined;
 
   before(async () => {
-    for (const entry of ["package.json", "package-lock.json", "tsconfig.json", "LICENSE", "README.md", "scripts", "nodes", "icons", "examples"]) {
+    for (const entry of [
+      "package.json",
+      "package-lock.json",
+      "tsconfig.json",
+      "LICENSE",
+      "README.md",
+      "scripts",
+      "nodes",
+      "icons",
+      "examples",
+    ]) {
       if (existsSync(path.join(repoRoot, entry))) cpSync(path.join(repoRoot, entry), path.join(src, entry), { recursive: true });
     }
     symlinkSync(path.join(repoRoot, "node_modules"), path.join(src, "node_modules"), "dir");
-    const packed = JSON.parse(execFileSync(npm, ["pack", "--json", "--pack-destination", work], { cwd: src, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })) as Array<{
+    const packed = JSON.parse(
+      execFileSync(npm, ["pack", "--json", "--pack-destination", work], { cwd: src, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
+    ) as Array<{
       filename: string;
       files: Array<{ path: string }>;
     }>;
@@ -57,12 +69,15 @@ describe(`npm pack -> install into a fresh user dir -> Node-RED ${nodeRedVersion
       "dist/nodes/locales/en-US/callback-in.json",
       "dist/nodes/locales/en-US/callback-in.html",
       "dist/nodes/icons/callback-in.svg",
-      "dist/nodes/lib/verify.js",
+      "dist/nodes/lib/receive/verify.js",
       "examples/01 - Receive agent results and route them by status.json",
     ]) {
       assert.ok(files.includes(needed), `${needed} missing from the package`);
     }
-    assert.deepEqual(files.filter((f) => /^(test|bench|nodes|scripts)\//.test(f) || f.endsWith(".ts")), []);
+    assert.deepEqual(
+      files.filter((f) => /^(test|bench|nodes|scripts)\//.test(f) || f.endsWith(".ts")),
+      [],
+    );
   });
 
   it("registers callback in and callback out with no load error", async () => {
@@ -93,10 +108,9 @@ describe(`npm pack -> install into a fresh user dir -> Node-RED ${nodeRedVersion
     assert.match(html, /<h3>Inputs<\/h3>[\s\S]*<h3>Outputs<\/h3>[\s\S]*<h3>Details<\/h3>/);
 
     // The editor loads each node set's messages from its namespace "<module>/<set>".
-    const messages = (await (await fetch(`${red!.url}/locales/node-red-contrib-agent-callback/agent-callback-in?lng=en-US`)).json()) as Record<
-      string,
-      { label?: { url?: string } }
-    >;
+    const messages = (await (
+      await fetch(`${red!.url}/locales/node-red-contrib-agent-callback/agent-callback-in?lng=en-US`)
+    ).json()) as Record<string, { label?: { url?: string } }>;
     assert.equal(messages["agent-callback-in"]?.label?.url, "Path", JSON.stringify(messages).slice(0, 300));
   });
 

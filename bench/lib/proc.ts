@@ -38,7 +38,12 @@ export function median(values: number[]): number {
 }
 
 /** Polls `condition` every `everyMs` until it is true; rejects with `what` after timeoutMs. */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 100): Promise<void> {
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 100,
+): Promise<void> {
   const started = Date.now();
   for (;;) {
     if (await condition()) return;

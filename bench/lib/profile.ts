@@ -103,7 +103,9 @@ export function summariseProfile(file: string, top = 15, lastMs = 0): ProfileSum
 
 export function printProfileSummary(summary: ProfileSummary): void {
   const pct = (share: number): string => `${(share * 100).toFixed(1)}%`.padStart(6);
-  console.log(`\n${path.basename(summary.file)}: ${(summary.totalMs / 1000).toFixed(1)} s, busy ${((summary.totalMs - summary.idleMs) / 1000).toFixed(1)} s`);
+  console.log(
+    `\n${path.basename(summary.file)}: ${(summary.totalMs / 1000).toFixed(1)} s, busy ${((summary.totalMs - summary.idleMs) / 1000).toFixed(1)} s`,
+  );
   console.log("  self time by package (share of busy time):");
   for (const row of summary.byPackage) console.log(`    ${pct(row.share)}  ${row.name}`);
   console.log("  self time by function:");

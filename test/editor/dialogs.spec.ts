@@ -38,7 +38,12 @@ describe(`editor on Node-RED ${nodeRedVersion()}: edit dialogs`, function () {
     // secret (the default): header and secret, no tolerance, no warning
     assert.equal(await page.locator("#node-input-verify").inputValue(), "secret");
     assert.deepEqual(
-      [await visible("#node-input-secretHeader"), await visible("#node-input-secret"), await visible("#node-input-tolerance"), await visible("#agent-callback-in-none-warning")],
+      [
+        await visible("#node-input-secretHeader"),
+        await visible("#node-input-secret"),
+        await visible("#node-input-tolerance"),
+        await visible("#agent-callback-in-none-warning"),
+      ],
       [true, true, false, false],
     );
     await page.locator("#node-input-verify").selectOption("signature");
@@ -53,7 +58,12 @@ describe(`editor on Node-RED ${nodeRedVersion()}: edit dialogs`, function () {
     );
     await page.locator("#node-input-verify").selectOption("none");
     assert.deepEqual(
-      [await visible("#node-input-secretHeader"), await visible("#node-input-secret"), await visible("#node-input-tolerance"), await visible("#agent-callback-in-none-warning")],
+      [
+        await visible("#node-input-secretHeader"),
+        await visible("#node-input-secret"),
+        await visible("#node-input-tolerance"),
+        await visible("#agent-callback-in-none-warning"),
+      ],
       [false, false, false, true],
     );
   });

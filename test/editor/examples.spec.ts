@@ -8,7 +8,9 @@ import { examplesDir, loadExample, nodeOfType } from "../examples/support";
 import { deploy, screenshot, startEditorNodeRed, useEditor } from "./support";
 
 const MODULE = "node-red-contrib-agent-callback";
-const files = readdirSync(examplesDir).filter((f) => f.endsWith(".json")).sort();
+const files = readdirSync(examplesDir)
+  .filter((f) => f.endsWith(".json"))
+  .sort();
 
 interface EditorNode {
   id: string;
@@ -28,13 +30,18 @@ async function openExamples(page: Page): Promise<string[]> {
   await first.waitFor();
   const labels = await panel.locator(".red-ui-treeList-label").allInnerTexts();
   const start = labels.findIndex((l) => l.trim() === MODULE);
-  return labels.slice(start + 1).map((l) => l.trim()).filter((l) => /^\d\d - /.test(l));
+  return labels
+    .slice(start + 1)
+    .map((l) => l.trim())
+    .filter((l) => /^\d\d - /.test(l));
 }
 
 /** Imports one example onto a new flow tab (Import to: new flow) and returns the nodes of that tab as the editor holds them. */
 async function importExample(page: Page, file: string): Promise<EditorNode[]> {
   await openExamples(page);
-  await page.locator("#red-ui-clipboard-dialog-import-tab-examples .red-ui-treeList-label", { hasText: file.replace(/\.json$/, "") }).click();
+  await page
+    .locator("#red-ui-clipboard-dialog-import-tab-examples .red-ui-treeList-label", { hasText: file.replace(/\.json$/, "") })
+    .click();
   // "Import to: new flow" keeps each example on its own tab, where its nodes keep their positions.
   await page.locator("#red-ui-clipboard-dialog-import-opt-new").click();
   await page.locator("#red-ui-clipboard-dialog-ok").click();
@@ -68,7 +75,10 @@ describe(`editor on Node-RED ${nodeRedVersion()}: Import > Examples`, function (
   it("lists every example of the package", async () => {
     const { page } = editor.browser;
     const listed = await openExamples(page);
-    assert.deepEqual(listed, files.map((f) => f.replace(/\.json$/, "")));
+    assert.deepEqual(
+      listed,
+      files.map((f) => f.replace(/\.json$/, "")),
+    );
     assert.equal(listed.length, 8);
     await screenshot(page, "import-examples", { locator: ".ui-dialog:has(#red-ui-clipboard-dialog-import-tabs)" });
     await page.locator("#red-ui-clipboard-dialog-cancel").click();
@@ -79,7 +89,10 @@ describe(`editor on Node-RED ${nodeRedVersion()}: Import > Examples`, function (
     const { page } = editor.browser;
     const file = files.find((f) => f.startsWith("08 - ")) as string;
     const nodes = await importExample(page, file);
-    assert.deepEqual(nodes.filter((n) => !n.valid), []);
+    assert.deepEqual(
+      nodes.filter((n) => !n.valid),
+      [],
+    );
     await deploy(page);
     const inject = nodeOfType(loadExample(file), "inject");
     const injectId = nodes.find((n) => n.id === inject.id)?.id ?? nodes.find((n) => n.type === "inject")?.id;
@@ -106,7 +119,10 @@ describe(`editor on Node-RED ${nodeRedVersion()}: Import > Examples`, function (
       assert.deepEqual(nodes.map((n) => n.type).sort(), expected.map((n) => n.type).sort());
       assert.deepEqual(await page.evaluate(`RED.nodes.filterNodes({ type: "unknown" }).length`), 0);
       assert.equal(await page.locator(".red-ui-notification", { hasText: /unrecogni[sz]ed|unknown/i }).count(), 0);
-      assert.deepEqual(nodes.filter((n) => !n.valid).map((n) => `${n.type}: ${n.validationErrors.join(", ")}`), []);
+      assert.deepEqual(
+        nodes.filter((n) => !n.valid).map((n) => `${n.type}: ${n.validationErrors.join(", ")}`),
+        [],
+      );
       await quietScreenshot(page, `example-${file.slice(0, 2)}`);
     });
   }

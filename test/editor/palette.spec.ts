@@ -36,7 +36,10 @@ describe(`editor on Node-RED ${nodeRedVersion()}: palette and help`, function ()
       await entry.scrollIntoViewIfNeeded();
       await entry.hover();
       // The popover of this node (the previous one may still be fading out).
-      await page.locator(".red-ui-popover", { hasText: `${node.type}` }).locator("button:has(i.fa-book)").click();
+      await page
+        .locator(".red-ui-popover", { hasText: `${node.type}` })
+        .locator("button:has(i.fa-book)")
+        .click();
       const help = page
         .locator(".red-ui-help", { hasText: node.help[0] as string })
         .filter({ hasText: node.label })

@@ -23,7 +23,10 @@ function installedTemplate(): Promise<string> {
     const dir = mkdtempSync(path.join(tmpdir(), "nr-editor-template-"));
     const packDir = path.join(dir, "pack");
     mkdirSync(packDir);
-    execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", packDir], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", packDir], {
+      cwd: repoRoot,
+      stdio: ["ignore", "ignore", "inherit"],
+    });
     const tgz = readdirSync(packDir).find((f) => f.endsWith(".tgz"));
     if (!tgz) throw new Error("npm pack produced no .tgz");
     const userDir = path.join(dir, "user");

@@ -29,9 +29,9 @@ interface ReceivedMail {
   raw: Buffer;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS module without type declarations, typed by the cast
 const { SMTPServer } = require("smtp-server") as { SMTPServer: SmtpServerConstructor };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time from the Node-RED under test (NODE_RED_PACKAGE)
 const { simpleParser } = require(require.resolve("mailparser", { paths: [path.join(repoRoot, "node_modules", "node-red-node-email")] })) as {
   simpleParser: SimpleParser;
 };

@@ -1,7 +1,7 @@
 // Example 7 in a real Node-RED: callback out delivers a flow's result, and a Catch node reports a
 // failure of the flow to the same webhook.
 import assert from "node:assert/strict";
-import { checkCallbackPayload, type CallbackPayload } from "../../nodes/lib/payload";
+import { checkCallbackPayload, type CallbackPayload } from "../../nodes/lib/shared/payload";
 import { DebugWatcher, Receiver, describeExample, nodeOfType, pressInject, waitUntil } from "./support";
 
 const FILE = "07 - Send a result with callback out and report failures.json";

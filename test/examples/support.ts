@@ -5,7 +5,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { NodeRedProcess, freePort, nodeRedDir, repoRoot, type NodeRedProcessOptions } from "../support/node-red";
-import { samplePayload, type CallbackPayload } from "../../nodes/lib/payload";
+import { samplePayload, type CallbackPayload } from "../../nodes/lib/shared/payload";
 
 export const examplesDir = path.join(repoRoot, "examples");
 
@@ -274,7 +274,7 @@ export class DebugWatcher {
   private socket: MinimalWebSocket | undefined;
 
   async connect(red: NodeRedProcess): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time from the Node-RED under test (NODE_RED_PACKAGE)
     const WebSocket = require(require.resolve("ws", { paths: [nodeRedDir()] })) as WebSocketConstructor;
     const socket = new WebSocket(`${red.url.replace(/^http/, "ws")}/comms`);
     this.socket = socket;

@@ -42,7 +42,13 @@ function plan(seed: number, prefix = "exec_mixed_"): Planned[] {
   }
   kinds[kinds.indexOf("valid")] = kinds[0] as Kind;
   kinds[0] = "valid"; // a duplicate needs an earlier valid callback
-  const malformed = ['{"agent_loop_id":', "[]", '{"agent_loop_id":"l","status":"completed"}', '{"agent_loop_id":"l","execution_id":"x","status":"done"}', "not json at all"];
+  const malformed = [
+    '{"agent_loop_id":',
+    "[]",
+    '{"agent_loop_id":"l","status":"completed"}',
+    '{"agent_loop_id":"l","execution_id":"x","status":"done"}',
+    "not json at all",
+  ];
   const valid: Planned[] = [];
   return kinds.map((kind, i) => {
     const id = `${prefix}${i}`;
@@ -53,7 +59,8 @@ function plan(seed: number, prefix = "exec_mixed_"): Planned[] {
       planned = { ...original, kind };
     } else if (kind === "wrong-secret") planned = { kind, id, body: good(), secret: `${SECRET}x` };
     else if (kind === "malformed") planned = { kind, id, body: malformed[i % malformed.length] as string, secret: SECRET };
-    else if (kind === "oversize") planned = { kind, id, body: JSON.stringify(callbackOfSize(id, (MAX_BODY_KIB + 4) * 1024, i)), secret: SECRET };
+    else if (kind === "oversize")
+      planned = { kind, id, body: JSON.stringify(callbackOfSize(id, (MAX_BODY_KIB + 4) * 1024, i)), secret: SECRET };
     else {
       planned = { kind, id, body: good(), secret: SECRET };
       valid.push(planned);
@@ -69,7 +76,11 @@ describe("reliability: 10,000 mixed requests to callback in", function () {
   before(async () => {
     nodeRed = new NodeRedProcess(gcProcessOptions);
     await nodeRed.start();
-    await deployFlows(nodeRed.url, [...callbackInFlow(PATH, SECRET, { rateLimit: 0, maxBody: MAX_BODY_KIB, record: true }), ...gcNodes()], () => nodeRed.log);
+    await deployFlows(
+      nodeRed.url,
+      [...callbackInFlow(PATH, SECRET, { rateLimit: 0, maxBody: MAX_BODY_KIB, record: true }), ...gcNodes()],
+      () => nodeRed.log,
+    );
   });
 
   after(async () => {
@@ -80,11 +91,19 @@ describe("reliability: 10,000 mixed requests to callback in", function () {
   it("emits exactly the valid unique callbacks once each, answers every bad one with its 4xx, and gives memory back", async () => {
     const pool = new Pool(nodeRed.url, { connections: 16 });
     const post = async (body: string, secret: string): Promise<{ status: number; reply: Record<string, unknown> }> => {
-      const res = await pool.request({ method: "POST", path: PATH, headers: { "content-type": "application/json", "x-webhook-secret": secret }, body });
+      const res = await pool.request({
+        method: "POST",
+        path: PATH,
+        headers: { "content-type": "application/json", "x-webhook-secret": secret },
+        body,
+      });
       const text = await res.body.text();
       return { status: res.statusCode, reply: JSON.parse(text) as Record<string, unknown> };
     };
-    const runAll = async (items: Planned[], each: (item: Planned, reply: { status: number; reply: Record<string, unknown> }) => void): Promise<void> => {
+    const runAll = async (
+      items: Planned[],
+      each: (item: Planned, reply: { status: number; reply: Record<string, unknown> }) => void,
+    ): Promise<void> => {
       let next = 0;
       await Promise.all(
         Array.from({ length: 16 }, async () => {
@@ -136,10 +155,14 @@ describe("reliability: 10,000 mixed requests to callback in", function () {
     // The node replies first, then emits: wait for the last emits to land.
     type Emitted = Array<[string, string, string]>;
     let emitted: Emitted = [];
-    await waitUntil(async () => {
-      emitted = (await (await fetch(`${nodeRed.url}/__emitted`)).json()) as Emitted;
-      return emitted.filter(([, id]) => id.startsWith("exec_mixed_")).length >= validCount;
-    }, 30_000, "every emit");
+    await waitUntil(
+      async () => {
+        emitted = (await (await fetch(`${nodeRed.url}/__emitted`)).json()) as Emitted;
+        return emitted.filter(([, id]) => id.startsWith("exec_mixed_")).length >= validCount;
+      },
+      30_000,
+      "every emit",
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     emitted = (await (await fetch(`${nodeRed.url}/__emitted`)).json()) as Emitted;
     const mixed = emitted.filter(([, id]) => id.startsWith("exec_mixed_"));
@@ -150,7 +173,9 @@ describe("reliability: 10,000 mixed requests to callback in", function () {
     const heapEnd = ((await collectGarbage(nodeRed.url)).heapUsed ?? NaN) / 1048576;
     const rssPeak = rssOf(nodeRed.pid).peak;
     let rssEnd = rssOf(nodeRed.pid).rss;
-    console.log(`      heap used ${heapStart.toFixed(1)} -> ${heapEnd.toFixed(1)} MiB; RSS ${rssStart.toFixed(1)} MiB after warm-up, peak ${rssPeak.toFixed(1)}, ${rssEnd.toFixed(1)} at the end (after full GCs)`);
+    console.log(
+      `      heap used ${heapStart.toFixed(1)} -> ${heapEnd.toFixed(1)} MiB; RSS ${rssStart.toFixed(1)} MiB after warm-up, peak ${rssPeak.toFixed(1)}, ${rssEnd.toFixed(1)} at the end (after full GCs)`,
+    );
     await waitUntil(
       async () => {
         await collectGarbage(nodeRed.url);

@@ -1,10 +1,9 @@
 // The dedupe memory of callback in is bounded: a flood of distinct execution_ids never holds more
 // than its cap (100,000 in the node), forgets the oldest first, and its heap stops growing at the cap;
 // first on the module, then through the endpoint of a real Node-RED.
-/// <reference path="../../bench/lib/autocannon.d.ts" />
 import assert from "node:assert/strict";
 import autocannon from "autocannon";
-import { DEDUPE_CAP, DedupeMemory } from "../../nodes/lib/dedupe";
+import { DEDUPE_CAP, DedupeMemory } from "../../nodes/lib/receive/dedupe";
 import { NodeRedProcess } from "../support/node-red";
 import { heapUsedMiB } from "../../bench/lib/heap";
 import { callbackInFlow, collectGarbage, deployFlows, gcNodes, gcProcessOptions } from "./support/flows";
@@ -36,7 +35,9 @@ describe("reliability: dedupe memory under a flood of distinct ids", function ()
     for (let i = DEDUPE_CAP; i < 3 * DEDUPE_CAP; i++) memory.checkAndRemember(`exec_${i.toString(36).padStart(12, "0")}_${i}`);
     const afterFlood = heapUsedMiB();
     assert.equal(memory.size, DEDUPE_CAP);
-    console.log(`      heap: ${before.toFixed(1)} MiB empty, ${atCap.toFixed(1)} at the cap, ${afterFlood.toFixed(1)} after twice the cap more`);
+    console.log(
+      `      heap: ${before.toFixed(1)} MiB empty, ${atCap.toFixed(1)} at the cap, ${afterFlood.toFixed(1)} after twice the cap more`,
+    );
     assert.ok(atCap - before > 1, "the ids are really held (the measurement sees them)");
     // Unbounded, twice the cap more would add twice what the first cap took; bounded, only the
     // Map's spare capacity moves.
@@ -115,7 +116,9 @@ describe("reliability: callback in under a flood of distinct ids (real Node-RED)
     const atCap = await heapOf();
     await flood(DEDUPE_CAP, DEDUPE_CAP / 2);
     const past = await heapOf();
-    console.log(`      heap: ${empty.toFixed(1)} MiB, ${atCap.toFixed(1)} at ${DEDUPE_CAP} ids, ${past.toFixed(1)} after ${DEDUPE_CAP / 2} more`);
+    console.log(
+      `      heap: ${empty.toFixed(1)} MiB, ${atCap.toFixed(1)} at ${DEDUPE_CAP} ids, ${past.toFixed(1)} after ${DEDUPE_CAP / 2} more`,
+    );
     assert.ok(atCap - empty > 1, "the ids are really held");
     assert.ok(past - atCap < 0.25 * (atCap - empty), `heap grew ${(past - atCap).toFixed(1)} MiB past the cap`);
     const last = DEDUPE_CAP + DEDUPE_CAP / 2 - 1;

@@ -36,15 +36,25 @@ describe("reliability: callback out through a receiver that fails 30% of request
     const retrySchedule = [0.05, 0.1, 0.2, 0.2, 0.3, 0.3, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
     await deployFlows(
       nodeRed.url,
-      callbackOutFlow(`${receiver.url}/agent-results`, template, { concurrency: 8, timeout: 1, retrySchedule, maxQueue: 5000, window: 200 }),
+      callbackOutFlow(`${receiver.url}/agent-results`, template, {
+        concurrency: 8,
+        timeout: 1,
+        retrySchedule,
+        maxQueue: 5000,
+        window: 200,
+      }),
       () => nodeRed.log,
     );
     await startFeed(nodeRed.url, COUNT);
     await receiver.waitForAccepted(COUNT, 240_000);
-    await waitUntil(async () => {
-      const p = await probe(nodeRed.url);
-      return p.outputs[0] + p.outputs[1] >= COUNT;
-    }, 120_000, "every callback to leave callback out");
+    await waitUntil(
+      async () => {
+        const p = await probe(nodeRed.url);
+        return p.outputs[0] + p.outputs[1] >= COUNT;
+      },
+      120_000,
+      "every callback to leave callback out",
+    );
     const outputs = (await probe(nodeRed.url)).outputs;
 
     const expected = new Set(Array.from({ length: COUNT }, (_, i) => `exec_${i}`));

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Pool } from "undici";
 import { NodeRedProcess } from "../support/node-red";
-import { Outbox, journalFileName } from "../../nodes/lib/outbox";
+import { Outbox, journalFileName } from "../../nodes/lib/outbox/outbox";
 import { FaultReceiver } from "./support/fault-receiver";
 import { callbackOfSize } from "./support/payloads";
 import { deployFlows, enqueueFlow, probe } from "./support/flows";
@@ -38,7 +38,12 @@ describe("reliability: SIGKILL three times during 1,000 callbacks", function () 
   it("delivers every acknowledged callback exactly as sent; a torn last record is dropped", async () => {
     await deployFlows(
       nodeRed.url,
-      enqueueFlow(`${receiver.url}/agent-results`, { concurrency: 4, timeout: 2, retrySchedule: [0.1, 0.2, 0.5, 1, 1, 1, 1, 1, 1, 1], maxQueue: 5000 }),
+      enqueueFlow(`${receiver.url}/agent-results`, {
+        concurrency: 4,
+        timeout: 2,
+        retrySchedule: [0.1, 0.2, 0.5, 1, 1, 1, 1, 1, 1, 1],
+        maxQueue: 5000,
+      }),
       () => nodeRed.log,
     );
     const journal = path.join(nodeRed.userDir, "agent-callback-outbox", journalFileName("cb-out"));
@@ -60,7 +65,12 @@ describe("reliability: SIGKILL three times during 1,000 callbacks", function () 
             attempts++;
             try {
               if (!down) {
-                const res = await pool.request({ method: "POST", path: "/__enqueue", headers: { "content-type": "application/json" }, body: sent.get(id) });
+                const res = await pool.request({
+                  method: "POST",
+                  path: "/__enqueue",
+                  headers: { "content-type": "application/json" },
+                  body: sent.get(id),
+                });
                 await res.body.text();
                 if (res.statusCode === 200) {
                   acked.add(id);
@@ -89,7 +99,10 @@ describe("reliability: SIGKILL three times during 1,000 callbacks", function () 
         pendingAtKill.push(acked.size - receiver.accepted.size);
         if (k === 1) {
           // A crash in the middle of an append: half a record, no newline. It was never acknowledged.
-          const torn = JSON.stringify({ op: "add", entry: { id: "torn", executionId: "exec_torn", body: sent.get("exec_0"), attempts: 0, dueAt: 0, createdAt: 0 } });
+          const torn = JSON.stringify({
+            op: "add",
+            entry: { id: "torn", executionId: "exec_torn", body: sent.get("exec_0"), attempts: 0, dueAt: 0, createdAt: 0 },
+          });
           appendFileSync(journal, torn.slice(0, Math.floor(torn.length / 2)));
         }
         await nodeRed.start();
@@ -113,8 +126,14 @@ describe("reliability: SIGKILL three times during 1,000 callbacks", function () 
     }
     assert.equal(receiver.stats.mismatched, 0, "a repeated callback always carried the same content");
     assert.equal(receiver.stats.invalid, 0);
-    assert.ok(pendingAtKill.some((n) => n > 0), `callbacks were pending at the kills: ${pendingAtKill.join(", ")}`);
-    assert.ok(resumedAfterKill.some((n) => n > 0), `the node resumed pending callbacks after restarts: ${resumedAfterKill.join(", ")}`);
+    assert.ok(
+      pendingAtKill.some((n) => n > 0),
+      `callbacks were pending at the kills: ${pendingAtKill.join(", ")}`,
+    );
+    assert.ok(
+      resumedAfterKill.some((n) => n > 0),
+      `the node resumed pending callbacks after restarts: ${resumedAfterKill.join(", ")}`,
+    );
 
     // After a clean stop the journal replays to nothing pending.
     await nodeRed.stop();
@@ -129,6 +148,8 @@ describe("reliability: SIGKILL three times during 1,000 callbacks", function () 
     } finally {
       rmSync(copyDir, { recursive: true, force: true });
     }
-    console.log(`      client attempts ${attempts}, pending at kills [${pendingAtKill.join(", ")}], resumed [${resumedAfterKill.join(", ")}], receiver ${JSON.stringify({ accepted: receiver.stats.accepted, duplicates: receiver.stats.duplicates, faults: receiver.stats.faults["500"] })}`);
+    console.log(
+      `      client attempts ${attempts}, pending at kills [${pendingAtKill.join(", ")}], resumed [${resumedAfterKill.join(", ")}], receiver ${JSON.stringify({ accepted: receiver.stats.accepted, duplicates: receiver.stats.duplicates, faults: receiver.stats.faults["500"] })}`,
+    );
   });
 });

@@ -22,7 +22,7 @@ export function nodeRedDir(): string {
 }
 
 export function nodeRedVersion(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time from the Node-RED under test (NODE_RED_PACKAGE)
   return (require(path.join(nodeRedDir(), "package.json")) as { version: string }).version;
 }
 
@@ -125,7 +125,16 @@ export class NodeRedProcess {
     this.output = "";
     const child = spawn(
       process.execPath,
-      [...(this.options.nodeArgs ?? []), path.join(nodeRedDir(), "red.js"), "--userDir", this.userDir, "--settings", settingsPath, "--port", String(this.port)],
+      [
+        ...(this.options.nodeArgs ?? []),
+        path.join(nodeRedDir(), "red.js"),
+        "--userDir",
+        this.userDir,
+        "--settings",
+        settingsPath,
+        "--port",
+        String(this.port),
+      ],
       { env: { ...process.env, ...this.options.env }, stdio: ["ignore", "pipe", "pipe"] },
     );
     this.child = child;

@@ -4,8 +4,8 @@
 // acceptance are the hard case: the sender must retry and the dedupe must absorb the repeat.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { checkCallbackPayload } from "../../../nodes/lib/payload";
-import { constantTimeEqual } from "../../../nodes/lib/sign";
+import { checkCallbackPayload } from "../../../nodes/lib/shared/payload";
+import { constantTimeEqual } from "../../../nodes/lib/shared/sign";
 import { seededRandom } from "./payloads";
 
 export type Fault = "500" | "reset" | "hang";

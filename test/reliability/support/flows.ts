@@ -2,7 +2,7 @@
 // nodes, ours and two harness nodes (harness-nodes/), and deployed through the admin API (the way
 // the editor does it, which is also how credentials reach the runtime without appearing in flows.json).
 import path from "node:path";
-import type { CallbackPayload } from "../../../nodes/lib/payload";
+import type { CallbackPayload } from "../../../nodes/lib/shared/payload";
 import type { NodeRedProcessOptions } from "../../support/node-red";
 
 export type FlowNode = { id: string; type: string; z?: string; wires?: string[][] } & Record<string, unknown>;
@@ -17,7 +17,21 @@ function at(): { x: number; y: number } {
 }
 
 function fn(id: string, func: string, outputs: number, wires: string[][]): FlowNode {
-  return { id, type: "function", z: TAB, name: id, func, outputs, timeout: 0, noerr: 0, initialize: "", finalize: "", libs: [], ...at(), wires };
+  return {
+    id,
+    type: "function",
+    z: TAB,
+    name: id,
+    func,
+    outputs,
+    timeout: 0,
+    noerr: 0,
+    initialize: "",
+    finalize: "",
+    libs: [],
+    ...at(),
+    wires,
+  };
 }
 
 function httpIn(id: string, url: string, method: string, wires: string[][]): FlowNode {
@@ -43,7 +57,16 @@ if (typeof b.execution_id !== "string" || !b.execution_id) { msg.statusCode = 40
 if (!["completed", "failed", "timeout"].includes(b.status)) { msg.statusCode = 400; msg.payload = { error: "status: expected one of completed, failed, timeout" }; return [null, msg]; }
 return [msg, null];`;
   const change = (id: string, status: string): FlowNode => ({
-    id, type: "change", z: TAB, name: status, action: "", property: "", from: "", to: "", reg: false, ...at(),
+    id,
+    type: "change",
+    z: TAB,
+    name: status,
+    action: "",
+    property: "",
+    from: "",
+    to: "",
+    reg: false,
+    ...at(),
     rules: [
       { t: "set", p: "routed", pt: "msg", to: status, tot: "str" },
       { t: "set", p: "payload", pt: "msg", to: '{"received":true}', tot: "json" },
@@ -55,9 +78,22 @@ return [msg, null];`;
     httpIn("core-in", path, "post", [["core-check"]]),
     fn("core-check", check, 2, [["core-switch"], ["core-res"]]),
     {
-      id: "core-switch", type: "switch", z: TAB, name: "status", property: "payload.status", propertyType: "msg",
-      rules: [{ t: "eq", v: "completed", vt: "str" }, { t: "eq", v: "failed", vt: "str" }, { t: "eq", v: "timeout", vt: "str" }],
-      checkall: "true", repair: false, outputs: 3, ...at(), wires: [["core-completed"], ["core-failed"], ["core-timeout"]],
+      id: "core-switch",
+      type: "switch",
+      z: TAB,
+      name: "status",
+      property: "payload.status",
+      propertyType: "msg",
+      rules: [
+        { t: "eq", v: "completed", vt: "str" },
+        { t: "eq", v: "failed", vt: "str" },
+        { t: "eq", v: "timeout", vt: "str" },
+      ],
+      checkall: "true",
+      repair: false,
+      outputs: 3,
+      ...at(),
+      wires: [["core-completed"], ["core-failed"], ["core-timeout"]],
     },
     change("core-completed", "completed"),
     change("core-failed", "failed"),
@@ -79,19 +115,48 @@ export function callbackInFlow(path: string, secret: string, options: CallbackIn
   const nodes: FlowNode[] = [
     tab,
     {
-      id: "cb-in", type: "agent-callback-in", z: TAB, name: "", url: path, verify: "secret", secretHeader: "X-Webhook-Secret",
-      tolerance: 300, dedupe: true, dedupeTtl: 86400, rateLimit: options.rateLimit ?? 0,
-      maxBody: options.maxBody ?? 1024, respond: "immediately", credentials: { secret }, ...at(),
+      id: "cb-in",
+      type: "agent-callback-in",
+      z: TAB,
+      name: "",
+      url: path,
+      verify: "secret",
+      secretHeader: "X-Webhook-Secret",
+      tolerance: 300,
+      dedupe: true,
+      dedupeTtl: 86400,
+      rateLimit: options.rateLimit ?? 0,
+      maxBody: options.maxBody ?? 1024,
+      respond: "immediately",
+      credentials: { secret },
+      ...at(),
       wires: outputs.map((status) => [`cb-in-${status}`]),
     },
   ];
   for (const status of outputs) {
     if (options.record) {
-      nodes.push(fn(`cb-in-${status}`, `const e = global.get("emitted") || []; e.push([${JSON.stringify(status)}, msg.payload.execution_id, msg.payload.status]); global.set("emitted", e); return null;`, 1, [[]]));
+      nodes.push(
+        fn(
+          `cb-in-${status}`,
+          `const e = global.get("emitted") || []; e.push([${JSON.stringify(status)}, msg.payload.execution_id, msg.payload.status]); global.set("emitted", e); return null;`,
+          1,
+          [[]],
+        ),
+      );
     } else {
       nodes.push({
-        id: `cb-in-${status}`, type: "change", z: TAB, name: status, action: "", property: "", from: "", to: "", reg: false, ...at(),
-        rules: [{ t: "set", p: "routed", pt: "msg", to: status, tot: "str" }], wires: [[]],
+        id: `cb-in-${status}`,
+        type: "change",
+        z: TAB,
+        name: status,
+        action: "",
+        property: "",
+        from: "",
+        to: "",
+        reg: false,
+        ...at(),
+        rules: [{ t: "set", p: "routed", pt: "msg", to: status, tot: "str" }],
+        wires: [[]],
       });
     }
   }
@@ -150,8 +215,23 @@ export function coreSenderFlow(sinkUrl: string, template: CallbackPayload, inFli
     ...feederNodes("core-req", template, inFlight),
     ...probeNodes("core-req"),
     {
-      id: "core-req", type: "http request", z: TAB, name: "", method: "POST", ret: "txt", paytoqs: "ignore", url: sinkUrl, tls: "",
-      persist: true, proxy: "", insecureHTTPParser: false, authType: "", senderr: false, headers: [], ...at(), wires: [[]],
+      id: "core-req",
+      type: "http request",
+      z: TAB,
+      name: "",
+      method: "POST",
+      ret: "txt",
+      paytoqs: "ignore",
+      url: sinkUrl,
+      tls: "",
+      persist: true,
+      proxy: "",
+      insecureHTTPParser: false,
+      authType: "",
+      senderr: false,
+      headers: [],
+      ...at(),
+      wires: [[]],
     },
   ];
 }
@@ -179,11 +259,23 @@ function callbackOutNodes(sinkUrl: string, options: CallbackOutOptions): FlowNod
   return [
     ...probeNodes("cb-out"),
     {
-      id: "cb-out", type: "agent-callback-out", z: TAB, name: "", url: sinkUrl, headers: [], secretHeader: "X-Webhook-Secret",
-      signature: "none", agentLoopId: "", agentLoopName: "", timeout: options.timeout ?? 15,
-      retrySchedule: options.retrySchedule ?? [5, 300, 1800, 7200, 18000, 36000, 36000], retry4xx: true,
-      concurrency: options.concurrency ?? 10, maxQueue: options.maxQueue ?? 10000,
-      ...(options.secret !== undefined ? { credentials: { secret: options.secret } } : {}), ...at(),
+      id: "cb-out",
+      type: "agent-callback-out",
+      z: TAB,
+      name: "",
+      url: sinkUrl,
+      headers: [],
+      secretHeader: "X-Webhook-Secret",
+      signature: "none",
+      agentLoopId: "",
+      agentLoopName: "",
+      timeout: options.timeout ?? 15,
+      retrySchedule: options.retrySchedule ?? [5, 300, 1800, 7200, 18000, 36000, 36000],
+      retry4xx: true,
+      concurrency: options.concurrency ?? 10,
+      maxQueue: options.maxQueue ?? 10000,
+      ...(options.secret !== undefined ? { credentials: { secret: options.secret } } : {}),
+      ...at(),
       wires: options.countOutputs === false ? [[], []] : [["cb-out-delivered"], ["cb-out-gaveup"]],
     },
     ...(options.countOutputs === false ? [] : [fn("cb-out-delivered", count(0), 1, [[]]), fn("cb-out-gaveup", count(1), 1, [[]])]),
@@ -211,7 +303,12 @@ export function withoutCallbackOut(flows: FlowNode[]): FlowNode[] {
 export function gcNodes(): FlowNode[] {
   return [
     httpIn("gc-in", "/__gc", "get", [["gc-run"]]),
-    fn("gc-run", `const gc = global.get("gc"); if (typeof gc !== "function") { msg.statusCode = 501; msg.payload = { error: "no gc" }; return msg; } gc(); gc(); const mem = global.get("memoryUsage"); msg.payload = typeof mem === "function" ? mem() : {}; return msg;`, 1, [["gc-res"]]),
+    fn(
+      "gc-run",
+      `const gc = global.get("gc"); if (typeof gc !== "function") { msg.statusCode = 501; msg.payload = { error: "no gc" }; return msg; } gc(); gc(); const mem = global.get("memoryUsage"); msg.payload = typeof mem === "function" ? mem() : {}; return msg;`,
+      1,
+      [["gc-res"]],
+    ),
     httpResponse("gc-res"),
   ];
 }
@@ -239,7 +336,12 @@ export function enqueueFlow(sinkUrl: string, options: CallbackOutOptions = {}): 
     { id: "enqueue-complete", type: "complete", z: TAB, name: "", scope: ["cb-out"], uncaught: false, ...at(), wires: [["enqueue-ack"]] },
     fn("enqueue-ack", `msg.statusCode = 200; msg.payload = { queued: true }; return msg;`, 1, [["enqueue-res"]]),
     { id: "enqueue-catch", type: "catch", z: TAB, name: "", scope: ["cb-out"], uncaught: false, ...at(), wires: [["enqueue-nack"]] },
-    fn("enqueue-nack", `if (!msg.res) return null; msg.statusCode = 503; msg.payload = { error: String(msg.error && msg.error.message) }; return msg;`, 1, [["enqueue-res"]]),
+    fn(
+      "enqueue-nack",
+      `if (!msg.res) return null; msg.statusCode = 503; msg.payload = { error: String(msg.error && msg.error.message) }; return msg;`,
+      1,
+      [["enqueue-res"]],
+    ),
     httpResponse("enqueue-res"),
   ];
 }

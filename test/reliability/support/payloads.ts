@@ -1,6 +1,6 @@
 // Payloads for load and reliability runs: the seed's sample with a unique execution_id and an
 // output padded to a chosen size, so every variant sends the same bytes.
-import { samplePayload, type CallbackPayload, type CallbackStatus, CALLBACK_STATUSES } from "../../../nodes/lib/payload";
+import { samplePayload, type CallbackPayload, type CallbackStatus, CALLBACK_STATUSES } from "../../../nodes/lib/shared/payload";
 
 /** The seed's sample with `execution_id` = id, status rotated by `index`, and its JSON about `bytes` long. */
 export function callbackOfSize(id: string, bytes = 1024, index = 0): CallbackPayload {
