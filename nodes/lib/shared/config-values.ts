@@ -12,3 +12,30 @@ export function nonNegativeNumber(value: unknown, fallback: number): number | un
   const n = typeof value === "number" ? value : Number(value);
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
+
+/** What a number property must be: at least `min` (default 0), above `min` when `exclusive`, whole when `integer`. */
+export interface NumberRule {
+  min?: number;
+  exclusive?: boolean;
+  integer?: boolean;
+}
+
+/** A number property read by the one policy of both nodes: a bad value is replaced by the default and reported. */
+export interface NumberReading {
+  value: number;
+  /** Set when `value` is the default because the property held something else. */
+  problem?: { field: string; value: string; fallback: number };
+}
+
+/**
+ * The one policy for number properties in both nodes: blank means the default; a value that breaks
+ * `rule` also gives the default, with a `problem` for the node to warn about and show in its status,
+ * so that an imported flow with a bad number still runs instead of failing the whole node.
+ */
+export function numberOrDefault(field: string, value: unknown, fallback: number, rule: NumberRule = {}): NumberReading {
+  if (value === undefined || value === null || (typeof value === "string" && value.trim() === "")) return { value: fallback };
+  const n = typeof value === "number" ? value : typeof value === "string" ? Number(value) : Number.NaN;
+  const min = rule.min ?? 0;
+  const ok = Number.isFinite(n) && (rule.exclusive ? n > min : n >= min) && (!rule.integer || Number.isInteger(n));
+  return ok ? { value: n } : { value: fallback, problem: { field, value: String(value), fallback } };
+}
