@@ -1,0 +1,111 @@
+// The latest requests callback in answered, for the deliveries sidebar, and the payloads of the
+// accepted ones within a byte budget, for "replay". Recording is O(1) and does no JSON work: the
+// payload is the object the request already parsed, and its size is the body's byte length.
+import { Ring } from "../shared/ring";
+
+/** "accepted", "duplicate", or the refusal cause (e.g. "rate-limited", "bad-signature"). */
+export type RequestOutcome = string;
+
+export interface RequestRecord {
+  at: number;
+  /** The client's address as the socket saw it. */
+  client: string;
+  /** The reply's HTTP status. */
+  reply: number;
+  outcome: RequestOutcome;
+  executionId?: string | undefined;
+  agentLoopName?: string | undefined;
+  status?: string | undefined;
+}
+
+export interface RequestView extends RequestRecord {
+  /** Sequence number of the request in this node's log, for replay. */
+  id: number;
+  /** Whether its payload is still kept (replay possible). */
+  replayable: boolean;
+}
+
+interface Entry extends RequestRecord {
+  id: number;
+  payload: unknown;
+  bytes: number;
+}
+
+export interface RequestCounts {
+  accepted: number;
+  duplicate: number;
+  refused: number;
+}
+
+export const DEFAULT_KEEP_REQUESTS = 200;
+export const DEFAULT_PAYLOAD_BUDGET_BYTES = 1024 * 1024;
+
+export class RequestLog {
+  private readonly ring: Ring<Entry>;
+  /** Entries holding a payload, oldest first (from `head`): the first to let go when over budget. */
+  private withPayload: Entry[] = [];
+  private head = 0;
+  private payloadBytes = 0;
+  private nextId = 1;
+  private readonly totals: RequestCounts = { accepted: 0, duplicate: 0, refused: 0 };
+
+  constructor(
+    keep = DEFAULT_KEEP_REQUESTS,
+    private readonly budgetBytes = DEFAULT_PAYLOAD_BUDGET_BYTES,
+  ) {
+    this.ring = new Ring<Entry>(keep);
+  }
+
+  /** Records a request; `payload` and `bytes` (the body's length) for an accepted one, to replay it later. */
+  record(request: RequestRecord, payload?: unknown, bytes = 0): number {
+    const entry: Entry = { ...request, id: this.nextId++, payload: undefined, bytes: 0 };
+    if (request.outcome === "accepted") this.totals.accepted++;
+    else if (request.outcome === "duplicate") this.totals.duplicate++;
+    else this.totals.refused++;
+    const dropped = this.ring.push(entry);
+    if (dropped) this.dropPayload(dropped);
+    if (payload !== undefined && bytes <= this.budgetBytes) {
+      entry.payload = payload;
+      entry.bytes = bytes;
+      this.payloadBytes += bytes;
+      this.withPayload.push(entry);
+      while (this.payloadBytes > this.budgetBytes && this.head < this.withPayload.length) {
+        this.dropPayload(this.withPayload[this.head++] as Entry);
+      }
+      if (this.head > 1024 && this.head * 2 > this.withPayload.length) {
+        this.withPayload = this.withPayload.slice(this.head);
+        this.head = 0;
+      }
+    }
+    return entry.id;
+  }
+
+  counts(): RequestCounts {
+    return { ...this.totals };
+  }
+
+  /** Newest first, without payloads. */
+  list(): RequestView[] {
+    return this.ring.newestFirst().map(({ payload, bytes, ...rest }) => {
+      void bytes;
+      return { ...rest, replayable: payload !== undefined };
+    });
+  }
+
+  /** The kept payload of request `id`, if it was accepted and is still within the budget. */
+  payload(id: number): unknown {
+    return this.ring.newestFirst().find((entry) => entry.id === id)?.payload;
+  }
+
+  /** Whether request `id` is in the log at all. */
+  has(id: number): boolean {
+    return this.ring.newestFirst().some((entry) => entry.id === id);
+  }
+
+  private dropPayload(entry: Entry): void {
+    if (entry.payload === undefined) return;
+    this.payloadBytes -= entry.bytes;
+    entry.payload = undefined;
+    entry.bytes = 0;
+  }
+}

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { RequestLog, type RequestRecord } from "../../../nodes/lib/receive/request-log";
+
+function req(n: number, outcome = "accepted"): RequestRecord {
+  return {
+    at: n,
+    client: "127.0.0.1",
+    reply: outcome === "accepted" || outcome === "duplicate" ? 200 : 401,
+    outcome,
+    executionId: `exec_${n}`,
+  };
+}
+
+describe("lib/receive/request-log", () => {
+  it("keeps the latest 200 requests, newest first, and counts every outcome", () => {
+    const log = new RequestLog();
+    for (let n = 0; n < 250; n++) log.record(req(n, n % 5 === 0 ? "bad-signature" : n % 7 === 0 ? "duplicate" : "accepted"));
+    const list = log.list();
+    assert.equal(list.length, 200);
+    assert.equal(list[0]?.executionId, "exec_249");
+    assert.equal(list[199]?.executionId, "exec_50");
+    const counts = log.counts();
+    assert.equal(counts.accepted + counts.duplicate + counts.refused, 250);
+    assert.equal(counts.refused, 50);
+  });
+
+  it("keeps accepted payloads for replay within the byte budget, letting go of the oldest first", () => {
+    const log = new RequestLog(200, 1000);
+    const ids: number[] = [];
+    for (let n = 0; n < 5; n++) ids.push(log.record(req(n), { n }, 300));
+    // 5 x 300 bytes > 1000: only the newest three payloads are kept.
+    assert.equal(log.payload(ids[0] as number), undefined);
+    assert.equal(log.payload(ids[1] as number), undefined);
+    assert.deepEqual(log.payload(ids[4] as number), { n: 4 });
+    assert.deepEqual(
+      log.list().map((r) => r.replayable),
+      [true, true, true, false, false],
+    );
+    assert.ok(log.has(ids[0] as number));
+    // A payload larger than the whole budget is not kept, and takes none of the others.
+    const big = log.record(req(9), { big: true }, 5000);
+    assert.equal(log.payload(big), undefined);
+    assert.deepEqual(log.payload(ids[4] as number), { n: 4 });
+  });
+
+  it("a request pushed out of the log gives its payload bytes back", () => {
+    const log = new RequestLog(2, 1000);
+    log.record(req(1), { n: 1 }, 600);
+    log.record(req(2, "bad-signature"));
+    log.record(req(3, "bad-signature")); // pushes request 1 (and its 600 bytes) out
+    const id = log.record(req(4), { n: 4 }, 900);
+    assert.deepEqual(log.payload(id), { n: 4 });
+    assert.equal(log.has(1), false);
+  });
+});
