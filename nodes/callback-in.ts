@@ -13,6 +13,9 @@ import { DedupeMemory } from "./lib/receive/dedupe";
 import { isJsonMediaType } from "./lib/shared/json-media-type";
 import { messagesFor } from "./lib/shared/messages";
 import { TokenBucket } from "./lib/receive/rate-limit";
+import { ReceiveDeliveries } from "./lib/receive/receive-deliveries";
+import { DELIVERIES_CHANGED_EVENT, type InDeliveries } from "./lib/shared/deliveries-api";
+import type { CallbackPayload } from "./lib/shared/payload";
 
 interface CallbackInDef extends NodeDef {
   url?: string;
@@ -89,7 +92,9 @@ export = function (RED: NodeAPI): void {
   /** Dedupe memories of nodes stopped by a deploy that did not remove them, by node id, until they start again. */
   const keptDedupe = new Map<string, DedupeMemory>();
   const t = messagesFor((key, substitutions) => RED._(key, substitutions), "agent-callback-in", "callback-in");
-  function CallbackInNode(this: Node<Credentials>, def: CallbackInDef): void {
+  /** For the deliveries sidebar (nodes/plugins/deliveries.ts). */
+  type CallbackInNode = Node<Credentials> & { agentCallbackDeliveries?: InDeliveries };
+  function CallbackInNode(this: CallbackInNode, def: CallbackInDef): void {
     RED.nodes.createNode(this, def);
     const node = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the closures below need the node; goes when the node file is thinned (issue 10)
 
@@ -128,6 +133,7 @@ export = function (RED: NodeAPI): void {
     let statusTimer: NodeJS.Timeout | undefined;
     const showCounts = (): void => {
       statusTimer = undefined;
+      RED.events?.emit(DELIVERIES_CHANGED_EVENT, node.id);
       if (configProblem) return;
       // Numbers outside the message so that the counts read the same in every language.
       node.status({
@@ -142,6 +148,7 @@ export = function (RED: NodeAPI): void {
 
     const reject = (res: Response, cause: RejectCause, status: number, body: unknown, headers?: Record<string, string>): void => {
       rejected++;
+      deliveries.log.record({ at: Date.now(), client: res.req?.socket?.remoteAddress ?? "", reply: status, outcome: cause });
       if (!loggedCauses.has(cause)) {
         loggedCauses.add(cause);
         node.warn(t("warn.rejected", { status, cause: t(`causes.${cause}`) }));
@@ -188,12 +195,22 @@ export = function (RED: NodeAPI): void {
       if (!checked.ok) return reject(res, "invalid-payload", 400, { error: checked.error });
       const payload = checked.payload;
 
+      const request = {
+        at: Date.now(),
+        client: req.socket?.remoteAddress ?? "",
+        reply: 200,
+        executionId: payload.execution_id,
+        agentLoopName: payload.agent_loop_name ?? undefined,
+        status: payload.status,
+      };
       if (dedupeOn && dedupe.checkAndRemember(payload.execution_id)) {
+        deliveries.log.record({ ...request, outcome: "duplicate" });
         accepted++;
         scheduleStatus();
         return replyJsonText(res, 200, RECEIVED_DUPLICATE);
       }
 
+      deliveries.log.record({ ...request, outcome: "accepted" }, payload, read.body.length);
       accepted++;
       scheduleStatus();
       const msg: NodeMessage = { _msgid: RED.util.generateId(), payload, topic: payload.agent_loop_name ?? "" };
@@ -206,11 +223,26 @@ export = function (RED: NodeAPI): void {
         // Reply first: the sender must not wait for (or be failed by) the flow.
         replyJsonText(res, 200, RECEIVED);
       }
+      sendByStatus(msg, payload);
+    };
+
+    function sendByStatus(msg: NodeMessage, payload: CallbackPayload): void {
       const index = CALLBACK_STATUSES.indexOf(payload.status);
       const outputs: Array<NodeMessage | null> = CALLBACK_STATUSES.map(() => null);
       outputs[index] = msg;
       node.send(outputs);
-    };
+    }
+
+    let fullPath = url;
+    // Replayed and simulated payloads: a copy each time, so a flow that changes msg.payload cannot change what is kept.
+    const deliveries = new ReceiveDeliveries(
+      () => fullPath,
+      (payload, extra) => {
+        const copy = RED.util.cloneMessage(payload);
+        sendByStatus({ _msgid: RED.util.generateId(), payload: copy, topic: copy.agent_loop_name ?? "", ...extra }, copy);
+      },
+    );
+    node.agentCallbackDeliveries = deliveries;
 
     let route: RawRoute | undefined;
     if (verify !== "none" && secrets.length === 0) {
@@ -236,6 +268,7 @@ export = function (RED: NodeAPI): void {
     });
     if (added.ok) {
       route = added.route;
+      fullPath = added.route.fullPath;
       if (!configProblem) node.status({ fill: "green", shape: "dot", text: t("status.listening", { path: added.route.fullPath }) });
     } else if (added.reason === "duplicate") {
       configProblem = t("errors.duplicate-path", { path: added.fullPath });

@@ -16,6 +16,9 @@ import { Outbox, journalFileName, type OutboxEntry, type QueuedEntry } from "./l
 import { samplePayload } from "./lib/shared/payload";
 import { randomHex } from "./lib/shared/random-hex";
 import { requestHeaders, type CallbackCredentials, type HeaderSettings } from "./lib/send/request-headers";
+import { GaveUpStore, gaveUpFileName } from "./lib/send/gave-up-store";
+import { SendDeliveries } from "./lib/send/send-deliveries";
+import { DELIVERIES_CHANGED_EVENT, type OutDeliveries } from "./lib/shared/deliveries-api";
 
 interface CallbackOutDef extends NodeDef, CallbackOutConfig {}
 
@@ -77,7 +80,11 @@ export = function register(RED: NodeAPI): void {
     return DEFAULT_BODY_MEMORY_MB * 1024 * 1024;
   }
 
-  type CallbackOutNode = Node<CallbackCredentials> & { agentCallbackSendTest?: () => Promise<TestReply> };
+  type CallbackOutNode = Node<CallbackCredentials> & {
+    agentCallbackSendTest?: () => Promise<TestReply>;
+    /** For the deliveries sidebar (nodes/plugins/deliveries.ts). */
+    agentCallbackDeliveries?: OutDeliveries;
+  };
 
   function CallbackOutNode(this: CallbackOutNode, def: CallbackOutDef): void {
     RED.nodes.createNode(this, def);
@@ -124,21 +131,30 @@ export = function register(RED: NodeAPI): void {
     let outbox: Outbox | undefined;
     let queue: DeliveryQueue | undefined;
     let openError: string | undefined;
+    let deliveries: SendDeliveries | undefined;
 
     const userDir = RED.settings.userDir || path.join(homedir(), ".node-red");
     const journal = path.join(userDir, "agent-callback-outbox", journalFileName(node.id));
+    const gaveUpFile = path.join(userDir, "agent-callback-outbox", gaveUpFileName(journalFileName(node.id)));
     const journalError = (err: unknown): void => node.error(t("errors.outbox-write", { file: journal, error: String(err) }));
 
     const ready: Promise<void> =
       configError || !settings || !headerSettings
         ? Promise.resolve()
-        : Outbox.open(journal, { bodyMemoryBytes: bodyMemoryBytes() }).then(
-            ({ outbox: opened, replay }) => {
+        : Promise.all([Outbox.open(journal, { bodyMemoryBytes: bodyMemoryBytes() }), GaveUpStore.open(gaveUpFile)]).then(
+            ([{ outbox: opened, replay }, gaveUpStore]) => {
               if (closing) {
                 void opened.close();
+                void gaveUpStore.close();
                 return;
               }
               outbox = opened;
+              deliveries = new SendDeliveries(
+                gaveUpStore,
+                () => outbox,
+                () => queue,
+              );
+              node.agentCallbackDeliveries = deliveries;
               if (replay.tornTail) node.warn(t("log.torn-tail", { file: journal }));
               if (replay.unreadableLines > 0) node.warn(t("log.unreadable", { count: replay.unreadableLines, file: journal }));
               if (replay.entries > 0) node.log(t("log.resuming", { count: replay.entries, file: journal }));
@@ -160,7 +176,10 @@ export = function register(RED: NodeAPI): void {
       if (statusTimer || closing) return;
       statusTimer = setTimeout(() => {
         statusTimer = undefined;
-        if (!closing) node.status(currentStatus());
+        if (closing) return;
+        node.status(currentStatus());
+        // The sidebar plugin coalesces these again across nodes before it tells the editor.
+        RED.events?.emit(DELIVERIES_CHANGED_EVENT, node.id);
       }, 250);
     }
 
@@ -210,6 +229,7 @@ export = function register(RED: NodeAPI): void {
           }),
         onRetry: (id, attempts, dueAt, result) => {
           bodiesInFlight.delete(id);
+          deliveries?.attempted({ ok: false, statusCode: result.statusCode, error: result.error });
           journaled.reschedule(id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error }).catch(journalError);
         },
         onFinish: (id, attempts, result, finish) => {
@@ -234,7 +254,26 @@ export = function register(RED: NodeAPI): void {
       attempts: number,
       finish: Finish,
     ): void {
-      journaled.remove(entry.id).catch(journalError);
+      deliveries?.attempted({ ok: finish === "delivered", statusCode: result.statusCode, error: result.error });
+      if (finish === "delivered" || !deliveries) {
+        journaled.remove(entry.id).catch(journalError);
+        if (finish === "delivered") {
+          deliveries?.log.delivered({
+            id: entry.id,
+            executionId: entry.executionId,
+            at: Date.now(),
+            statusCode: result.statusCode,
+            attempts,
+            body: body ?? "",
+            url: entry.url,
+            topic: entry.topic,
+            reply: result.payload,
+          });
+        }
+      } else {
+        // Kept for "resend" before it leaves the outbox (see SendDeliveries.gaveUp).
+        deliveries.gaveUp(entry, body, describe(result), attempts, result.statusCode).catch(journalError);
+      }
       const code = result.statusCode !== undefined ? String(result.statusCode) : noReply;
       lastFinish = { finish, code };
       showStatus();
@@ -352,8 +391,10 @@ export = function register(RED: NodeAPI): void {
       void (async () => {
         try {
           await ready;
+          await deliveries?.settled();
           const pending = outbox?.size ?? 0;
           await outbox?.close();
+          await deliveries?.close();
           await dispatcher.destroy().catch(() => undefined);
           if (pending > 0) {
             if (removed) node.warn(t("log.kept-removed", { count: pending, file: journal, id: node.id }));

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Builds what Node-RED loads: compiled JS in dist/nodes, with each node's .html, its locales and
-// its icons beside it (the loader only looks for icons in an icons/ folder next to the node's .js).
+// Builds what Node-RED loads: compiled JS in dist/nodes, with each node's (and editor plugin's)
+// .html, its locales and its icons beside it (the loader only looks for icons in an icons/ folder next to the node's .js).
 //
 // The build is staged in a fresh folder and swapped in with two renames, so that no stale file is
 // ever shipped and a Node-RED or test that is reading dist/nodes never sees a half-written file.
@@ -26,6 +26,12 @@ for (const entry of fs.readdirSync(src)) {
   if (entry.endsWith(".html")) fs.copyFileSync(path.join(src, entry), path.join(stage, entry));
 }
 fs.cpSync(path.join(src, "locales"), path.join(stage, "locales"), { recursive: true });
+// Editor plugins: the loader takes the .html beside each plugin's .js, and its catalog from locales/ there.
+const plugins = path.join(src, "plugins");
+for (const entry of fs.readdirSync(plugins)) {
+  if (entry.endsWith(".html")) fs.copyFileSync(path.join(plugins, entry), path.join(stage, "plugins", entry));
+}
+fs.cpSync(path.join(plugins, "locales"), path.join(stage, "plugins", "locales"), { recursive: true });
 fs.cpSync(path.join(root, "icons"), path.join(stage, "icons"), {
   recursive: true,
   filter: (file) => !path.basename(file).startsWith("."),

@@ -70,6 +70,9 @@ describe(`npm pack -> install into a fresh user dir -> Node-RED ${nodeRedVersion
       "dist/nodes/locales/en-US/callback-in.html",
       "dist/nodes/icons/callback-in.svg",
       "dist/nodes/lib/receive/verify.js",
+      "dist/nodes/plugins/deliveries.js",
+      "dist/nodes/plugins/deliveries.html",
+      "dist/nodes/plugins/locales/en-US/deliveries.json",
       "examples/01 - Receive agent results and route them by status.json",
     ]) {
       assert.ok(files.includes(needed), `${needed} missing from the package`);
@@ -112,6 +115,32 @@ describe(`npm pack -> install into a fresh user dir -> Node-RED ${nodeRedVersion
       await fetch(`${red!.url}/locales/node-red-contrib-agent-callback/agent-callback-in?lng=en-US`)
     ).json()) as Record<string, { label?: { url?: string } }>;
     assert.equal(messages["agent-callback-in"]?.label?.url, "Path", JSON.stringify(messages).slice(0, 300));
+  });
+
+  it("loads the deliveries sidebar plugin with its editor part and messages", async () => {
+    const plugins = (await (await fetch(`${red!.url}/plugins`, { headers: { Accept: "application/json" } })).json()) as Array<{
+      module: string;
+      plugins: Array<{ id: string }>;
+      err?: string;
+    }>;
+    const ours = plugins.find((set) => set.module === "node-red-contrib-agent-callback");
+    assert.ok(ours, JSON.stringify(plugins));
+    assert.equal(ours.err, undefined);
+    assert.deepEqual(
+      ours.plugins.map((p) => p.id),
+      ["agent-callback-deliveries"],
+    );
+    const html = await (await fetch(`${red!.url}/plugins`, { headers: { Accept: "text/html" } })).text();
+    assert.match(html, /RED\.sidebar\.addTab/);
+    const messages = (await (await fetch(`${red!.url}/plugins/messages?lng=en-US`)).json()) as Record<
+      string,
+      { deliveries?: { label?: string } }
+    >;
+    assert.equal(
+      messages["node-red-contrib-agent-callback/agent-callback-deliveries"]?.deliveries?.label,
+      "agent callbacks",
+      JSON.stringify(messages).slice(0, 300),
+    );
   });
 
   it("lists the examples for Import > Examples", () => {

@@ -149,6 +149,18 @@ export class DeliveryQueue {
     this.pump();
   }
 
+  /** Forgets a waiting callback (its heap item goes stale); false when it is in flight or not queued. */
+  remove(id: string): boolean {
+    if (this.running.has(id) || !this.pending.delete(id)) return false;
+    this.options.onChange?.();
+    return true;
+  }
+
+  /** Whether an attempt of callback `id` is in flight now. */
+  isRunning(id: string): boolean {
+    return this.running.has(id);
+  }
+
   /**
    * Stops for good: no more attempts start, the timer is cleared, and attempts still in flight
    * report nothing (their callbacks stay as the caller's journal has them, for after a restart).

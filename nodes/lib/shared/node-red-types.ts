@@ -82,4 +82,12 @@ export interface NodeAPI {
     getSetting?(node: object, name: string): unknown;
   };
   _(key: string, substitutions?: Record<string, string | number>): string;
+  /** The runtime's event bus (shared by nodes and plugins). */
+  events?: {
+    emit(event: string, ...args: unknown[]): boolean;
+    on(event: string, listener: (...args: unknown[]) => void): unknown;
+    removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
+  };
+  /** The editor's comms: `publish` reaches `RED.comms.subscribe` in every connected editor. */
+  comms?: { publish(topic: string, data: unknown, retain?: boolean): void };
 }

@@ -1,0 +1,38 @@
+// callback in's side of the deliveries sidebar: the request log, and the two actions that put a
+// payload into the flow without an HTTP request (replay of an accepted one, simulate).
+import { RequestLog } from "./request-log";
+import { simulatedPayload } from "./simulate";
+import type { CallbackPayload } from "../shared/payload";
+import type { InDeliveries, InView, SimulatedStatus } from "../shared/deliveries-api";
+
+/** Sends a payload on the output of its status, with extra msg properties (replayed, simulated). */
+export type EmitPayload = (payload: CallbackPayload, extra: { replayed?: true; simulated?: true }) => void;
+
+export class ReceiveDeliveries implements InDeliveries {
+  readonly kind = "in";
+  readonly log = new RequestLog();
+
+  constructor(
+    private readonly fullPath: () => string,
+    private readonly emit: EmitPayload,
+  ) {}
+
+  view(): InView {
+    return { kind: "in", url: this.fullPath(), counts: this.log.counts(), requests: this.log.list() };
+  }
+
+  replay(id: number): { ok: true; executionId: string } | { ok: false; reason: "unknown" | "not-replayable" } {
+    if (!this.log.has(id)) return { ok: false, reason: "unknown" };
+    const payload = this.log.payload(id) as CallbackPayload | undefined;
+    if (!payload) return { ok: false, reason: "not-replayable" };
+    // Dedupe is not asked: a replay is a deliberate second delivery.
+    this.emit(payload, { replayed: true });
+    return { ok: true, executionId: payload.execution_id };
+  }
+
+  simulate(status: SimulatedStatus): { executionId: string } {
+    const payload = simulatedPayload(status);
+    this.emit(payload, { simulated: true });
+    return { executionId: payload.execution_id };
+  }
+}

@@ -1,0 +1,224 @@
+// callback out's side of the deliveries sidebar: what it remembers (delivery-log, gave-up-store)
+// and the actions on its callbacks (retry now, cancel, resend), over the node's outbox and
+// delivery queue. Recording an outcome is O(1); the lists are built only when the sidebar asks.
+import { DeliveryLog, type AttemptEnd } from "./delivery-log";
+import { GaveUpStore, type GaveUpRecord } from "./gave-up-store";
+import type { OutboxEntry, QueuedEntry } from "../outbox/outbox";
+import type { ActionResult, OutDeliveries, OutView, Selection, WaitingView } from "../shared/deliveries-api";
+import { randomHex } from "../shared/random-hex";
+
+/** The outbox operations the sidebar needs (the file outbox and any other store offer them). */
+export interface OutboxPort {
+  readonly size: number;
+  entries(): QueuedEntry[];
+  peek(id: string): Readonly<QueuedEntry> | undefined;
+  body(id: string): Promise<string>;
+  add(entry: OutboxEntry): Promise<void>;
+  remove(id: string): Promise<void>;
+  reschedule(
+    id: string,
+    update: { attempts: number; dueAt: number; lastStatus?: number | undefined; lastError?: string | undefined },
+  ): Promise<void>;
+}
+
+/** The delivery queue operations the sidebar needs. */
+export interface QueuePort {
+  readonly inFlight: number;
+  schedule(callback: { id: string; dueAt: number; attempts: number }): void;
+  /** Forgets a waiting callback; false when it is in flight or not queued. */
+  remove(id: string): boolean;
+  isRunning(id: string): boolean;
+}
+
+/** Waiting callbacks listed at most (the first due); the count says how many there are in all. */
+export const WAITING_LISTED = 100;
+
+export function newEntryId(now: number): string {
+  return `${now.toString(36)}-${randomHex(6)}`;
+}
+
+function selected(selection: Selection): ReadonlySet<string> | undefined {
+  return "all" in selection ? undefined : new Set(selection.executionIds);
+}
+
+function notFound(selection: Selection, found: Iterable<string>): string[] {
+  if ("all" in selection) return [];
+  const seen = new Set(found);
+  return selection.executionIds.filter((id) => !seen.has(id));
+}
+
+/** agent_loop_name and status of a body, for the waiting list (bodies are parsed only here). */
+function describeBody(body: string): { agentLoopName?: string; status?: string } {
+  try {
+    const value = JSON.parse(body) as { agent_loop_name?: unknown; status?: unknown };
+    const out: { agentLoopName?: string; status?: string } = {};
+    if (typeof value.agent_loop_name === "string") out.agentLoopName = value.agent_loop_name;
+    if (typeof value.status === "string") out.status = value.status;
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+export class SendDeliveries implements OutDeliveries {
+  readonly kind = "out";
+  readonly log: DeliveryLog;
+  /** Gave-up moves on their way (store, then outbox), waited for before the outbox closes. */
+  private readonly moving = new Set<Promise<void>>();
+
+  constructor(
+    private readonly store: GaveUpStore,
+    private readonly outbox: () => OutboxPort | undefined,
+    private readonly queue: () => QueuePort | undefined,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.log = new DeliveryLog(now);
+  }
+
+  /** Every attempt's end, for the receiver's health. */
+  attempted(end: AttemptEnd): void {
+    this.log.attempted(end);
+  }
+
+  /**
+   * A callback given up (or cancelled): kept on disk first, then taken out of the outbox, so that a
+   * crash in between leaves it pending (one more attempt) rather than lost.
+   */
+  gaveUp(entry: Readonly<QueuedEntry>, body: string | undefined, why: string, attempts: number, statusCode?: number): Promise<void> {
+    const move = this.moveToGaveUp(entry, body, why, attempts, statusCode);
+    this.moving.add(move);
+    const forget = (): void => void this.moving.delete(move);
+    move.then(forget, forget);
+    return move;
+  }
+
+  /** Resolves once every gave-up move started so far is done (or failed). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.moving]);
+  }
+
+  private async moveToGaveUp(
+    entry: Readonly<QueuedEntry>,
+    body: string | undefined,
+    why: string,
+    attempts: number,
+    statusCode?: number,
+  ): Promise<void> {
+    const outbox = this.outbox();
+    const text = body ?? (await outbox?.body(entry.id));
+    if (text !== undefined) {
+      const record: GaveUpRecord = { id: entry.id, executionId: entry.executionId, body: text, attempts, at: this.now(), why };
+      if (entry.url !== undefined) record.url = entry.url;
+      if (entry.topic !== undefined) record.topic = entry.topic;
+      if (statusCode !== undefined) record.statusCode = statusCode;
+      await this.store.add(record);
+    }
+    this.log.gaveUp();
+    await outbox?.remove(entry.id);
+  }
+
+  async view(): Promise<OutView> {
+    const outbox = this.outbox();
+    const queue = this.queue();
+    const entries = outbox ? outbox.entries().sort((a, b) => a.dueAt - b.dueAt) : [];
+    const waiting: WaitingView[] = [];
+    for (const entry of entries.slice(0, WAITING_LISTED)) {
+      const body = await outbox?.body(entry.id).catch(() => undefined);
+      const view: WaitingView = {
+        id: entry.id,
+        executionId: entry.executionId,
+        attempts: entry.attempts,
+        nextAttempt: entry.dueAt,
+        inFlight: queue?.isRunning(entry.id) ?? false,
+        ...(body !== undefined ? describeBody(body) : {}),
+      };
+      if (entry.lastStatus !== undefined) view.lastStatus = entry.lastStatus;
+      if (entry.lastError !== undefined) view.lastError = entry.lastError;
+      waiting.push(view);
+    }
+    const inFlight = queue?.inFlight ?? 0;
+    return {
+      kind: "out",
+      health: this.log.health(),
+      counts: { queued: Math.max(0, entries.length - inFlight), inFlight, ...this.log.counts() },
+      waiting,
+      waitingTotal: entries.length,
+      gaveUp: this.store.list(),
+      delivered: this.log.deliveredList(),
+    };
+  }
+
+  /** Waiting callbacks (not in flight) matching the selection. */
+  private waitingMatching(selection: Selection): QueuedEntry[] {
+    const ids = selected(selection);
+    const queue = this.queue();
+    return (this.outbox()?.entries() ?? []).filter((e) => (!ids || ids.has(e.executionId)) && !queue?.isRunning(e.id));
+  }
+
+  async retry(selection: Selection): Promise<ActionResult> {
+    const outbox = this.outbox();
+    const queue = this.queue();
+    const entries = this.waitingMatching(selection);
+    const now = this.now();
+    for (const entry of entries) {
+      queue?.schedule({ id: entry.id, dueAt: now, attempts: entry.attempts });
+      await outbox?.reschedule(entry.id, {
+        attempts: entry.attempts,
+        dueAt: now,
+        lastStatus: entry.lastStatus,
+        lastError: entry.lastError,
+      });
+    }
+    return {
+      count: entries.length,
+      notFound: notFound(
+        selection,
+        entries.map((e) => e.executionId),
+      ),
+    };
+  }
+
+  async cancel(selection: Selection): Promise<ActionResult> {
+    const queue = this.queue();
+    const done: string[] = [];
+    for (const entry of this.waitingMatching(selection)) {
+      if (!queue?.remove(entry.id)) continue;
+      await this.gaveUp(entry, undefined, "cancelled", entry.attempts, entry.lastStatus);
+      done.push(entry.executionId);
+    }
+    return { count: done.length, notFound: notFound(selection, done) };
+  }
+
+  async resend(selection: Selection): Promise<ActionResult> {
+    const ids = selected(selection);
+    const gaveUp = this.store.find(ids);
+    // A delivered one whose body could not be read back has nothing to resend.
+    const delivered = ids ? this.log.findDelivered(ids).filter((d) => d.body !== "") : [];
+    const outbox = this.outbox();
+    if (!outbox) throw new Error("the outbox is not open");
+    const found: string[] = [];
+    for (const source of [...gaveUp, ...delivered]) {
+      const now = this.now();
+      const entry: OutboxEntry = {
+        id: newEntryId(now),
+        executionId: source.executionId,
+        body: source.body,
+        attempts: 0,
+        dueAt: now,
+        createdAt: now,
+      };
+      if (source.url !== undefined) entry.url = source.url;
+      if (source.topic !== undefined) entry.topic = source.topic;
+      // Durable in the outbox before it leaves the gave-up list: a crash in between keeps both, never neither.
+      await outbox.add(entry);
+      this.queue()?.schedule({ id: entry.id, dueAt: entry.dueAt, attempts: 0 });
+      found.push(source.executionId);
+    }
+    await this.store.remove(gaveUp.map((r) => r.id));
+    return { count: found.length, notFound: notFound(selection, found) };
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

@@ -1,0 +1,167 @@
+// The runtime half of the "agent callbacks" sidebar (the editor half is deliveries.html beside
+// it): admin routes that read and act on what each deployed callback in / callback out node keeps
+// (its `agentCallbackDeliveries`), and one comms topic telling editors which nodes changed,
+// coalesced so that a flood of callbacks costs the browser at most two pushes a second.
+import path from "node:path";
+import type { Request, RequestHandler, Response } from "express";
+import type { Node, NodeAPI } from "../lib/shared/node-red-types";
+import {
+  DELIVERIES_CHANGED_EVENT,
+  type InDeliveries,
+  type NodeDeliveries,
+  type OutDeliveries,
+  type Selection,
+  type ActionResult,
+} from "../lib/shared/deliveries-api";
+import { checkRequestId, checkSelection } from "../lib/shared/action-body";
+import { isSimulatedStatus } from "../lib/receive/simulate";
+import { readJsonFile } from "../lib/shared/json-file";
+import { lookup, type Substitutions } from "../lib/shared/messages";
+
+const PLUGIN_ID = "agent-callback-deliveries";
+/** The comms topic the editor subscribes to. */
+const TOPIC = "agent-callback/deliveries";
+const PUSH_EVERY_MS = 500;
+const TYPES = { in: "agent-callback-in", out: "agent-callback-out" } as const;
+
+type Kind = keyof typeof TYPES;
+
+interface PluginAPI extends NodeAPI {
+  plugins: { registerPlugin(id: string, definition: Record<string, unknown>): void };
+  nodes: NodeAPI["nodes"] & { eachNode(callback: (node: { id: string; type: string; name?: string; z?: string }) => void): void };
+}
+
+type WithDeliveries = Node & { agentCallbackDeliveries?: NodeDeliveries; z?: string };
+
+interface NodeSummary {
+  id: string;
+  type: string;
+  kind: Kind;
+  name: string;
+  /** The flow (tab or subflow) the node is on. */
+  z: string;
+}
+
+export = function register(RED: PluginAPI): void {
+  const english = readJsonFile(path.join(__dirname, "locales", "en-US", "deliveries.json"));
+  const t = (key: string, substitutions?: Substitutions): string => {
+    const translated = RED._(`deliveries.${key}`, substitutions);
+    return translated.endsWith(`deliveries.${key}`) ? (lookup(english, `deliveries.${key}`, substitutions) ?? key) : translated;
+  };
+
+  RED.plugins.registerPlugin(PLUGIN_ID, { type: "agent-callback-sidebar" });
+
+  // --- pushes: which nodes changed, at most every PUSH_EVERY_MS --------------------------
+  const changed = new Set<string>();
+  let pushTimer: NodeJS.Timeout | undefined;
+  const push = (): void => {
+    pushTimer = undefined;
+    const ids = [...changed];
+    changed.clear();
+    RED.comms?.publish(TOPIC, { ids }, false);
+  };
+  RED.events?.on(DELIVERIES_CHANGED_EVENT, (id: unknown) => {
+    if (typeof id !== "string") return;
+    changed.add(id);
+    pushTimer ??= setTimeout(push, PUSH_EVERY_MS);
+  });
+  // A deploy changes the list of nodes: the editor reloads it.
+  RED.events?.on("flows:started", () => RED.comms?.publish(TOPIC, { ids: [], nodes: true }, false));
+
+  // --- routes ----------------------------------------------------------------------------
+  const read = RED.auth.needsPermission("agent-callback.read");
+  const write = RED.auth.needsPermission("agent-callback.write");
+
+  function deployed(kind: Kind, id: string): NodeDeliveries | undefined {
+    const node = RED.nodes.getNode(id) as WithDeliveries | null;
+    const found = node?.type === TYPES[kind] ? node.agentCallbackDeliveries : undefined;
+    return found?.kind === kind ? found : undefined;
+  }
+
+  /** Finds node :id of `kind` or answers 404; then runs `handle`, answering 500 with the cause if it throws. */
+  function withNode<K extends Kind>(
+    kind: K,
+    handle: (found: K extends "in" ? InDeliveries : OutDeliveries, req: Request, res: Response) => Promise<void> | void,
+  ): RequestHandler {
+    return (req, res) => {
+      const id = String(req.params.id ?? "");
+      const found = deployed(kind, id);
+      if (!found) {
+        res.status(404).json({ error: t("errors.unknown-node", { kind: TYPES[kind], id }) });
+        return;
+      }
+      Promise.resolve()
+        .then(() => handle(found as K extends "in" ? InDeliveries : OutDeliveries, req, res))
+        .catch((err: unknown) =>
+          res.status(500).json({ error: t("errors.action-failed", { error: err instanceof Error ? err.message : String(err) }) }),
+        );
+    };
+  }
+
+  function badBody(res: Response, field: string, problem: string): void {
+    res.status(400).json({ error: t("errors.bad-body", { field, expected: t(`errors.expected.${problem}`) }), field });
+  }
+
+  RED.httpAdmin.get("/agent-callback/nodes", read, (_req, res) => {
+    const nodes: NodeSummary[] = [];
+    RED.nodes.eachNode((def) => {
+      const kind: Kind | undefined = def.type === TYPES.in ? "in" : def.type === TYPES.out ? "out" : undefined;
+      if (kind && deployed(kind, def.id)) nodes.push({ id: def.id, type: def.type, kind, name: def.name ?? "", z: def.z ?? "" });
+    });
+    res.json({ nodes });
+  });
+
+  RED.httpAdmin.get(
+    "/agent-callback/out/:id",
+    read,
+    withNode("out", async (found, _req, res) => void res.json(await found.view())),
+  );
+  RED.httpAdmin.get(
+    "/agent-callback/in/:id",
+    read,
+    withNode("in", (found, _req, res) => void res.json(found.view())),
+  );
+
+  const actions: Array<{ name: "retry" | "cancel" | "resend"; allowAll: boolean }> = [
+    { name: "retry", allowAll: true },
+    { name: "cancel", allowAll: false },
+    { name: "resend", allowAll: true },
+  ];
+  for (const { name, allowAll } of actions) {
+    RED.httpAdmin.post(
+      `/agent-callback/out/:id/${name}`,
+      write,
+      withNode("out", async (found, req, res) => {
+        const checked = checkSelection(req.body, allowAll);
+        if (!checked.ok) return badBody(res, checked.field, checked.problem);
+        const selection: Selection = checked.value;
+        const result: ActionResult = await found[name](selection);
+        res.json(result);
+      }),
+    );
+  }
+
+  RED.httpAdmin.post(
+    "/agent-callback/in/:id/replay",
+    write,
+    withNode("in", (found, req, res) => {
+      const checked = checkRequestId(req.body);
+      if (!checked.ok) return badBody(res, checked.field, checked.problem);
+      const replayed = found.replay(checked.value);
+      if (replayed.ok) return void res.json({ executionId: replayed.executionId });
+      if (replayed.reason === "unknown")
+        return void res.status(404).json({ error: t("errors.unknown-request", { id: checked.value, node: String(req.params.id) }) });
+      res.status(409).json({ error: t("errors.not-replayable", { id: checked.value }) });
+    }),
+  );
+
+  RED.httpAdmin.post(
+    "/agent-callback/in/:id/simulate",
+    write,
+    withNode("in", (found, req, res) => {
+      const status: unknown = (req.body as { status?: unknown } | undefined)?.status;
+      if (!isSimulatedStatus(status)) return badBody(res, "status", "status");
+      res.json(found.simulate(status));
+    }),
+  );
+};

@@ -1,0 +1,426 @@
+// The deliveries sidebar's admin API in a real Node-RED child process with adminAuth: every
+// route, every refusal, the actions' effects on real receivers, gave-up callbacks kept across a
+// restart, and no secret in any answer.
+import assert from "node:assert/strict";
+import { NodeRedProcess } from "../../support/node-red";
+import { Receiver, type Received } from "../../support/receiver";
+import { ADMIN, READER, adminAuthSettings, token } from "../../support/admin-auth";
+
+const IN_SECRET = "in-secret-5b1e9a";
+const OUT_SECRET = "out-secret-77c2d4";
+const SIGNING_KEY = "signing-key-0a9f3c";
+
+function flows(receiverUrl: string, sinkUrl: string): unknown[] {
+  const tagged = (id: string, output: string, y: number): Record<string, unknown> => ({
+    id,
+    type: "change",
+    z: "tab",
+    rules: [{ t: "set", p: "output", pt: "msg", to: output, tot: "str" }],
+    x: 400,
+    y,
+    wires: [["shape"]],
+  });
+  return [
+    { id: "tab", type: "tab", label: "deliveries" },
+    {
+      id: "feed",
+      type: "http in",
+      z: "tab",
+      url: "/feed",
+      method: "post",
+      upload: false,
+      swaggerDoc: "",
+      x: 100,
+      y: 40,
+      wires: [["out", "ack"]],
+    },
+    { id: "ack", type: "http response", z: "tab", statusCode: "200", headers: {}, x: 300, y: 80, wires: [] },
+    {
+      id: "out",
+      type: "agent-callback-out",
+      z: "tab",
+      name: "to receiver",
+      url: receiverUrl,
+      agentLoopId: "loop_sidebar",
+      agentLoopName: "Sidebar test",
+      signature: "hmac-sha256",
+      retrySchedule: [3600, 3600],
+      credentials: { secret: OUT_SECRET, signingKey: SIGNING_KEY },
+      x: 300,
+      y: 40,
+      wires: [[], []],
+    },
+    {
+      id: "in",
+      type: "agent-callback-in",
+      z: "tab",
+      url: "/hook",
+      verify: "secret",
+      credentials: { secret: IN_SECRET },
+      x: 100,
+      y: 200,
+      wires: [["c0"], ["c1"], ["c2"]],
+    },
+    tagged("c0", "completed", 160),
+    tagged("c1", "failed", 200),
+    tagged("c2", "timeout", 240),
+    {
+      id: "shape",
+      type: "change",
+      z: "tab",
+      rules: [
+        {
+          t: "set",
+          p: "payload",
+          pt: "msg",
+          to: '{"payload": payload, "replayed": replayed, "simulated": simulated, "output": output}',
+          tot: "jsonata",
+        },
+      ],
+      x: 600,
+      y: 200,
+      wires: [["sink"]],
+    },
+    {
+      id: "sink",
+      type: "http request",
+      z: "tab",
+      method: "POST",
+      ret: "txt",
+      paytoqs: "ignore",
+      url: sinkUrl,
+      tls: "",
+      persist: false,
+      proxy: "",
+      authType: "",
+      senderr: false,
+      headers: [],
+      x: 800,
+      y: 200,
+      wires: [[]],
+    },
+  ];
+}
+
+describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", function () {
+  this.timeout(180_000);
+  let nodeRed: NodeRedProcess;
+  let receiver: Receiver;
+  let sink: Receiver;
+  let adminToken = "";
+  let readToken = "";
+
+  async function api(
+    method: "GET" | "POST",
+    route: string,
+    body?: unknown,
+    bearer = adminToken,
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
+    const init: RequestInit = {
+      method,
+      headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "application/json", Accept: "application/json" },
+    };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const res = await fetch(`${nodeRed.url}${route}`, init);
+    const text = await res.text();
+    for (const secret of [IN_SECRET, OUT_SECRET, SIGNING_KEY]) assert.ok(!text.includes(secret), `${route} answered a secret`);
+    assert.doesNotMatch(text, /v1=|sha256=|webhook-signature/i, `${route} answered a signature`);
+    return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  }
+
+  async function outView(): Promise<{
+    health: { state: string; since?: number; lastStatus?: number };
+    counts: Record<string, number>;
+    waiting: Array<{
+      executionId: string;
+      attempts: number;
+      nextAttempt: number;
+      lastStatus?: number;
+      agentLoopName?: string;
+      status?: string;
+    }>;
+    gaveUp: Array<{ executionId: string; why: string; attempts: number }>;
+    delivered: Array<{ executionId: string; statusCode: number; reply: string; attempts: number }>;
+  }> {
+    const { status, json } = await api("GET", "/agent-callback/out/out");
+    assert.equal(status, 200);
+    return json as unknown as Awaited<ReturnType<typeof outView>>;
+  }
+
+  async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const value = await probe();
+      if (ok(value)) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async function feed(executionId: string): Promise<void> {
+    const res = await fetch(`${nodeRed.url}/feed`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ execution_id: executionId, status: "completed", result: { output: `output of ${executionId}` } }),
+    });
+    assert.equal(res.status, 200, await res.text());
+  }
+
+  async function postHook(payload: unknown, secret = IN_SECRET): Promise<number> {
+    const res = await fetch(`${nodeRed.url}/hook`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Webhook-Secret": secret },
+      body: typeof payload === "string" ? payload : JSON.stringify(payload),
+    });
+    await res.text();
+    return res.status;
+  }
+
+  const bodiesOf = (id: string): Received[] => receiver.requests.filter((r) => r.json.execution_id === id && r.answered === 200);
+
+  before(async () => {
+    receiver = await new Receiver().start();
+    sink = await new Receiver().start();
+    nodeRed = new NodeRedProcess({ flows: [], settings: adminAuthSettings() });
+    await nodeRed.start();
+    adminToken = await token(nodeRed.url, ADMIN);
+    readToken = await token(nodeRed.url, READER, "read");
+    const res = await fetch(`${nodeRed.url}/flows`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json", "Node-RED-Deployment-Type": "full" },
+      body: JSON.stringify(flows(receiver.url, sink.url)),
+    });
+    assert.equal(res.status, 204, await res.text());
+    await nodeRed.waitFor(/Started flows[\s\S]*Started flows/);
+  });
+
+  after(async () => {
+    await nodeRed?.stop();
+    nodeRed?.cleanup();
+    await receiver?.stop();
+    await sink?.stop();
+  });
+
+  it("the plugin is registered, and its routes need a token", async () => {
+    const plugins = (await (
+      await fetch(`${nodeRed.url}/plugins`, { headers: { Authorization: `Bearer ${adminToken}`, Accept: "application/json" } })
+    ).json()) as Array<{
+      id: string;
+      plugins: Array<{ id: string }>;
+    }>;
+    assert.ok(
+      plugins.some((set) => set.plugins.some((p) => p.id === "agent-callback-deliveries")),
+      JSON.stringify(plugins),
+    );
+    const html = await (
+      await fetch(`${nodeRed.url}/plugins`, { headers: { Authorization: `Bearer ${adminToken}`, Accept: "text/html" } })
+    ).text();
+    assert.match(html, /RED\.sidebar\.addTab/);
+    assert.equal((await fetch(`${nodeRed.url}/agent-callback/nodes`)).status, 401);
+  });
+
+  it("GET /agent-callback/nodes lists the deployed callback in and callback out nodes only", async () => {
+    const { status, json } = await api("GET", "/agent-callback/nodes");
+    assert.equal(status, 200);
+    const nodes = json.nodes as Array<{ id: string; kind: string; name: string; z: string }>;
+    assert.deepEqual(nodes.map((n) => `${n.id}:${n.kind}`).sort(), ["in:in", "out:out"]);
+    assert.equal(nodes.find((n) => n.id === "out")?.name, "to receiver");
+    assert.equal(nodes.find((n) => n.id === "out")?.z, "tab");
+  });
+
+  it("unknown node ids (or a node of the other kind) are 404 on every route", async () => {
+    for (const [method, route] of [
+      ["GET", "/agent-callback/out/nope"],
+      ["GET", "/agent-callback/out/in"],
+      ["GET", "/agent-callback/in/out"],
+      ["POST", "/agent-callback/out/nope/retry"],
+      ["POST", "/agent-callback/out/nope/cancel"],
+      ["POST", "/agent-callback/out/nope/resend"],
+      ["POST", "/agent-callback/in/nope/replay"],
+      ["POST", "/agent-callback/in/nope/simulate"],
+    ] as const) {
+      const { status, json } = await api(method, route, method === "POST" ? { all: true } : undefined);
+      assert.equal(status, 404, `${method} ${route}`);
+      assert.match(String(json.error), /No deployed agent-callback-(in|out) node has the id/);
+    }
+  });
+
+  it("bad bodies are 400 naming the field", async () => {
+    const cases: Array<[string, unknown, string]> = [
+      ["/agent-callback/out/out/retry", {}, "execution_ids"],
+      ["/agent-callback/out/out/retry", { execution_ids: [] }, "execution_ids"],
+      ["/agent-callback/out/out/resend", { execution_ids: [1] }, "execution_ids"],
+      ["/agent-callback/out/out/cancel", { all: true }, "all"],
+      ["/agent-callback/in/in/replay", { request: "1" }, "request"],
+      ["/agent-callback/in/in/replay", {}, "request"],
+      ["/agent-callback/in/in/simulate", { status: "done" }, "status"],
+      ["/agent-callback/in/in/simulate", {}, "status"],
+    ];
+    for (const [route, body, field] of cases) {
+      const { status, json } = await api("POST", route, body);
+      assert.equal(status, 400, `${route} ${JSON.stringify(body)}`);
+      assert.equal(json.field, field);
+      assert.match(String(json.error), new RegExp(`^${field}: expected|^${field}: this action`));
+    }
+  });
+
+  it("a failing receiver: the waiting callback with its attempts, next attempt and last status; health failing", async () => {
+    receiver.defaultReply = { status: 503, body: "down" };
+    const before = Date.now();
+    await feed("exec_wait_1");
+    const view = await until(
+      outView,
+      (v) => v.waiting.some((w) => w.executionId === "exec_wait_1" && w.attempts === 1),
+      "a waiting callback",
+    );
+    const waiting = view.waiting.find((w) => w.executionId === "exec_wait_1")!;
+    assert.equal(waiting.lastStatus, 503);
+    assert.equal(waiting.agentLoopName, "Sidebar test");
+    assert.equal(waiting.status, "completed");
+    assert.ok(waiting.nextAttempt > Date.now() + 60_000, "the next attempt is the schedule's hour away");
+    assert.equal(view.health.state, "failing");
+    assert.equal(view.health.lastStatus, 503);
+    assert.ok((view.health.since ?? 0) >= before);
+    assert.equal(view.counts.queued, 1);
+  });
+
+  it("retry now delivers it once the receiver is fixed; delivered shows the reply's start; health up", async () => {
+    receiver.defaultReply = { status: 200, headers: { "Content-Type": "application/json" }, body: '{"received":true}' };
+    const { status, json } = await api("POST", "/agent-callback/out/out/retry", { execution_ids: ["exec_wait_1", "exec_absent"] });
+    assert.equal(status, 200);
+    assert.deepEqual(json, { count: 1, notFound: ["exec_absent"] });
+    await receiver.waitFor(() => bodiesOf("exec_wait_1").length === 1);
+    const view = await until(outView, (v) => v.delivered.some((d) => d.executionId === "exec_wait_1"), "delivered");
+    const delivered = view.delivered.find((d) => d.executionId === "exec_wait_1")!;
+    assert.deepEqual([delivered.statusCode, delivered.attempts, delivered.reply], [200, 2, '{"received":true}']);
+    assert.equal(view.health.state, "up");
+    assert.equal(view.waiting.length, 0);
+    assert.equal(view.counts.deliveredLastHour, 1);
+  });
+
+  it("resend of a delivered one sends the same body bytes again", async () => {
+    const { json } = await api("POST", "/agent-callback/out/out/resend", { execution_ids: ["exec_wait_1"] });
+    assert.equal(json.count, 1);
+    await receiver.waitFor(() => bodiesOf("exec_wait_1").length === 2);
+    const [first, second] = bodiesOf("exec_wait_1");
+    assert.equal(second!.body, first!.body);
+  });
+
+  it("cancel moves a waiting one to gave up; retry {all:true} applies to every waiting one", async () => {
+    receiver.defaultReply = { status: 500 };
+    await feed("exec_cancel_1");
+    await feed("exec_cancel_2");
+    await until(outView, (v) => v.waiting.filter((w) => w.attempts === 1).length === 2, "two waiting");
+    const cancelled = await api("POST", "/agent-callback/out/out/cancel", { execution_ids: ["exec_cancel_1"] });
+    assert.deepEqual(cancelled.json, { count: 1, notFound: [] });
+    let view = await outView();
+    assert.deepEqual(
+      view.waiting.map((w) => w.executionId),
+      ["exec_cancel_2"],
+    );
+    assert.equal(view.gaveUp[0]?.executionId, "exec_cancel_1");
+    assert.equal(view.gaveUp[0]?.why, "cancelled");
+    const retried = await api("POST", "/agent-callback/out/out/retry", { all: true });
+    assert.equal(retried.json.count, 1);
+    view = await until(outView, (v) => v.waiting[0]?.attempts === 2, "the second attempt");
+    assert.equal(view.waiting[0]?.lastStatus, 500);
+  });
+
+  it("a callback given up (410) is kept across a restart and resent once", async () => {
+    receiver.defaultReply = { status: 200, headers: { "Content-Type": "application/json" }, body: '{"received":true}' };
+    await api("POST", "/agent-callback/out/out/retry", { all: true }); // deliver exec_cancel_2
+    await receiver.waitFor(() => bodiesOf("exec_cancel_2").length === 1);
+    receiver.replies.push({ status: 410, body: "gone" });
+    await feed("exec_gone_1");
+    await until(outView, (v) => v.gaveUp.some((g) => g.executionId === "exec_gone_1"), "gave up");
+    await nodeRed.restart();
+    adminToken = await token(nodeRed.url, ADMIN);
+    const view = await outView();
+    const gone = view.gaveUp.find((g) => g.executionId === "exec_gone_1");
+    assert.deepEqual([gone?.why, gone?.attempts], ["HTTP 410", 1]);
+    const resent = await api("POST", "/agent-callback/out/out/resend", { all: true });
+    assert.deepEqual(resent.json, { count: 2, notFound: [] }); // exec_gone_1 and the cancelled exec_cancel_1
+    await receiver.waitFor(() => bodiesOf("exec_gone_1").length === 1 && bodiesOf("exec_cancel_1").length === 1);
+    await until(outView, (v) => v.gaveUp.length === 0 && v.waiting.length === 0, "nothing left");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(bodiesOf("exec_gone_1").length, 1);
+  });
+
+  it("callback in: the last requests with client, reply and outcome", async () => {
+    const payload = {
+      agent_loop_id: "loop_1",
+      agent_loop_name: "Nightly",
+      execution_id: "exec_in_1",
+      status: "completed",
+      result: { output: "hi" },
+    };
+    assert.equal(await postHook(payload), 200);
+    assert.equal(await postHook(payload), 200);
+    assert.equal(await postHook(payload, "wrong-secret"), 401);
+    const { status, json } = await api("GET", "/agent-callback/in/in");
+    assert.equal(status, 200);
+    assert.equal(json.url, "/hook");
+    assert.deepEqual(json.counts, { accepted: 1, duplicate: 1, refused: 1 });
+    const requests = json.requests as Array<Record<string, unknown>>;
+    assert.deepEqual(
+      requests.map((r) => [r.outcome, r.reply, r.executionId ?? null, r.replayable]),
+      [
+        ["wrong-secret", 401, null, false],
+        ["duplicate", 200, "exec_in_1", false],
+        ["accepted", 200, "exec_in_1", true],
+      ],
+    );
+    assert.match(String(requests[2]!.client), /127\.0\.0\.1/);
+    assert.equal(requests[2]!.agentLoopName, "Nightly");
+    assert.equal(requests[2]!.status, "completed");
+  });
+
+  it("replay emits an accepted one again with msg.replayed, past dedupe; unknown and refused requests are answered", async () => {
+    const requests = (await api("GET", "/agent-callback/in/in")).json.requests as Array<{ id: number; outcome: string }>;
+    const accepted = requests.find((r) => r.outcome === "accepted")!;
+    const refused = requests.find((r) => r.outcome === "wrong-secret")!;
+    sink.requests.length = 0;
+    const { status, json } = await api("POST", "/agent-callback/in/in/replay", { request: accepted.id });
+    assert.equal(status, 200);
+    assert.equal(json.executionId, "exec_in_1");
+    await sink.waitFor((r) => r.length === 1);
+    assert.deepEqual(sink.requests[0]!.json.replayed, true);
+    assert.equal(sink.requests[0]!.json.output, "completed");
+    assert.equal((sink.requests[0]!.json.payload as { execution_id: string }).execution_id, "exec_in_1");
+    assert.equal((await api("POST", "/agent-callback/in/in/replay", { request: 999_999 })).status, 404);
+    assert.equal((await api("POST", "/agent-callback/in/in/replay", { request: refused.id })).status, 409);
+  });
+
+  it("simulate emits the seed's example for the status on its output, with a fresh exec_sim_ id and msg.simulated", async () => {
+    sink.requests.length = 0;
+    const { status, json } = await api("POST", "/agent-callback/in/in/simulate", { status: "failed" });
+    assert.equal(status, 200);
+    assert.match(String(json.executionId), /^exec_sim_[0-9a-f]+$/);
+    await sink.waitFor((r) => r.length === 1);
+    const got = sink.requests[0]!.json as { output: string; simulated: boolean; payload: Record<string, unknown> };
+    assert.equal(got.output, "failed");
+    assert.equal(got.simulated, true);
+    assert.equal(got.payload.execution_id, json.executionId);
+    assert.equal(got.payload.error, "Tool call failed: HTTP 500 from API");
+    assert.equal(got.payload.result, null);
+    const counts = (await api("GET", "/agent-callback/in/in")).json.counts as Record<string, number>;
+    assert.equal(counts.accepted, 1, "a simulation is no request");
+  });
+
+  it("a read-only user reads everything and can act on nothing (401, as Node-RED refuses a missing permission)", async () => {
+    for (const route of ["/agent-callback/nodes", "/agent-callback/out/out", "/agent-callback/in/in"]) {
+      assert.equal((await api("GET", route, undefined, readToken)).status, 200, route);
+    }
+    for (const [route, body] of [
+      ["/agent-callback/out/out/retry", { all: true }],
+      ["/agent-callback/out/out/cancel", { execution_ids: ["x"] }],
+      ["/agent-callback/out/out/resend", { all: true }],
+      ["/agent-callback/in/in/replay", { request: 1 }],
+      ["/agent-callback/in/in/simulate", { status: "completed" }],
+    ] as const) {
+      assert.equal((await api("POST", route, body, readToken)).status, 401, route);
+      // The same request with the admin token is not refused, so the 401 above is the permission.
+      assert.notEqual((await api("POST", route, { bad: true })).status, 401, route);
+    }
+  });
+});
