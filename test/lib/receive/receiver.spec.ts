@@ -8,6 +8,7 @@ import { DedupeMemory } from "../../../nodes/lib/receive/dedupe";
 import { Receiver, type ReceivedMessage, type RejectCause } from "../../../nodes/lib/receive/receiver";
 import { readSettings, type CallbackInConfig } from "../../../nodes/lib/receive/settings";
 import { samplePayload } from "../../../nodes/lib/shared/payload";
+import { RequestLog } from "../../../nodes/lib/receive/request-log";
 
 interface Harness {
   url: string;
@@ -18,7 +19,12 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function start(config: CallbackInConfig, secret = "s3cret", onMessage?: (msg: ReceivedMessage) => void): Promise<Harness> {
+async function start(
+  config: CallbackInConfig,
+  secret = "s3cret",
+  onMessage?: (msg: ReceivedMessage) => void,
+  requestLog?: RequestLog,
+): Promise<Harness> {
   const { settings } = readSettings(config, secret);
   const messages: Harness["messages"] = [];
   const firstRejections: Harness["firstRejections"] = [];
@@ -26,6 +32,7 @@ async function start(config: CallbackInConfig, secret = "s3cret", onMessage?: (m
   const receiver = new Receiver({
     settings,
     dedupe: new DedupeMemory(settings.dedupeTtlMs),
+    ...(requestLog ? { requestLog } : {}),
     events: {
       onMessage: (output, msg) => {
         messages.push({ output, msg });
@@ -72,6 +79,29 @@ describe("lib/receive/receiver (plain node:http)", () => {
     assert.equal(h.messages[0]?.msg.topic, "Daily Sales Report");
     assert.equal(h.messages[0]?.msg.req, undefined);
     assert.equal(h.receiver.accepted, 1);
+  });
+
+  it("notes every answered request in the request log, keeping accepted payloads for replay", async () => {
+    const log = new RequestLog();
+    h = await start({}, "s3cret", undefined, log);
+    const text = body({ execution_id: "exec_log_1" });
+    assert.equal((await post(h.url, text, { "X-Webhook-Secret": "s3cret" })).status, 200);
+    assert.equal((await post(h.url, text, { "X-Webhook-Secret": "s3cret" })).status, 200);
+    assert.equal((await post(h.url, text, { "X-Webhook-Secret": "wrong" })).status, 401);
+    assert.equal((await post(h.url, "{", { "X-Webhook-Secret": "s3cret" })).status, 400);
+    const list = log.list();
+    assert.deepEqual(
+      list.map((r) => [r.outcome, r.reply, r.executionId ?? null, r.replayable]),
+      [
+        ["invalid-json", 400, null, false],
+        ["wrong-secret", 401, null, false],
+        ["duplicate", 200, "exec_log_1", false],
+        ["accepted", 200, "exec_log_1", true],
+      ],
+    );
+    assert.match(list[3]!.client, /127\.0\.0\.1/);
+    assert.equal(list[3]!.agentLoopName, "Daily Sales Report");
+    assert.deepEqual(log.payload(list[3]!.id), JSON.parse(text));
   });
 
   it("refuses in order of cost and reports each cause once", async () => {
