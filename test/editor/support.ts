@@ -5,7 +5,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } fr
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { NodeRedProcess, nodeRedVersion, repoRoot } from "../support/node-red";
+import { NodeRedProcess, nodeRedVersion, repoRoot, type NodeRedProcessOptions } from "../support/node-red";
 
 export const screenshotsDir = path.join(repoRoot, "test-output", "screenshots");
 /** Screenshot names carry the Node-RED major version, so the 4.1 and 5.0 runs keep theirs. */
@@ -46,11 +46,15 @@ function installedTemplate(): Promise<string> {
  * A real Node-RED with the packed plugin and the third-party nodes the examples use
  * (node-red-node-email from .test-modules/ and node-red-node-sqlite from this repo's dev dependencies).
  */
-export async function startEditorNodeRed(env: Record<string, string> = {}, port = 0): Promise<NodeRedProcess> {
+export async function startEditorNodeRed(
+  env: Record<string, string> = {},
+  port = 0,
+  extra: Pick<NodeRedProcessOptions, "flows" | "settings"> = {},
+): Promise<NodeRedProcess> {
   const source = await installedTemplate();
   const userDir = mkdtempSync(path.join(tmpdir(), "nr-editor-user-"));
   cpSync(source, userDir, { recursive: true, verbatimSymlinks: true });
-  const red = new NodeRedProcess({ userDir, plugin: "none", modules: ["node-red-node-email", "node-red-node-sqlite"], env });
+  const red = new NodeRedProcess({ userDir, plugin: "none", modules: ["node-red-node-email", "node-red-node-sqlite"], env, ...extra });
   red.port = port;
   await red.start();
   return red;
@@ -62,8 +66,11 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Debian's chromium (never a downloaded one) with a fresh profile, on the editor of `red`. */
-export async function openEditor(red: NodeRedProcess): Promise<Browser> {
+/**
+ * Debian's chromium (never a downloaded one) with a fresh profile, on the editor of `red`; with
+ * `accessToken` (adminAuth), signed in as that token's user.
+ */
+export async function openEditor(red: NodeRedProcess, options: { accessToken?: string } = {}): Promise<Browser> {
   const profile = mkdtempSync(path.join(tmpdir(), "chromium-profile-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
@@ -81,6 +88,12 @@ export async function openEditor(red: NodeRedProcess): Promise<Browser> {
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(30_000);
+  if (options.accessToken) {
+    // Where the editor keeps its token ("auth-tokens" + the path's suffix, empty at "/"): signed in from the first load.
+    await context.addInitScript(
+      `localStorage.setItem("auth-tokens", ${JSON.stringify(JSON.stringify({ access_token: options.accessToken, token_type: "Bearer" }))})`,
+    );
+  }
   await page.goto(red.url);
   await page.locator("#red-ui-workspace-chart").waitFor();
   await page.locator('.red-ui-palette-node[data-palette-type="agent-callback-in"]').waitFor();
@@ -104,11 +117,14 @@ export class EditorSession {
  * Registers the suite's before/after hooks: start Node-RED (`start`, by default startEditorNodeRed())
  * and open the editor in chromium before the tests; close both after them.
  */
-export function useEditor(start: () => Promise<NodeRedProcess> = () => startEditorNodeRed()): EditorSession {
+export function useEditor(
+  start: () => Promise<NodeRedProcess> = () => startEditorNodeRed(),
+  open: (red: NodeRedProcess) => Promise<Browser> = (red) => openEditor(red),
+): EditorSession {
   const session = new EditorSession();
   before(async () => {
     session.red = await start();
-    session.browser = await openEditor(session.red);
+    session.browser = await open(session.red);
   });
   after(async () => {
     await session.browser?.close();
