@@ -1,8 +1,10 @@
 // The journal file: appends in groups (fsynced when asked), where each line lands, reads of
 // single lines back, a replay pass over every line, and compaction by rewrite and rename, so
-// that at every instant one complete journal exists on disk.
-import { promises as fs } from "node:fs";
+// that at every instant one complete journal exists on disk. A group that cannot be written
+// whole is cut off again, so the file only ever holds whole records.
 import path from "node:path";
+import { nodeJournalFs, syncDirWherePossible, writeAll, type JournalFs, type JournalHandle } from "./journal-fs";
+import { acquireLock, releaseLock } from "./journal-lock";
 
 export interface Place {
   /** Bytes before the line in the file. */
@@ -20,18 +22,13 @@ const CHUNK_BYTES = 1 << 20;
 const READ_AHEAD_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
 
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+/** Bodies and msg.urls can hold secrets: only the owner reads the journal. */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
 
 /** Calls `onLine(bytes, offset)` for each line of the file, a chunk at a time; returns the unterminated tail. */
 async function forEachLine(
-  handle: fs.FileHandle,
+  handle: JournalHandle,
   onLine: (line: Buffer, offset: number) => void,
 ): Promise<{ tail: Buffer; offset: number }> {
   let carry = Buffer.alloc(0);
@@ -59,10 +56,16 @@ async function forEachLine(
 class LineWriter {
   private piece = "";
   constructor(
-    private readonly handle: fs.FileHandle,
+    private readonly handle: JournalHandle,
     /** Bytes in the file before the next line: where it lands. */
     public bytes: number,
   ) {}
+
+  /** Starts the next line on a line of its own (after a last record that had no newline). */
+  newline(): void {
+    this.piece += "\n";
+    this.bytes += 1;
+  }
 
   push(line: string): Place {
     const length = Buffer.byteLength(line);
@@ -78,9 +81,9 @@ class LineWriter {
 
   async flush(): Promise<void> {
     if (this.piece.length === 0) return;
-    const piece = this.piece;
+    const piece = Buffer.from(this.piece);
     this.piece = "";
-    await this.handle.write(piece);
+    await writeAll(this.handle, piece);
   }
 }
 
@@ -89,7 +92,7 @@ class WindowReader {
   private window = Buffer.alloc(0);
   private start = 0;
   constructor(
-    readonly handle: fs.FileHandle,
+    readonly handle: JournalHandle,
     private readonly windowBytes: number,
   ) {}
 
@@ -107,20 +110,35 @@ class WindowReader {
 }
 
 export class JournalFile {
-  private appender: fs.FileHandle | undefined;
-  /** Reads lines back; replaced after a rewrite (FileHandle.close waits for reads in flight). */
-  private reader: fs.FileHandle | undefined;
+  private appender: JournalHandle | undefined;
+  /** Reads lines back; replaced after a rewrite (closing a handle waits for reads in flight). */
+  private reader: JournalHandle | undefined;
   private window: WindowReader | undefined;
-  /** Bytes in the file: where the next append lands. */
+  /** Bytes of whole records in the file: where the next append lands. */
   private bytes = 0;
   private lineCount = 0;
+  /** The file holds bytes past `bytes` (a torn tail, or a group cut short) to cut off before the next append. */
+  private dirty = false;
+  /** The last record has no newline: the next append starts with one. */
+  private unterminated = false;
+  private locked = false;
 
-  private constructor(readonly file: string) {}
+  private constructor(
+    readonly file: string,
+    private readonly files: JournalFs,
+  ) {}
 
-  /** Creates the folder if needed; the file itself is created by the first append or rewrite. */
-  static async open(file: string): Promise<JournalFile> {
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    return new JournalFile(file);
+  /** Creates the folder (owner only) and takes the lock; the file is created by the first append or rewrite. */
+  static async open(file: string, files: JournalFs = nodeJournalFs): Promise<JournalFile> {
+    const dir = path.dirname(file);
+    await files.mkdir(dir, DIR_MODE);
+    // A folder made by an older version or by hand keeps its mode on mkdir: tighten it.
+    await files.chmod(dir, DIR_MODE).catch(() => undefined);
+    const journal = new JournalFile(file, files);
+    await acquireLock(files, file);
+    journal.locked = true;
+    await files.chmod(file, FILE_MODE).catch(() => undefined);
+    return journal;
   }
 
   /** Lines in the file (written since the last rewrite, or replayed). */
@@ -130,9 +148,9 @@ export class JournalFile {
 
   /** Passes each line to `apply` (false: unreadable); a last line without newline is a torn tail unless it applies. */
   async replay(apply: (text: string, offset: number, length: number) => boolean): Promise<ReplayPass> {
-    let handle: fs.FileHandle;
+    let handle: JournalHandle;
     try {
-      handle = await fs.open(this.file, "r");
+      handle = await this.files.open(this.file, "r");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return { tornTail: false, unreadableLines: 0 };
       throw err;
@@ -148,33 +166,35 @@ export class JournalFile {
     // The bytes after the last newline are either nothing or a line the crash cut short.
     const tailText = tail.toString("utf8");
     const tornTail = tailText.trim() !== "" && !apply(tailText, offset, tail.length);
-    this.bytes = offset + tail.length;
+    if (tornTail) this.dirty = true;
+    else if (tail.length > 0) this.unterminated = true;
+    this.bytes = tornTail ? offset : offset + tail.length;
     return { tornTail, unreadableLines };
   }
 
-  /** Appends the lines in one go (fsynced when `sync`), and says where each landed. */
+  /**
+   * Appends the lines in one go (fsynced when `sync`) and says where each landed. When they
+   * cannot all be written, the file is cut back to where it was and the error thrown.
+   */
   async append(lines: readonly string[], sync: boolean): Promise<Place[]> {
+    const appender = await this.appendHandle();
+    const writer = new LineWriter(appender, this.bytes);
     try {
-      if (!this.appender) this.appender = await fs.open(this.file, "a");
-      // Lines appended must be readable back even before the first replay or rewrite.
-      if (!this.reader) this.reader = await fs.open(this.file, "r");
-      const writer = new LineWriter(this.appender, this.bytes);
+      if (this.unterminated) writer.newline();
       const places: Place[] = [];
       for (const line of lines) {
         places.push(writer.push(line));
         if (writer.full) await writer.flush();
       }
       await writer.flush();
-      if (sync) await this.appender.sync();
+      if (sync) await appender.sync();
       this.bytes = writer.bytes;
+      this.unterminated = false;
       this.lineCount += lines.length;
       return places;
     } catch (err) {
-      // Part of the group may have reached the file: find where the next append lands.
-      this.bytes = await fs.stat(this.file).then(
-        (s) => s.size,
-        () => this.bytes,
-      );
+      this.dirty = true;
+      await this.cutBack(appender).catch(() => undefined);
       throw err;
     }
   }
@@ -201,8 +221,10 @@ export class JournalFile {
     const source = this.reader ? new WindowReader(this.reader, CHUNK_BYTES) : undefined;
     const readOld = (offset: number, length: number): Promise<string> =>
       source ? source.line(offset, length) : Promise.reject(new Error(`the journal has no record at byte ${offset}`));
+    // A temp file left by an older version may have a wider mode, which opening it keeps.
+    await this.files.unlink(temp).catch(() => undefined);
     // Opened for reading too: after the rename this handle reads lines back from the new journal.
-    const handle = await fs.open(temp, "w+");
+    const handle = await this.files.open(temp, "w+", FILE_MODE);
     const writer = new LineWriter(handle, 0);
     const places: Place[] = [];
     try {
@@ -214,9 +236,11 @@ export class JournalFile {
       await handle.sync();
       await this.appender?.close();
       this.appender = undefined;
-      await fs.rename(temp, this.file);
+      await this.files.rename(temp, this.file);
     } catch (err) {
-      await handle.close();
+      await handle.close().catch(() => undefined);
+      // No temp file is left behind: a full disk needs every byte.
+      await this.files.unlink(temp).catch(() => undefined);
       throw err;
     }
     // Reader and places switch with no await in between, so no read pairs a new place with the old file.
@@ -225,8 +249,10 @@ export class JournalFile {
     commit(places);
     this.bytes = writer.bytes;
     this.lineCount = items.length;
+    this.dirty = false;
+    this.unterminated = false;
     void previous?.close().catch(() => undefined);
-    await fsyncDir(path.dirname(this.file));
+    await syncDirWherePossible(this.files, path.dirname(this.file));
   }
 
   async close(): Promise<void> {
@@ -235,5 +261,22 @@ export class JournalFile {
     await this.reader?.close();
     this.reader = undefined;
     this.window = undefined;
+    if (this.locked) await releaseLock(this.files, this.file);
+    this.locked = false;
+  }
+
+  /** The handle appends go through, with any bytes past the last whole record cut off first. */
+  private async appendHandle(): Promise<JournalHandle> {
+    if (!this.appender) this.appender = await this.files.open(this.file, "a", FILE_MODE);
+    // Lines appended must be readable back even before the first replay or rewrite.
+    if (!this.reader) this.reader = await this.files.open(this.file, "r");
+    if (this.dirty) await this.cutBack(this.appender);
+    return this.appender;
+  }
+
+  /** Cuts the file back to its whole records. */
+  private async cutBack(appender: JournalHandle): Promise<void> {
+    await appender.truncate(this.bytes);
+    this.dirty = false;
   }
 }

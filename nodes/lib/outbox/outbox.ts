@@ -3,8 +3,10 @@
 // on open, compacted when the file holds mostly finished entries. Bodies beyond a small memory
 // budget stay on disk only and are read back from their "add" line when an attempt needs them.
 import { JournalFile, type Place } from "./journal-file";
+import type { JournalFs } from "./journal-fs";
 import { addLine, bodyOf, doneLine, queuedEntry, retryLine, tryReadRecord } from "./records";
 import type { OutboxEntry, QueuedEntry, RetryUpdate } from "./records";
+import { applyRetry, byPlace, storedEntry, type StoredEntry } from "./stored-entry";
 import type { OpenedOutbox, OutboxStore, ReplayReport } from "./types";
 
 export { journalFileName } from "./records";
@@ -16,16 +18,14 @@ export interface OutboxOptions {
   compactAfterLines?: number;
   /** Bytes of bodies kept in memory at most (default 8 MiB); the others are read back from disk. */
   bodyMemoryBytes?: number;
+  /** The file-system calls (tests stand in for a full disk or another platform). */
+  files?: JournalFs;
+  /** Epoch milliseconds now, for the back-off between failed compactions. */
+  now?: () => number;
 }
 
-/** A pending entry as held in memory. */
-interface StoredEntry extends QueuedEntry {
-  /** Held until the "add" is on disk, then only while within the memory budget. */
-  body: string | undefined;
-  /** Where the entry's "add" line sits in the journal (newline excluded); -1 before it is written. */
-  offset: number;
-  length: number;
-}
+/** Waits between failed compactions: doubling from the first to the last. */
+const COMPACT_BACKOFF_MS = { first: 1000, max: 5 * 60 * 1000 };
 
 interface PendingWrite {
   /** The record, without its newline. */
@@ -34,37 +34,6 @@ interface PendingWrite {
   entry?: StoredEntry;
   resolve: () => void;
   reject: (err: Error) => void;
-}
-
-function storedEntry(entry: OutboxEntry, body: string | undefined, offset: number, length: number): StoredEntry {
-  // Every field present, so all entries share one object shape (less memory per entry).
-  return {
-    id: entry.id,
-    executionId: entry.executionId,
-    url: entry.url,
-    topic: entry.topic,
-    attempts: entry.attempts,
-    dueAt: entry.dueAt,
-    createdAt: entry.createdAt,
-    lastStatus: entry.lastStatus,
-    lastError: entry.lastError,
-    body,
-    offset,
-    length,
-  };
-}
-
-/** A retry's state on an entry: the same whether it happens now (reschedule) or is replayed. */
-function applyRetry(entry: StoredEntry, update: RetryUpdate): void {
-  entry.attempts = update.attempts;
-  entry.dueAt = update.dueAt;
-  entry.lastStatus = update.lastStatus;
-  entry.lastError = update.lastError;
-}
-
-/** Entries in file order; those not yet placed (their "add" is queued) go last. */
-function byPlace(a: StoredEntry, b: StoredEntry): number {
-  return (a.offset < 0 ? Infinity : a.offset) - (b.offset < 0 ? Infinity : b.offset);
 }
 
 export class Outbox implements OutboxStore {
@@ -77,6 +46,13 @@ export class Outbox implements OutboxStore {
   private syncs = 0;
   private readonly compactAfterLines: number;
   private readonly bodyMemoryBytes: number;
+  private readonly now: () => number;
+  /** "retry" and "done" lines a failed group did not write, written first with the next group. */
+  private unwritten: string[] = [];
+  /** The journal needs a rewrite whatever its length (a compaction failed). */
+  private compactDue = false;
+  private compactFailures = 0;
+  private compactNotBefore = 0;
 
   private constructor(
     private readonly journal: JournalFile,
@@ -84,15 +60,24 @@ export class Outbox implements OutboxStore {
   ) {
     this.compactAfterLines = options.compactAfterLines ?? 1000;
     this.bodyMemoryBytes = options.bodyMemoryBytes ?? 8 * 1024 * 1024;
+    this.now = options.now ?? Date.now;
   }
 
-  /** Opens (creating the folder if needed) and replays the journal, then rewrites it clean. */
+  /**
+   * Opens (creating the folder if needed, taking the lock) and replays the journal, then rewrites
+   * it clean. A failed rewrite (a full disk) leaves the journal as it is, to be appended to.
+   */
   static async open(file: string, options: OutboxOptions = {}): Promise<OpenedOutbox<Outbox>> {
-    const outbox = new Outbox(await JournalFile.open(file), options);
-    const replay = await outbox.replay();
-    // A clean rewrite drops finished entries and any torn tail, so the next append starts on a fresh line.
-    await outbox.compact();
-    return { outbox, replay };
+    const journal = await JournalFile.open(file, options.files);
+    const outbox = new Outbox(journal, options);
+    try {
+      const replay = await outbox.replay();
+      await outbox.compactNow();
+      return { outbox, replay };
+    } catch (err) {
+      await journal.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   get file(): string {
@@ -202,13 +187,26 @@ export class Outbox implements OutboxStore {
     try {
       while (this.pending.length > 0) {
         await this.commit(this.pending.splice(0));
-        if (this.journal.lines > this.compactAfterLines && this.journal.lines > 4 * this.live.size) {
-          // On failure the old journal is intact (no rename happened); compaction is retried after the next write.
-          await this.compact().catch(() => undefined);
-        }
+        const long = this.journal.lines > this.compactAfterLines && this.journal.lines > 4 * this.live.size;
+        if ((long || this.compactDue) && this.now() >= this.compactNotBefore) await this.compactNow();
       }
     } finally {
       this.draining = undefined;
+    }
+  }
+
+  /** Compacts; on failure the old journal is intact (no rename happened) and the next try waits longer. */
+  private async compactNow(): Promise<void> {
+    try {
+      await this.compact();
+      this.compactDue = false;
+      this.compactFailures = 0;
+      this.compactNotBefore = 0;
+    } catch {
+      this.compactDue = true;
+      const wait = Math.min(COMPACT_BACKOFF_MS.first * 2 ** this.compactFailures, COMPACT_BACKOFF_MS.max);
+      this.compactFailures += 1;
+      this.compactNotBefore = this.now() + wait;
     }
   }
 
@@ -216,13 +214,13 @@ export class Outbox implements OutboxStore {
     // Only an "add" must be on disk before it is acknowledged: a lost "retry" or "done" means one
     // more attempt, which receivers dedupe, and the next "add" group's fsync covers them too.
     const sync = batch.some((item) => item.entry !== undefined);
+    const carried = this.unwritten.splice(0);
     let places: Place[];
     try {
-      places = await this.journal.append(
-        batch.map((item) => item.line),
-        sync,
-      );
+      places = (await this.journal.append([...carried, ...batch.map((item) => item.line)], sync)).slice(carried.length);
     } catch (err) {
+      // Kept so that a delivered callback is not sent again after a restart; an "add" is refused instead.
+      this.unwritten = [...carried, ...batch.filter((item) => item.entry === undefined).map((item) => item.line)];
       const error = err instanceof Error ? err : new Error(String(err));
       for (const item of batch) item.reject(error);
       return;
@@ -265,15 +263,19 @@ export class Outbox implements OutboxStore {
     // The entries as they are now: one added meanwhile has its own "add" queued, and one removed
     // meanwhile gets its "done" appended after the rename.
     const entries = [...this.live.values()].sort(byPlace);
+    const carried = this.unwritten.length;
     await this.journal.rewrite(
       entries,
       async (entry, readOld) => addLine(entry, entry.body ?? bodyOf(await readOld(entry.offset, entry.length), entry.id, entry.offset)),
-      (places) =>
+      (places) => {
         places.forEach((place, i) => {
           const entry = entries[i] as StoredEntry;
           entry.offset = place.offset;
           entry.length = place.length;
-        }),
+        });
+        // The rewrite holds the state those lines were to record; any carried since are still to write.
+        this.unwritten.splice(0, carried);
+      },
     );
   }
 }

@@ -11,6 +11,7 @@ import { randomHex } from "../shared/random-hex";
 import { createDispatcher, deliverOnce, type DeliveryResult } from "./deliver";
 import { DeliveryQueue, type Finish } from "./delivery-queue";
 import { formatCallback } from "./format";
+import { OutboxHealth } from "./outbox-health";
 import { describeResult, outputMsg, withoutPayload } from "./output-msg";
 import { requestHeaders, type CallbackCredentials, type HeaderSettings } from "./request-headers";
 import { isHttpUrl, type CallbackOutSettings } from "./settings";
@@ -68,8 +69,10 @@ export class Sender {
   private queue: DeliveryQueue | undefined;
   private openError: string | undefined;
   private ready: Promise<void> = Promise.resolve();
+  private readonly health: OutboxHealth;
 
   constructor(private readonly options: SenderOptions) {
+    this.health = new OutboxHealth(options.journal, options.t, options.log, () => this.showStatus());
     this.settings = options.settings;
     this.headerSettings = { ...options.settings, userAgent: options.userAgent };
     this.dispatcher = createDispatcher(options.settings.concurrency);
@@ -82,7 +85,7 @@ export class Sender {
 
   /** Opens the outbox and resumes what it holds; a failure is logged and shown, and later msgs are refused with it. */
   start(): Promise<void> {
-    const { t, log, journal, bodyMemoryBytes } = this.options;
+    const { log, journal, bodyMemoryBytes } = this.options;
     const open = this.options.openOutbox ?? ((file: string, options?: OutboxOptions) => Outbox.open(file, options));
     this.ready = open(journal, { bodyMemoryBytes }).then(
       ({ outbox, replay }) => {
@@ -94,9 +97,10 @@ export class Sender {
         this.showStatus();
       },
       (err: unknown) => {
-        this.openError = t("errors.outbox-open", { file: journal, error: errorText(err) });
-        log.error(this.openError);
-        this.options.onStatus({ fill: "red", shape: "ring", text: t("status.outbox-error") });
+        const { message, status } = this.health.openFailed(err);
+        this.openError = message;
+        log.error(message);
+        this.options.onStatus({ fill: "red", shape: "ring", text: status });
       },
     );
     return this.ready;
@@ -114,8 +118,9 @@ export class Sender {
       await outbox.add(entry);
     } catch (err) {
       this.inputMsgs.delete(entry.id);
-      throw new Error(this.options.t("errors.outbox-write", { file: this.options.journal, error: errorText(err) }));
+      throw this.health.failed(err);
     }
+    this.health.wrote();
     if (!this.closing) this.queue?.schedule({ id: entry.id, dueAt: entry.dueAt, attempts: entry.attempts });
   }
 
@@ -213,8 +218,7 @@ export class Sender {
   /** The queue decides when; the outbox keeps each decision on disk. */
   private startQueue(outbox: OutboxStore): DeliveryQueue {
     const { settings } = this;
-    const journalError = (err: unknown): void =>
-      this.options.log.error(this.options.t("errors.outbox-write", { file: this.options.journal, error: errorText(err) }));
+    const journalError = (err: unknown): void => void this.health.failed(err);
     return new DeliveryQueue({
       concurrency: settings.concurrency,
       schedule: settings.schedule,
@@ -277,7 +281,7 @@ export class Sender {
         next: this.queue?.nextDue(),
         retries: this.settings.schedule.length,
         lastFinish: this.lastFinish,
-        refusing: undefined,
+        refusing: this.health.refusing,
         problem: this.settings.problems[0],
       },
       this.options.t,

@@ -8,6 +8,9 @@ import { readSettings, type CallbackOutConfig } from "../../../nodes/lib/send/se
 import type { Finish } from "../../../nodes/lib/send/delivery-queue";
 import type { NodeMessage, NodeStatus } from "../../../nodes/lib/shared/node-red-types";
 import { Receiver } from "../../support/receiver";
+import { Outbox } from "../../../nodes/lib/outbox/outbox";
+import { nodeJournalFs, type JournalFs } from "../../../nodes/lib/outbox/journal-fs";
+import { JournalLockedError } from "../../../nodes/lib/outbox/journal-lock";
 
 const t = (key: string, substitutions?: Record<string, string | number>): string => `${key} ${JSON.stringify(substitutions ?? {})}`;
 
@@ -176,6 +179,47 @@ describe("lib/send/sender", () => {
     assert.ok(run.logs.some((l) => l.startsWith("error errors.outbox-open") && l.includes("no disk")));
     assert.deepEqual(run.statuses.at(-1), { fill: "red", shape: "ring", text: "status.outbox-error {}" });
     await assert.rejects(run.sender.accept({ payload: "x" }), /errors\.outbox-open.*no disk/);
+  });
+
+  it("refuses msgs while the disk is full with 'outbox: disk full', says so once, and takes msgs again when there is room", async () => {
+    receiver.defaultReply = "hang";
+    let full = false;
+    const files: JournalFs = {
+      ...nodeJournalFs,
+      open: async (file, flags, mode) => {
+        const handle = await nodeJournalFs.open(file, flags, mode);
+        return {
+          write: (buffer, offset, length) =>
+            full
+              ? Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }))
+              : handle.write(buffer, offset, length),
+          read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
+          sync: () => handle.sync(),
+          truncate: (length) => handle.truncate(length),
+          close: () => handle.close(),
+        };
+      },
+    };
+    const run = await start({ timeout: 60 }, { openOutbox: (file, options) => Outbox.open(file, { ...(options as object), files }) });
+    await run.sender.accept({ payload: "before" });
+    full = true;
+    for (let i = 0; i < 5; i += 1) await assert.rejects(run.sender.accept({ payload: `full ${i}` }), /^Error: errors\.outbox-full /);
+    assert.equal(run.logs.filter((l) => l.startsWith("error errors.outbox-full")).length, 1, "logged once, not per msg");
+    await until("disk full status", () => run.statuses.at(-1)?.text === "status.disk-full {}");
+    assert.equal(run.statuses.at(-1)?.fill, "red");
+    assert.equal(run.sender.pending, 1);
+    full = false;
+    await run.sender.accept({ payload: "after" });
+    assert.ok(run.logs.some((l) => l.startsWith("info log.outbox-writable")));
+    await until("status no longer disk full", () => run.statuses.at(-1)?.text !== "status.disk-full {}");
+    assert.equal(run.sender.pending, 2);
+  });
+
+  it("reports a journal held by another process with its pid, in the log and the status", async () => {
+    const run = await start({}, { openOutbox: () => Promise.reject(new JournalLockedError("/x/n1.jsonl", 4242)) });
+    assert.ok(run.logs.some((l) => l.startsWith("error errors.outbox-locked") && l.includes('"pid":4242')));
+    assert.deepEqual(run.statuses.at(-1), { fill: "red", shape: "ring", text: 'status.outbox-locked {"pid":4242}' });
+    await assert.rejects(run.sender.accept({ payload: "x" }), /errors\.outbox-locked/);
   });
 
   it("refuses msgs once closing", async () => {
