@@ -490,6 +490,26 @@ describe("callback out node", function () {
     assert.equal(receiver.requests.length, 0);
   });
 
+  it("warns about a bad number, shows it in the status and runs with the default", async () => {
+    const statuses: Array<{ fill?: string; shape?: string; text?: string }> = [];
+    const { input, delivered } = await load({ timeout: "soon" });
+    (helper.getNode("out") as { on(event: string, fn: (call: { args: unknown[] }) => void): void }).on("call:status", (call) => {
+      statuses.push(call.args[0] as { fill?: string; text?: string });
+    });
+    const deadline = Date.now() + 5000;
+    while (statuses.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(statuses.at(-1), { fill: "yellow", shape: "ring", text: "timeout: bad value, using 15" });
+    const warnings = (helper as unknown as { log(): { args: Array<[{ level: number; msg: unknown }]>; WARN: number } }).log();
+    const texts = warnings.args.filter(([e]) => e.level === warnings.WARN).map(([e]) => String(e.msg));
+    assert.ok(
+      texts.some((m) => m.includes('timeout: "soon" is not a valid value; using the default 15')),
+      JSON.stringify(texts),
+    );
+    input.receive({ payload: "still delivered" });
+    const [msg] = await delivered.next();
+    assert.equal(msg!.statusCode, 200);
+  });
+
   it("shows what is happening now in the node status", async () => {
     const statuses: Array<{ fill?: string; text?: string }> = [];
     const watch = (): void => {
