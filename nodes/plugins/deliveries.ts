@@ -72,10 +72,12 @@ export = function register(RED: PluginAPI): void {
   const read = RED.auth.needsPermission("agent-callback.read");
   const write = RED.auth.needsPermission("agent-callback.write");
 
-  function deployed(kind: Kind, id: string): NodeDeliveries | undefined {
+  /** Whether node `id` is a running node of `kind`, and its deliveries once it has them (callback out: once its outbox is open). */
+  function deployed(kind: Kind, id: string): { deliveries: NodeDeliveries | undefined } | undefined {
     const node = RED.nodes.getNode(id) as WithDeliveries | null;
-    const found = node?.type === TYPES[kind] ? node.agentCallbackDeliveries : undefined;
-    return found?.kind === kind ? found : undefined;
+    if (node?.type !== TYPES[kind]) return undefined;
+    const found = node.agentCallbackDeliveries;
+    return { deliveries: found?.kind === kind ? found : undefined };
   }
 
   /** Finds node :id of `kind` or answers 404; then runs `handle`, answering 500 with the cause if it throws. */
@@ -85,9 +87,14 @@ export = function register(RED: PluginAPI): void {
   ): RequestHandler {
     return (req, res) => {
       const id = String(req.params.id ?? "");
-      const found = deployed(kind, id);
-      if (!found) {
+      const node = deployed(kind, id);
+      if (!node) {
         res.status(404).json({ error: t("errors.unknown-node", { kind: TYPES[kind], id }) });
+        return;
+      }
+      const found = node.deliveries;
+      if (!found) {
+        res.status(503).json({ error: t("errors.not-ready", { id }) });
         return;
       }
       Promise.resolve()

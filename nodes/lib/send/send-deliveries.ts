@@ -3,23 +3,15 @@
 // delivery queue. Recording an outcome is O(1); the lists are built only when the sidebar asks.
 import { DeliveryLog, type AttemptEnd } from "./delivery-log";
 import { GaveUpStore, type GaveUpRecord } from "./gave-up-store";
-import type { OutboxEntry, QueuedEntry } from "../outbox/outbox";
+import type { OutboxEntry, OutboxStore, QueuedEntry } from "../outbox/types";
+import type { DeliveryResult } from "./deliver";
+import type { Finish } from "./delivery-queue";
+import { describeResult } from "./output-msg";
 import type { ActionResult, OutDeliveries, OutView, Selection, WaitingView } from "../shared/deliveries-api";
 import { randomHex } from "../shared/random-hex";
 
-/** The outbox operations the sidebar needs (the file outbox and any other store offer them). */
-export interface OutboxPort {
-  readonly size: number;
-  entries(): QueuedEntry[];
-  peek(id: string): Readonly<QueuedEntry> | undefined;
-  body(id: string): Promise<string>;
-  add(entry: OutboxEntry): Promise<void>;
-  remove(id: string): Promise<void>;
-  reschedule(
-    id: string,
-    update: { attempts: number; dueAt: number; lastStatus?: number | undefined; lastError?: string | undefined },
-  ): Promise<void>;
-}
+/** The outbox operations the sidebar needs (every outbox store offers them). */
+export type OutboxPort = Pick<OutboxStore, "size" | "entries" | "peek" | "body" | "add" | "remove" | "reschedule">;
 
 /** The delivery queue operations the sidebar needs. */
 export interface QueuePort {
@@ -73,6 +65,33 @@ export class SendDeliveries implements OutDeliveries {
     private readonly now: () => number = Date.now,
   ) {
     this.log = new DeliveryLog(now);
+  }
+
+  /**
+   * A callback is done: noted (health, counts, the delivered list) and taken out of the outbox; a
+   * gave-up one is kept on disk first (see gaveUp).
+   */
+  finished(
+    entry: Readonly<QueuedEntry>,
+    body: string | undefined,
+    result: DeliveryResult,
+    attempts: number,
+    finish: Finish,
+  ): Promise<void> {
+    this.attempted({ ok: finish === "delivered", statusCode: result.statusCode, error: result.error });
+    if (finish === "gave-up") return this.gaveUp(entry, body, describeResult(result), attempts, result.statusCode);
+    this.log.delivered({
+      id: entry.id,
+      executionId: entry.executionId,
+      at: this.now(),
+      statusCode: result.statusCode,
+      attempts,
+      body: body ?? "",
+      url: entry.url,
+      topic: entry.topic,
+      reply: result.payload,
+    });
+    return this.outbox()?.remove(entry.id) ?? Promise.resolve();
   }
 
   /** Every attempt's end, for the receiver's health. */
