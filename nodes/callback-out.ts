@@ -97,7 +97,7 @@ export = function register(RED: NodeAPI): void {
     let headerSettings: HeaderSettings | undefined;
     let configError: string | undefined;
     try {
-      settings = readSettings(def, { hasSigningKey: Boolean(credentials.signingKey), env, message: t });
+      settings = readSettings(def, { hasSigningKey: Boolean(credentials.signingKey), signingKey: credentials.signingKey, env, message: t });
       headerSettings = { ...settings, userAgent: USER_AGENT };
     } catch (err) {
       configError = err instanceof Error ? err.message : String(err);

@@ -2,6 +2,7 @@
 // strings) and checked once when the node starts: an error names the field and the fix.
 // Pure: the environment lookup and the message texts are passed in, so it runs without Node-RED.
 import { text } from "../shared/config-values";
+import { standardWebhooksKeyBytes } from "../shared/sign";
 import { parseSchedule } from "./retry-policy";
 import {
   DEFAULT_SECRET_HEADER,
@@ -46,6 +47,8 @@ export interface CallbackOutSettings {
 export interface SettingsContext {
   /** Whether the signingKey credential is set (a signature mode needs it). */
   hasSigningKey: boolean;
+  /** The key itself, checked for Standard Webhooks (strict whsec_ decoding). */
+  signingKey?: string;
   /** The text that replaces `${name}` in a header value (the node's lookup warns about unset names). */
   env: (name: string) => string;
   message: MessageText;
@@ -82,6 +85,9 @@ export function readSettings(config: CallbackOutConfig, context: SettingsContext
   const signature = text(config.signature, "none");
   if (!isSignatureMode(signature)) throw new Error(message("errors.bad-signature", { signature }));
   if (signature !== "none" && !context.hasSigningKey) throw new Error(message("errors.missing-signing-key", { signature }));
+  if (signature === "standard-webhooks" && context.signingKey && !standardWebhooksKeyBytes(context.signingKey)) {
+    throw new Error(message("errors.bad-whsec"));
+  }
 
   const timeout = number(config.timeout, 15);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new Error(message("errors.bad-number", { field: "timeout", min: "more than 0" }));
