@@ -8,6 +8,8 @@ export interface RawReply {
   text: string;
   /** ms from the request's start to the end of the reply. */
   elapsedMs: number;
+  /** ms from the connection being established to the end of the reply (what the server took). */
+  answeredMs: number;
 }
 
 export interface RawRequest {
@@ -24,6 +26,7 @@ export interface RawRequest {
 /** Sends one request on its own connection and resolves with the reply. */
 export function rawPost(options: RawRequest): Promise<RawReply> {
   const started = Date.now();
+  let connected = started;
   const url = new URL(options.url);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -45,12 +48,14 @@ export function rawPost(options: RawRequest): Promise<RawReply> {
             headers: res.headers,
             text: Buffer.concat(chunks).toString("utf8"),
             elapsedMs: Date.now() - started,
+            answeredMs: Date.now() - connected,
           });
           if (options.hold) req.destroy();
         });
         res.on("error", reject);
       },
     );
+    req.on("socket", (socket) => socket.once("connect", () => (connected = Date.now())));
     // A server that answers before the body and closes may reset a connection we still write to.
     req.on("error", (err) => reject(err));
     const pieces = options.body === undefined ? [] : Array.isArray(options.body) ? options.body : [options.body];

@@ -4,7 +4,7 @@
 // limits and the pending-bytes budget, the body (bounded), its signature, JSON + schema and
 // duplicates; then the sender is answered and the accepted payload handed over with its output.
 // Refusals before authentication count against the client's address, never the endpoint's budget.
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { CALLBACK_STATUSES, checkCallbackPayload, type CallbackPayload } from "../shared/payload";
 import { isJsonMediaType } from "../shared/json-media-type";
 import { readRawBody, type RawBodyResult } from "./body";
@@ -38,7 +38,7 @@ const RECEIVED = JSON.stringify({ received: true });
 const RECEIVED_DUPLICATE = JSON.stringify({ received: true, duplicate: true });
 const REPLIES = {
   rateLimited: (seconds: number) => `Too many requests: retry after ${seconds} s`,
-  unsupportedMediaType: "Content-Type must be application/json",
+  unsupportedMediaType: "Content-Type must be application/json (UTF-8, no Content-Encoding)",
   tooLarge: (kib: number) => `Body too large: at most ${kib} KiB`,
   aborted: "Request body was incomplete",
   busy: "Too many request bodies being received: retry later",
@@ -48,6 +48,17 @@ const REPLIES = {
 
 /** Headers that carry proof of the secret: the flow never sees them (the check has happened). */
 const SIGNATURE_HEADERS = ["x-signature", "webhook-signature"];
+
+/**
+ * JSON is UTF-8 (RFC 8259) and the signature covers the bytes as sent: another charset or any
+ * content coding (gzip, ...) would be read as something else than what was signed.
+ */
+function isPlainUtf8(headers: IncomingHttpHeaders): boolean {
+  const coding = (headers["content-encoding"] ?? "").trim().toLowerCase();
+  if (coding !== "" && coding !== "identity") return false;
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(headers["content-type"] ?? "")?.[1]?.toLowerCase();
+  return charset === undefined || charset === "utf-8" || charset === "utf8";
+}
 
 /** The body size the sender declared, when it declared one. */
 function declaredLength(req: IncomingMessage): number | undefined {
@@ -136,7 +147,7 @@ export class Receiver {
   private async process(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { settings } = this.options;
     const client = clientAddress(req, settings.trustProxy);
-    if (!isJsonMediaType(req.headers["content-type"])) {
+    if (!isJsonMediaType(req.headers["content-type"]) || !isPlainUtf8(req.headers)) {
       return this.refuse(res, client, "unsupported-media-type", 415, { error: REPLIES.unsupportedMediaType });
     }
     const declared = declaredLength(req);
