@@ -1,4 +1,4 @@
-// The editor's definition of callback in (nodes/callback-in.html), run in a sandbox with a stand-in
+// The editor's definition of callback in (dist/nodes/callback-in.html, as built), run in a sandbox with a stand-in
 // RED: the new properties have the runtime's defaults, and the validators refuse what the runtime
 // would replace by its default.
 import assert from "node:assert/strict";
@@ -14,11 +14,13 @@ interface Property {
 }
 
 function editorDefaults(): Record<string, Property> {
-  const html = readFileSync(path.join(repoRoot, "nodes", "callback-in.html"), "utf8");
-  const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? "";
+  // The built file: the build writes the runtime's defaults and rules in as a script before the node's own.
+  const html = readFileSync(path.join(repoRoot, "dist", "nodes", "callback-in.html"), "utf8");
+  const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1] ?? "");
   let definition: { defaults: Record<string, Property> } | undefined;
   const RED = { nodes: { registerType: (_type: string, def: { defaults: Record<string, Property> }) => (definition = def) }, settings: {} };
-  vm.runInNewContext(script, { RED, window: {}, $: () => undefined, location: {} });
+  const sandbox = vm.createContext({ RED, window: {}, $: () => undefined, location: {} });
+  for (const script of scripts) vm.runInContext(script, sandbox);
   assert.ok(definition, "registerType was called");
   return definition.defaults;
 }
