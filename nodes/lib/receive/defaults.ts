@@ -9,8 +9,8 @@ export const RESPOND_MODES = ["immediately", "flow"] as const;
 
 export const PROPERTIES = {
   name: { value: "", rule: { type: "text" } },
-  // Without its leading "/" the runtime adds it.
-  url: { value: "/agent-results", rule: { type: "pattern", pattern: "^/?\\S*$" } },
+  // The runtime adds a missing leading "/", but the editor asks for it so the path reads as one.
+  url: { value: "/agent-results", rule: { type: "pattern", pattern: "^/\\S*$" } },
   verify: { value: "secret", rule: { type: "oneOf", values: VERIFY_MODES } },
   secretHeader: { value: "X-Webhook-Secret", rule: { type: "pattern", pattern: HEADER_NAME_PATTERN } },
   tolerance: { value: 300, rule: { type: "number", min: 0 } },
