@@ -13,6 +13,9 @@ import { DedupeMemory } from "./lib/receive/dedupe";
 import { isJsonMediaType } from "./lib/shared/json-media-type";
 import { messagesFor } from "./lib/shared/messages";
 import { TokenBucket } from "./lib/receive/rate-limit";
+import { listenSettings, openOwnPort, type OwnPortHandle, type TlsConfigNode } from "./lib/receive/listen";
+import { lendExpress } from "./lib/receive/express-bridge";
+import type { IncomingMessage, ServerResponse } from "node:http";
 
 interface CallbackInDef extends NodeDef {
   url?: string;
@@ -24,6 +27,10 @@ interface CallbackInDef extends NodeDef {
   rateLimit?: number | string;
   maxBody?: number | string;
   respond?: string;
+  listen?: string;
+  port?: number | string;
+  host?: string;
+  tls?: string;
 }
 
 type Credentials = { secret?: string };
@@ -220,21 +227,51 @@ export = function (RED: NodeAPI): void {
     } else if (verify === "none") {
       node.warn(t("warn.verify-none", { path: url }));
     }
-    const added = addRawPostRoute(RED, {
-      url,
-      ownerId: node.id,
-      handler: (req, res) => {
-        handle(req, res).catch((err: unknown) => {
-          node.error(t("errors.unexpected", { detail: err instanceof Error ? err.message : String(err) }));
-          replyJson(res, 500, { error: "Internal Server Error" });
-        });
-      },
-      onError: (err, _req, res) => {
-        node.warn(err instanceof Error ? err.message : String(err));
-        replyJson(res, 500, { error: "Internal Server Error" });
-      },
-    });
-    if (added.ok) {
+    const listen = listenSettings(def);
+    let own: OwnPortHandle | undefined;
+    const added: ReturnType<typeof addRawPostRoute> | undefined =
+      listen.mode === "port"
+        ? undefined
+        : addRawPostRoute(RED, {
+            url,
+            ownerId: node.id,
+            handler: (req, res) => {
+              handle(req, res).catch((err: unknown) => {
+                node.error(t("errors.unexpected", { detail: err instanceof Error ? err.message : String(err) }));
+                replyJson(res, 500, { error: "Internal Server Error" });
+              });
+            },
+            onError: (err, _req, res) => {
+              node.warn(err instanceof Error ? err.message : String(err));
+              replyJson(res, 500, { error: "Internal Server Error" });
+            },
+          });
+    if (listen.mode === "port") {
+      if (listen.portProblem) node.warn(t("warn.invalid-number", listen.portProblem));
+      own = openOwnPort({
+        settings: listen,
+        path: url,
+        ownerId: node.id,
+        tlsConfig: listen.tlsId ? (RED.nodes.getNode(listen.tlsId) as unknown as TlsConfigNode | null) : undefined,
+        handler: (req: IncomingMessage, res: ServerResponse) => {
+          const express = respondInFlow ? lendExpress(RED.httpNode, req, res) : { req: req as Request, res: res as Response };
+          handle(express.req, express.res).catch((err: unknown) => {
+            node.error(t("errors.unexpected", { detail: err instanceof Error ? err.message : String(err) }));
+            replyJson(express.res, 500, { error: "Internal Server Error" });
+          });
+        },
+        onListening: (endpoint) => {
+          if (!configProblem) node.status({ fill: "green", shape: "dot", text: t("status.listening-port", { url: endpoint }) });
+        },
+        onProblem: (problem) => {
+          configProblem = t(problem.error, problem.values);
+          node.error(configProblem);
+          node.status({ fill: "red", shape: "ring", text: t(problem.status, problem.values) });
+        },
+      });
+    } else if (!added) {
+      // unreachable: added is set whenever listen is not "port"
+    } else if (added.ok) {
       route = added.route;
       if (!configProblem) node.status({ fill: "green", shape: "dot", text: t("status.listening", { path: added.route.fullPath }) });
     } else if (added.reason === "duplicate") {
@@ -253,7 +290,8 @@ export = function (RED: NodeAPI): void {
       route?.remove();
       if (removed || !dedupeOn) dedupe.clear();
       else keptDedupe.set(node.id, dedupe);
-      done();
+      // The port must be free before the next deploy starts its nodes.
+      void (own?.close() ?? Promise.resolve()).then(done, done);
     });
   }
 

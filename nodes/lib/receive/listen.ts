@@ -1,7 +1,7 @@
 // Where a callback in's requests come from: Node-RED's own HTTP server (under httpNodeRoot, as
 // before) or a server of its own on `host`:`port`, optionally HTTPS with a core tls-config node.
 import { numberOrDefault, text, type NumberReading } from "../shared/config-values";
-import { OwnServers, type OwnServerSpec, type OwnTlsOptions } from "./own-server";
+import { OwnServers, type OwnHandler, type OwnServerSpec, type OwnTlsOptions } from "./own-server";
 
 export type ListenMode = "node-red" | "port";
 
@@ -75,3 +75,74 @@ export function endpointUrl(settings: ListenSettings, secure: boolean, path: str
 
 /** Every own server of this Node-RED process (shared by all callback in nodes, whatever flow they are in). */
 export const ownServers = new OwnServers();
+
+/** A problem to log and show: the locale keys of the log message and the status text, and their values. */
+export interface ListenProblem {
+  error: string;
+  status: string;
+  values: Record<string, string | number>;
+}
+
+export interface OwnPortOptions {
+  settings: ListenSettings;
+  path: string;
+  ownerId: string;
+  /** The node's tls-config node (RED.nodes.getNode(settings.tlsId)), when it names one. */
+  tlsConfig?: TlsConfigNode | null;
+  handler: OwnHandler;
+  onListening(url: string): void;
+  onProblem(problem: ListenProblem): void;
+}
+
+export interface OwnPortHandle {
+  /** Takes the node off its server; the last node off closes it (connections included) and frees the port. */
+  close(): Promise<void>;
+}
+
+/** Why a bind failed, as a message the user can act on (the system's own text only when it is none of the known ones). */
+function bindProblem(code: string, detail: string, values: Record<string, string | number>): ListenProblem {
+  const status = "status.port-failed";
+  if (code === "EADDRINUSE") return { error: "errors.port-in-use", status, values };
+  if (code === "EACCES" || code === "EPERM") return { error: "errors.port-denied", status, values };
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN") return { error: "errors.port-address", status, values };
+  if (code === "ETLS") return { error: "errors.tls-bad", status: "status.tls", values: { ...values, detail } };
+  return { error: "errors.port-failed", status, values: { ...values, detail } };
+}
+
+/** Puts a node on its own server (listen: port): reads its TLS config, attaches, reports listening or the problem. */
+export function openOwnPort(options: OwnPortOptions): OwnPortHandle {
+  const { settings } = options;
+  const values = { host: settings.host, port: settings.port, path: options.path };
+  let tls: OwnTlsOptions | undefined;
+  if (settings.tlsId !== "") {
+    const reading = tlsFromConfig(options.tlsConfig);
+    if (!reading.ok) {
+      options.onProblem({ error: `errors.${reading.problem}`, status: "status.tls", values });
+      return { close: () => Promise.resolve() };
+    }
+    tls = reading.tls;
+  }
+  const attached = ownServers.attach(serverSpec(settings, tls), options.path, options.ownerId, options.handler);
+  if (!attached.ok) {
+    const duplicate = attached.reason === "duplicate-path";
+    options.onProblem({
+      error: duplicate ? "errors.duplicate-own-path" : "errors.tls-mismatch",
+      status: duplicate ? "status.duplicate" : "status.tls",
+      values,
+    });
+    return { close: () => Promise.resolve() };
+  }
+  const { endpoint } = attached;
+  let closed = false;
+  void endpoint.listening.then((outcome) => {
+    if (closed) return;
+    if (outcome.ok) options.onListening(endpointUrl(settings, tls !== undefined, options.path));
+    else options.onProblem(bindProblem(outcome.code, outcome.message, values));
+  });
+  return {
+    close: () => {
+      closed = true;
+      return endpoint.detach();
+    },
+  };
+}
