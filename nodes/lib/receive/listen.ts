@@ -1,6 +1,9 @@
 // Where a callback in's requests come from: Node-RED's own HTTP server (under httpNodeRoot, as
 // before) or a server of its own on `host`:`port`, optionally HTTPS with a core tls-config node.
 import { numberOrDefault, text, type NumberReading } from "../shared/config-values";
+import { acceptsValue } from "../shared/property-rules";
+import type { Translate } from "../shared/messages";
+import { PROPERTIES } from "./defaults";
 import { OwnServers, type OwnHandler, type OwnServerSpec, type OwnTlsOptions } from "./own-server";
 
 export type ListenMode = "node-red" | "port";
@@ -23,14 +26,11 @@ export interface ListenSettings {
   portProblem?: NumberReading["problem"];
 }
 
-export const LISTEN_DEFAULTS = { port: 8443, host: "0.0.0.0" } as const;
-
 export function listenSettings(props: ListenProperties): ListenSettings {
   const mode: ListenMode = props.listen === "port" ? "port" : "node-red";
-  let port = numberOrDefault("port", props.port, LISTEN_DEFAULTS.port, { min: 1, integer: true });
-  if (port.value > 65535)
-    port = { value: LISTEN_DEFAULTS.port, problem: { field: "port", value: String(props.port), fallback: LISTEN_DEFAULTS.port } };
-  const host = text(props.host).trim() || LISTEN_DEFAULTS.host;
+  const port = numberOrDefault("port", props.port, PROPERTIES.port.value, PROPERTIES.port.rule);
+  // A host with spaces or slashes cannot be bound: the default, as for numbers, rather than a bind error.
+  const host = (acceptsValue(PROPERTIES.host.rule, props.host) ? text(props.host).trim() : "") || PROPERTIES.host.value;
   const tlsId = text(props.tls).trim();
   return { mode, port: port.value, host, tlsId, ...(port.problem ? { portProblem: port.problem } : {}) };
 }
@@ -76,11 +76,10 @@ export function endpointUrl(settings: ListenSettings, secure: boolean, path: str
 /** Every own server of this Node-RED process (shared by all callback in nodes, whatever flow they are in). */
 export const ownServers = new OwnServers();
 
-/** A problem to log and show: the locale keys of the log message and the status text, and their values. */
+/** A problem to log and show: the log message and the shorter status text, both translated. */
 export interface ListenProblem {
   error: string;
   status: string;
-  values: Record<string, string | number>;
 }
 
 export interface OwnPortOptions {
@@ -90,6 +89,8 @@ export interface OwnPortOptions {
   /** The node's tls-config node (RED.nodes.getNode(settings.tlsId)), when it names one. */
   tlsConfig?: TlsConfigNode | null;
   handler: OwnHandler;
+  /** The node's message catalog (keys relative to agent-callback-in). */
+  t: Translate;
   onListening(url: string): void;
   onProblem(problem: ListenProblem): void;
 }
@@ -99,45 +100,53 @@ export interface OwnPortHandle {
   close(): Promise<void>;
 }
 
+type Values = Record<string, string | number>;
+
 /** Why a bind failed, as a message the user can act on (the system's own text only when it is none of the known ones). */
-function bindProblem(code: string, detail: string, values: Record<string, string | number>): ListenProblem {
-  const status = "status.port-failed";
-  if (code === "EADDRINUSE") return { error: "errors.port-in-use", status, values };
-  if (code === "EACCES" || code === "EPERM") return { error: "errors.port-denied", status, values };
-  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN") return { error: "errors.port-address", status, values };
-  if (code === "ETLS") return { error: "errors.tls-bad", status: "status.tls", values: { ...values, detail } };
-  return { error: "errors.port-failed", status, values: { ...values, detail } };
+function bindProblem(t: Translate, code: string, detail: string, values: Values): ListenProblem {
+  const status = t("status.port-failed", values);
+  if (code === "EADDRINUSE") return { error: t("errors.port-in-use", values), status };
+  if (code === "EACCES" || code === "EPERM") return { error: t("errors.port-denied", values), status };
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN") return { error: t("errors.port-address", values), status };
+  if (code === "ETLS") return { error: t("errors.tls-bad", { ...values, detail }), status: t("status.tls") };
+  return { error: t("errors.port-failed", { ...values, detail }), status };
+}
+
+function tlsProblem(t: Translate, problem: "tls-missing" | "tls-invalid" | "tls-no-cert"): ListenProblem {
+  const error =
+    problem === "tls-missing" ? t("errors.tls-missing") : problem === "tls-invalid" ? t("errors.tls-invalid") : t("errors.tls-no-cert");
+  return { error, status: t("status.tls") };
 }
 
 /** Puts a node on its own server (listen: port): reads its TLS config, attaches, reports listening or the problem. */
 export function openOwnPort(options: OwnPortOptions): OwnPortHandle {
-  const { settings } = options;
-  const values = { host: settings.host, port: settings.port, path: options.path };
+  const { settings, t } = options;
+  const values: Values = { host: settings.host, port: settings.port, path: options.path };
+  const none: OwnPortHandle = { close: () => Promise.resolve() };
   let tls: OwnTlsOptions | undefined;
   if (settings.tlsId !== "") {
     const reading = tlsFromConfig(options.tlsConfig);
     if (!reading.ok) {
-      options.onProblem({ error: `errors.${reading.problem}`, status: "status.tls", values });
-      return { close: () => Promise.resolve() };
+      options.onProblem(tlsProblem(t, reading.problem));
+      return none;
     }
     tls = reading.tls;
   }
   const attached = ownServers.attach(serverSpec(settings, tls), options.path, options.ownerId, options.handler);
   if (!attached.ok) {
-    const duplicate = attached.reason === "duplicate-path";
-    options.onProblem({
-      error: duplicate ? "errors.duplicate-own-path" : "errors.tls-mismatch",
-      status: duplicate ? "status.duplicate" : "status.tls",
-      values,
-    });
-    return { close: () => Promise.resolve() };
+    options.onProblem(
+      attached.reason === "duplicate-path"
+        ? { error: t("errors.duplicate-own-path", values), status: t("status.duplicate") }
+        : { error: t("errors.tls-mismatch", values), status: t("status.tls") },
+    );
+    return none;
   }
   const { endpoint } = attached;
   let closed = false;
   void endpoint.listening.then((outcome) => {
     if (closed) return;
     if (outcome.ok) options.onListening(endpointUrl(settings, tls !== undefined, options.path));
-    else options.onProblem(bindProblem(outcome.code, outcome.message, values));
+    else options.onProblem(bindProblem(t, outcome.code, outcome.message, values));
   });
   return {
     close: () => {

@@ -1,5 +1,6 @@
 // Values from a node's properties or settings.js as Node-RED hands them over: the editor stores
 // numbers as strings, and hand-written or imported flows can hold anything.
+import { acceptsValue } from "./property-rules";
 
 /** A string property; `fallback` when it is missing, anything else as its text. */
 export function text(value: unknown, fallback = ""): string {
@@ -13,11 +14,12 @@ export function nonNegativeNumber(value: unknown, fallback: number): number | un
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
-/** What a number property must be: at least `min` (default 0), above `min` when `exclusive`, whole when `integer`. */
+/** What a number property must be: at least `min` (default 0), above `min` when `exclusive`, whole when `integer`, at most `max`. */
 export interface NumberRule {
   min?: number;
   exclusive?: boolean;
   integer?: boolean;
+  max?: number;
 }
 
 /** A number property read by the one policy of both nodes: a bad value is replaced by the default and reported. */
@@ -34,8 +36,7 @@ export interface NumberReading {
  */
 export function numberOrDefault(field: string, value: unknown, fallback: number, rule: NumberRule = {}): NumberReading {
   if (value === undefined || value === null || (typeof value === "string" && value.trim() === "")) return { value: fallback };
-  const n = typeof value === "number" ? value : typeof value === "string" ? Number(value) : Number.NaN;
-  const min = rule.min ?? 0;
-  const ok = Number.isFinite(n) && (rule.exclusive ? n > min : n >= min) && (!rule.integer || Number.isInteger(n));
-  return ok ? { value: n } : { value: fallback, problem: { field, value: String(value), fallback } };
+  // The editor checks the same rule with the same function (property-rules.ts).
+  const ok = acceptsValue({ type: "number", min: rule.min ?? 0, exclusive: rule.exclusive, integer: rule.integer, max: rule.max }, value);
+  return ok ? { value: Number(value) } : { value: fallback, problem: { field, value: String(value), fallback } };
 }
