@@ -41,3 +41,16 @@ export function request(url: string, options: SimpleRequest = {}): Promise<Simpl
     req.end(body);
   });
 }
+
+/** The same, retried while the connection is refused or reset (a server that binds just after a deploy). */
+export async function requestWhenUp(url: string, options: SimpleRequest = {}, timeoutMs = 10_000): Promise<SimpleResponse> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await request(url, options);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}

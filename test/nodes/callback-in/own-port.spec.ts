@@ -7,7 +7,7 @@ import net from "node:net";
 import { NodeRedProcess, freePort, nodeRedVersion } from "../../support/node-red";
 import { CommsWatcher } from "../../support/comms";
 import { makeTestPki, type TestPki } from "../../support/tls";
-import { request, type SimpleRequest, type SimpleResponse } from "../../support/request";
+import { request, requestWhenUp, type SimpleRequest, type SimpleResponse } from "../../support/request";
 import { tcpSocketsOf } from "../../support/sockets";
 
 const SECRET = "own-port-secret";
@@ -114,18 +114,7 @@ describe(`callback in on a port of its own, in a real Node-RED ${nodeRedVersion(
   const statusText = (id: string): string => comms.status(id)?.text ?? "";
 
   /** Answers once the port accepts the callback (the server binds after the deploy). */
-  async function postWhenUp(url: string, options: SimpleRequest): Promise<SimpleResponse> {
-    let last: unknown;
-    for (let i = 0; i < 100; i++) {
-      try {
-        return await request(url, options);
-      } catch (err) {
-        last = err;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    throw last instanceof Error ? last : new Error(String(last));
-  }
+  const postWhenUp = (url: string, options: SimpleRequest): Promise<SimpleResponse> => requestWhenUp(url, options);
 
   it("receives over HTTP on its port, shows the endpoint in its status, and sends the callback on", async () => {
     const port = await freePort();
