@@ -653,6 +653,18 @@ function goals(): string[] {
         `callback in p99 ${ours.median.p99?.toFixed(1)} ms vs the core-node flow's ${core.median.p99?.toFixed(1)} ms (goal lower): ${verdict(p99)}`,
       );
     }
+    const bare = receiver.find((r) => r.variant === "node:http (bare)");
+    for (const variant of [OWN_PORT, OWN_PORT_HTTPS]) {
+      const own = receiver.find((r) => r.variant === variant);
+      if (!bare || !own) continue;
+      const rps = (own.median.rps ?? NaN) / (bare.median.rps ?? NaN);
+      const p99 = (own.median.p99 ?? NaN) / (bare.median.p99 ?? NaN);
+      // Judged for plain HTTP (issue 13); HTTPS is reported beside it against the same plain bare server.
+      const judged = variant === OWN_PORT ? `: ${verdict(rps >= 0.5 && p99 <= 2)}` : " (reported, not judged)";
+      lines.push(
+        `${variant}: req/s ${rps.toFixed(2)}x, p99 ${p99.toFixed(2)}x the bare node:http server's (goal >= 0.5x and <= 2x)${judged}`,
+      );
+    }
   }
   const sender = find("Sender");
   if (sender) {
