@@ -59,6 +59,7 @@ interface Route {
 }
 
 const NOT_FOUND = JSON.stringify({ error: "Not found" });
+const INTERNAL_ERROR = JSON.stringify({ error: "Internal Server Error" });
 const NOT_ALLOWED = JSON.stringify({ error: "Method not allowed: use POST" });
 
 function replyText(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
@@ -133,12 +134,22 @@ class OwnServer {
     }
     for (const route of this.routes.values()) {
       if (!route.matcher(pathname)) continue;
-      if (req.method === "POST") return route.handler(req, res);
+      if (req.method === "POST") return this.run(route, req, res);
       req.resume();
       return replyText(res, 405, NOT_ALLOWED, { Allow: "POST" });
     }
     req.resume();
     replyText(res, 404, NOT_FOUND);
+  }
+
+  /** A handler's exception would be thrown from the server's "request" event and end Node-RED: answered 500 instead. */
+  private run(route: Route, req: IncomingMessage, res: ServerResponse): void {
+    try {
+      route.handler(req, res);
+    } catch {
+      if (!res.headersSent) replyText(res, 500, INTERNAL_ERROR, { Connection: "close" });
+      else res.destroy();
+    }
   }
 
   /** Stops listening at once (the port is free for the next bind), lets requests in progress finish briefly, then cuts the rest. */

@@ -62,6 +62,21 @@ describe("own server (callback in on a port of its own)", function () {
     assert.equal(get.headers.allow, "POST");
   });
 
+  it("answers 500 JSON when a handler throws, and keeps serving", async () => {
+    const thrower = endpoint(
+      servers.attach(spec, "/boom", "n1", () => {
+        throw new Error("secret detail");
+      }),
+    );
+    open.push(thrower);
+    attach("/ok", "n2", "OK");
+    await thrower.listening;
+    const res = await request(`http://127.0.0.1:${port}/boom`, { body: "{}" });
+    assert.equal(res.status, 500);
+    assert.deepEqual(JSON.parse(res.text), { error: "Internal Server Error" });
+    assert.equal((await request(`http://127.0.0.1:${port}/ok`, { body: "{}" })).text, "OK");
+  });
+
   it("refuses a second node on the same path and a node with other TLS settings on the same port", async () => {
     attach("/a", "n1", "A");
     assert.deepEqual(servers.attach(spec, "/A/", "n2", answer("x")), { ok: false, reason: "duplicate-path" });
