@@ -5,6 +5,7 @@
 import { numberOrDefault, text, type NumberReading } from "../shared/config-values";
 import { acceptsValue } from "../shared/property-rules";
 import { PROPERTIES } from "./defaults";
+import { standardWebhooksKeyBytes } from "../shared/sign";
 import { parseSchedule } from "./retry-policy";
 import { SIGNATURE_MODES, configuredHeaders, isHeaderName, type MessageText, type SignatureMode } from "./request-headers";
 
@@ -46,6 +47,8 @@ export type NumberProblem = NonNullable<NumberReading["problem"]>;
 export interface SettingsContext {
   /** Whether the signingKey credential is set (a signature mode needs it). */
   hasSigningKey: boolean;
+  /** The key itself, checked for Standard Webhooks (strict whsec_ decoding). */
+  signingKey?: string;
   /** The text that replaces `${name}` in a header value (the node's lookup warns about unset names). */
   env: (name: string) => string;
   message: MessageText;
@@ -73,6 +76,9 @@ export function readSettings(config: CallbackOutConfig, context: SettingsContext
   const signature = text(config.signature, PROPERTIES.signature.value);
   if (!isSignatureMode(signature)) throw new Error(message("errors.bad-signature", { signature }));
   if (signature !== "none" && !context.hasSigningKey) throw new Error(message("errors.missing-signing-key", { signature }));
+  if (signature === "standard-webhooks" && context.signingKey && !standardWebhooksKeyBytes(context.signingKey)) {
+    throw new Error(message("errors.bad-whsec"));
+  }
 
   const number = (field: "timeout" | "concurrency" | "maxQueue") =>
     numberOrDefault(field, config[field], PROPERTIES[field].value, PROPERTIES[field].rule);
