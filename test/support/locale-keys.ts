@@ -5,7 +5,7 @@
 // - TypeScript: calls (also as members) of a translate function: `t(...)`, or a name declared with a translate
 //   type (`Translate`, or any `type X = (key: string, ...) => string` alias under nodes/). Its
 //   keys are relative to the node type(s) whose node file imports the module (directly or not).
-//   A `key: "..."` property (a message handed up for the node to translate) is a use as well.
+//   A `key: "group.name"` property (a message handed up for the node to translate) is a use as well.
 // - Editor HTML: `RED._(...)`, `this._(...)`, `t(...)` (relative to the type registered in the
 //   file), `NS + "..."` where `NS` is a string constant, and every key in `data-i18n`.
 // A key given as `"a.b." + x` or `` `a.b.${x}` `` uses every key under `a.b.`.
@@ -113,7 +113,7 @@ export function keyUses(files: SourceFile[], ourTypes: string[]): KeyUse[] {
     const names = [...new Set(["t", ...declared, ...assigned])];
     const keys = [
       ...callArguments(file.text, names, true),
-      ...[...file.text.matchAll(/(?<![\w$])key:\s*"([^"\n]*)"/g)].map((m) => ({ key: m[1] ?? "", prefix: false })),
+      ...[...file.text.matchAll(/(?<![\w$])key:\s*"([\w-]+\.[\w.-]+)"/g)].map((m) => ({ key: m[1] ?? "", prefix: false })),
     ];
     for (const { key, prefix } of keys) {
       for (const type of typesOf.get(file.path) ?? []) uses.push({ file: file.path, catalog: type, key: `${type}.${key}`, prefix });
