@@ -17,9 +17,9 @@ type Credentials = { secret?: string };
 
 export = function (RED: NodeAPI): void {
   /** msg.req/msg.res on a port of its own: the plain node:http pair made Express's first (lendExpress). */
-  const forFlowOnOwnPort = (req: IncomingMessage, res: ServerResponse): ReturnType<typeof forFlow> => {
+  const forFlowOnOwnPort = (req: IncomingMessage, res: ServerResponse, hiddenHeaders: readonly string[]): ReturnType<typeof forFlow> => {
     lendExpress(RED.httpNode, req, res);
-    return forFlow(req, res);
+    return forFlow(req, res, hiddenHeaders);
   };
   /** Dedupe memories of nodes stopped by a deploy that did not remove them, by node id, until they start again. */
   const keptDedupe = new Map<string, DedupeMemory>();
@@ -27,10 +27,10 @@ export = function (RED: NodeAPI): void {
 
   function CallbackInNode(this: Node<Credentials>, def: NodeDef & CallbackInConfig & ListenProperties): void {
     RED.nodes.createNode(this, def);
-    const { settings, problems: settingProblems } = readSettings(def, this.credentials?.secret);
+    const { settings, problems: settingProblems, invalidKeys } = readSettings(def, this.credentials?.secret);
     const listen = listenSettings(def);
     const problems = listen.portProblem ? [...settingProblems, listen.portProblem] : settingProblems;
-    for (const problem of problems) this.warn(t("warn.invalid-number", problem));
+    for (const problem of problems) this.warn(t(`warn.${problem.key}`, problem));
     // A bad number stays visible next to the counts until the node is fixed.
     const numberNote = problems.map((p) => t("status.invalid-number", p)).join(", ");
 
@@ -73,7 +73,11 @@ export = function (RED: NodeAPI): void {
       },
     });
 
-    if (settings.verify !== "none" && settings.secrets.length === 0) {
+    if (invalidKeys > 0) {
+      configProblem = true;
+      this.error(t("errors.bad-whsec", { count: invalidKeys }));
+      this.status({ fill: "red", shape: "ring", text: t("status.bad-whsec") });
+    } else if (settings.verify !== "none" && settings.secrets.length === 0) {
       configProblem = true;
       this.error(t("errors.no-secret"));
       this.status({ fill: "red", shape: "ring", text: t("status.no-secret") });
@@ -121,6 +125,10 @@ export = function (RED: NodeAPI): void {
       configProblem = true;
       this.error(t("errors.duplicate-path", { path: added.fullPath }));
       this.status({ fill: "red", shape: "ring", text: t("status.duplicate") });
+    } else if (added.reason === "admin-clash") {
+      configProblem = true;
+      this.error(t("errors.admin-clash", { path: added.fullPath, admin: added.adminPath }));
+      this.status({ fill: "red", shape: "ring", text: t("status.admin-clash", { admin: added.adminPath }) });
     } else {
       configProblem = true;
       this.warn(t("errors.http-disabled"));

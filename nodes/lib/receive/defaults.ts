@@ -12,15 +12,18 @@ export const LISTEN_MODES = ["node-red", "port"] as const;
 
 export const PROPERTIES = {
   name: { value: "", rule: { type: "text" } },
-  // Without its leading "/" the runtime adds it.
-  url: { value: "/agent-results", rule: { type: "pattern", pattern: "^/?\\S*$" } },
+  // The runtime adds a missing leading "/", but the editor asks for it so the path reads as one.
+  url: { value: "/agent-results", rule: { type: "pattern", pattern: "^/\\S*$" } },
   verify: { value: "secret", rule: { type: "oneOf", values: VERIFY_MODES } },
   secretHeader: { value: "X-Webhook-Secret", rule: { type: "pattern", pattern: HEADER_NAME_PATTERN } },
   tolerance: { value: 300, rule: { type: "number", min: 0 } },
   dedupe: { value: true, rule: { type: "boolean" } },
   dedupeTtl: { value: 86400, rule: { type: "number", min: 0 } },
-  rateLimit: { value: 600, rule: { type: "number", min: 0 } },
+  // 0 is unlimited; between 0 and 1 no whole request would ever be allowed again.
+  rateLimit: { value: 600, rule: { type: "number", min: 1, orZero: true } },
   maxBody: { value: 1024, rule: { type: "number", min: 0, exclusive: true } },
+  maxPending: { value: 16384, rule: { type: "number", min: 0, exclusive: true } },
+  trustProxy: { value: false, rule: { type: "boolean" } },
   respond: { value: "immediately", rule: { type: "oneOf", values: RESPOND_MODES } },
   listen: { value: "node-red", rule: { type: "oneOf", values: LISTEN_MODES } },
   port: { value: 8443, rule: { type: "number", min: 1, integer: true, max: 65535 } },
