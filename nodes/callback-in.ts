@@ -8,7 +8,7 @@ import { DedupeMemory } from "./lib/receive/dedupe";
 import { Receiver, type ReceiverCounts } from "./lib/receive/receiver";
 import { replyJson } from "./lib/receive/reply";
 import { addRawPostRoute, type RawRoute } from "./lib/receive/route";
-import { readSettings, type CallbackInConfig } from "./lib/receive/settings";
+import { readSettings, type CallbackInConfig, type NumberProblemKey } from "./lib/receive/settings";
 import { listenSettings, openOwnPort, type ListenProperties, type OwnPortHandle, type TlsConfigNode } from "./lib/receive/listen";
 import { lendExpress } from "./lib/receive/express-bridge";
 import { forFlow } from "./lib/receive/flow-response";
@@ -29,7 +29,8 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const { settings, problems: settingProblems, invalidKeys } = readSettings(def, this.credentials?.secret);
     const listen = listenSettings(def);
-    const problems = listen.portProblem ? [...settingProblems, listen.portProblem] : settingProblems;
+    const numberKey: NumberProblemKey = "invalid-number";
+    const problems = listen.portProblem ? [...settingProblems, { ...listen.portProblem, key: numberKey }] : settingProblems;
     for (const problem of problems) this.warn(t(`warn.${problem.key}`, problem));
     // A bad number stays visible next to the counts until the node is fixed.
     const numberNote = problems.map((p) => t("status.invalid-number", p)).join(", ");

@@ -1,13 +1,9 @@
 // Where a callback in's requests come from: Node-RED's own HTTP server (under httpNodeRoot, as
 // before) or a server of its own on `host`:`port`, optionally HTTPS with a core tls-config node.
-import { numberOrDefault, text } from "../shared/config-values";
+import { numberOrDefault, text, type NumberReading } from "../shared/config-values";
 import { acceptsValue } from "../shared/property-rules";
 import type { Translate } from "../shared/messages";
 import { PROPERTIES } from "./defaults";
-import type { NumberProblem, NumberProblemKey } from "./settings";
-
-/** The port's problem reads like any other bad number's. */
-const PORT_PROBLEM: NumberProblemKey = "invalid-number";
 import { OwnServers, type OwnHandler, type OwnServerSpec, type OwnTlsOptions } from "./own-server";
 
 export type ListenMode = "node-red" | "port";
@@ -26,8 +22,8 @@ export interface ListenSettings {
   host: string;
   /** Id of a tls-config node, "" for plain HTTP. */
   tlsId: string;
-  /** Set when `port` held a bad value and the default is used (the node warns and shows it, as for the other numbers). */
-  portProblem?: NumberProblem;
+  /** Set when `port` held a bad value and the default is used (the node warns and shows it). */
+  portProblem?: NumberReading["problem"];
 }
 
 export function listenSettings(props: ListenProperties): ListenSettings {
@@ -36,7 +32,7 @@ export function listenSettings(props: ListenProperties): ListenSettings {
   // A host with spaces or slashes cannot be bound: the default, as for numbers, rather than a bind error.
   const host = (acceptsValue(PROPERTIES.host.rule, props.host) ? text(props.host).trim() : "") || PROPERTIES.host.value;
   const tlsId = text(props.tls).trim();
-  return { mode, port: port.value, host, tlsId, ...(port.problem ? { portProblem: { ...port.problem, key: PORT_PROBLEM } } : {}) };
+  return { mode, port: port.value, host, tlsId, ...(port.problem ? { portProblem: port.problem } : {}) };
 }
 
 /** The part of a core tls-config node used here (@node-red/nodes/core/network/05-tls.js). */

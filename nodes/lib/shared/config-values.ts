@@ -19,9 +19,9 @@ export interface NumberRule {
   min?: number;
   exclusive?: boolean;
   integer?: boolean;
-  max?: number;
   /** 0 is accepted too (an "unlimited" that lies below `min`). */
   orZero?: boolean;
+  max?: number;
 }
 
 /** A number property read by the one policy of both nodes: a bad value is replaced by the default and reported. */

@@ -12,8 +12,8 @@ export type PropertyRule =
   | { type: "pattern"; pattern: string }
   /** Blank (the default) or one of `values`. */
   | { type: "oneOf"; values: readonly string[] }
-  /** Blank (the default) or a number (or numeric text) of at least `min`, above it when `exclusive`, whole when `integer`, at most `max`; or 0 when `orZero`. */
-  | { type: "number"; min: number; exclusive?: boolean; integer?: boolean; orZero?: boolean; max?: number }
+  /** Blank (the default) or a number (or numeric text) of at least `min`, above it when `exclusive`, whole when `integer`, at most `max`, or 0 when `orZero`. */
+  | { type: "number"; min: number; exclusive?: boolean; integer?: boolean; max?: number; orZero?: boolean }
   /** Blank (none) or the id of a config node of `configType` (the editor offers those nodes to pick from). */
   | { type: "config"; configType: string }
   /** Blank (the default), true / false or their text. */
