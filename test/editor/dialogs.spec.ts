@@ -75,6 +75,31 @@ describe(`editor on Node-RED ${nodeRedVersion()}: edit dialogs`, function () {
     assert.equal(await hasError("#node-input-url"), false);
   });
 
+  it("callback in: on a port of its own, shows port, address and TLS, flags a bad port, and the endpoint URL with this machine's name", async () => {
+    const { page } = editor.browser;
+    await type("#node-input-url", "/from-browser");
+    assert.equal(await page.locator("#node-input-listen").inputValue(), "node-red");
+    assert.equal(await visible("#node-input-port"), false);
+    await page.locator("#node-input-listen").selectOption("port");
+    assert.deepEqual(
+      [await visible("#node-input-port"), await visible("#node-input-host"), await visible("#node-input-tls")],
+      [true, true, true],
+    );
+    const endpoint = async (): Promise<string> => (await page.locator("#agent-callback-in-endpoint").innerText()).trim();
+    // Bound to all addresses (the default 0.0.0.0): the URL names the machine as the browser reached it.
+    assert.equal(await endpoint(), "http://127.0.0.1:8443/from-browser");
+    await type("#node-input-port", "70000");
+    assert.equal(await hasError("#node-input-port"), true);
+    await type("#node-input-port", "9443");
+    assert.equal(await hasError("#node-input-port"), false);
+    await type("#node-input-host", "192.0.2.7");
+    assert.equal(await endpoint(), "http://192.0.2.7:9443/from-browser");
+    await screenshot(page, "callback-in-dialog-own-port", { locator: ".red-ui-tray" });
+    await page.locator("#node-input-listen").selectOption("node-red");
+    assert.equal(await visible("#node-input-port"), false);
+    assert.equal(await endpoint(), `${editor.red.url}/from-browser`);
+  });
+
   it("callback in: filled in (path, HMAC signature, generated secret) and saved", async () => {
     const { page } = editor.browser;
     await page.locator("#node-input-verify").selectOption("signature");

@@ -305,7 +305,7 @@ describe(`callback in on a port of its own, in a real Node-RED ${nodeRedVersion(
         z: "tab1",
         type: "function",
         name: "answer",
-        func: 'msg.statusCode = 202; msg.headers = { "X-From-Flow": "yes" }; msg.payload = { handled: msg.payload.execution_id }; return msg;',
+        func: 'msg.statusCode = 202; msg.headers = { "X-From-Flow": "yes" }; msg.payload = { handled: msg.payload.execution_id, secretInMsg: `x-webhook-secret` in msg.req.headers }; return msg;',
         outputs: 1,
         wires: [["res"]],
       },
@@ -315,6 +315,7 @@ describe(`callback in on a port of its own, in a real Node-RED ${nodeRedVersion(
     assert.equal(res.status, 202, res.text);
     assert.equal(res.headers["x-from-flow"], "yes");
     assert.match(String(res.headers["content-type"]), /application\/json/);
-    assert.deepEqual(JSON.parse(res.text), { handled: "exec_flow_1" });
+    // The secret header was checked and is not handed to the flow (issue 11), on the own port too.
+    assert.deepEqual(JSON.parse(res.text), { handled: "exec_flow_1", secretInMsg: false });
   });
 });
