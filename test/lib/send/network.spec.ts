@@ -1,7 +1,4 @@
 import assert from "node:assert/strict";
-import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
-import type { TLSSocket } from "node:tls";
 import type { Dispatcher } from "undici";
 import { deliverOnce, type DeliveryResult } from "../../../nodes/lib/send/deliver";
 import {
@@ -12,29 +9,11 @@ import {
   type NetworkSettings,
 } from "../../../nodes/lib/send/network";
 import { makeTestCerts, type TestCerts } from "../../support/certs";
+import { startHttpsReceiver } from "../../support/https-receiver";
 import { ForwardProxy } from "../../support/forward-proxy";
 import { Receiver } from "../../support/receiver";
 
 const message = (key: string, substitutions?: Record<string, string | number>): string => `${key} ${JSON.stringify(substitutions ?? {})}`;
-
-/** An HTTPS receiver on 127.0.0.1 with a certificate of the test CA; `clientCert` requires one. */
-async function httpsReceiver(
-  certs: TestCerts,
-  clientCert: boolean,
-): Promise<{ url: string; seen: Array<string | undefined>; server: HttpsServer }> {
-  const seen: Array<string | undefined> = [];
-  const server = createHttpsServer(
-    { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca, requestCert: clientCert, rejectUnauthorized: clientCert },
-    (req, res) => {
-      const peer = (req.socket as TLSSocket).getPeerCertificate();
-      seen.push(peer && "subject" in peer ? peer.subject?.CN : undefined);
-      req.resume();
-      req.on("end", () => res.writeHead(200, { "Content-Type": "application/json" }).end('{"ok":true}'));
-    },
-  );
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, seen, server };
-}
 
 describe("lib/network", function () {
   this.timeout(30_000);
@@ -87,7 +66,7 @@ describe("lib/network", function () {
     });
 
     it("tunnels an https:// callback through the proxy with CONNECT, TLS to the receiver inside", async () => {
-      const https = await httpsReceiver(certs, false);
+      const https = await startHttpsReceiver(certs, false);
       try {
         const result = await post(https.url, { proxy: { url: proxy.url, noProxy: [] }, tls: { ca: certs.ca } });
         assert.equal(result.statusCode, 200, result.error);
@@ -110,7 +89,7 @@ describe("lib/network", function () {
     });
 
     it("honours HTTPS_PROXY and https_proxy for https:// callbacks; a proxy URL without scheme is http://", async () => {
-      const https = await httpsReceiver(certs, false);
+      const https = await startHttpsReceiver(certs, false);
       try {
         for (const [name, value] of [
           ["HTTPS_PROXY", proxy.url],
@@ -127,10 +106,11 @@ describe("lib/network", function () {
     });
 
     it("goes direct to hosts in NO_PROXY / no_proxy and in the config node's no-proxy list", async () => {
-      for (const env of [
+      const envs: Array<Record<string, string>> = [
         { HTTP_PROXY: proxy.url, NO_PROXY: "127.0.0.1" },
         { http_proxy: proxy.url, no_proxy: `example.com,127.0.0.1:${receiver.port}` },
-      ]) {
+      ];
+      for (const env of envs) {
         const result = await post(receiver.url, {}, env);
         assert.equal(result.statusCode, 200);
       }
@@ -174,7 +154,7 @@ describe("lib/network", function () {
 
   describe("TLS", () => {
     it("a receiver with a certificate of a private CA is refused without the CA and accepted with it", async () => {
-      const https = await httpsReceiver(certs, false);
+      const https = await startHttpsReceiver(certs, false);
       try {
         const without = await post(https.url, {});
         assert.equal(without.outcome.kind, "network");
@@ -191,7 +171,7 @@ describe("lib/network", function () {
     });
 
     it("a receiver that requires a client certificate refuses a callback without one and takes it with one", async () => {
-      const https = await httpsReceiver(certs, true);
+      const https = await startHttpsReceiver(certs, true);
       try {
         const without = await post(https.url, { tls: { ca: certs.ca } });
         assert.equal(without.outcome.kind, "network");
