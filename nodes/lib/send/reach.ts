@@ -3,7 +3,14 @@
 // starts; an error names the field and the fix.
 // Pure: the config-node lookup and the message texts are passed in, so it runs without Node-RED.
 import { readAllowedOrigins, type OriginPolicy } from "./origins";
-import { proxyFromConfigNode, tlsFromConfigNode, type NetworkSettings, type ProxyConfigNode, type TlsConfigNode } from "./network";
+import {
+  proxyFromConfigNode,
+  proxyRoutes,
+  tlsFromConfigNode,
+  type NetworkSettings,
+  type ProxyConfigNode,
+  type TlsConfigNode,
+} from "./network";
 import type { MessageText } from "./request-headers";
 import { text } from "../shared/config-values";
 
@@ -27,8 +34,16 @@ function isTlsConfigNode(node: unknown): node is TlsConfigNode {
   return typeof node === "object" && node !== null && typeof (node as { addTLSOptions?: unknown }).addTLSOptions === "function";
 }
 
-/** Reads allowedOrigins, proxy and tls; `getNode` is RED.nodes.getNode. Throws naming the field. */
-export function readReach(config: ReachConfig, getNode: (id: string) => unknown, message: MessageText): Reach {
+/**
+ * Reads allowedOrigins, proxy and tls; `getNode` is RED.nodes.getNode, `env` the process
+ * environment (its proxy variables are checked here, at deploy). Throws naming the field.
+ */
+export function readReach(
+  config: ReachConfig,
+  getNode: (id: string) => unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  message: MessageText,
+): Reach {
   const origins = readAllowedOrigins(config.allowedOrigins, message);
   const network: NetworkSettings = {};
   const warnings: string[] = [];
@@ -47,5 +62,6 @@ export function readReach(config: ReachConfig, getNode: (id: string) => unknown,
     network.tls = tlsFromConfigNode(node, tlsId, message);
     if (network.tls.rejectUnauthorized === false) warnings.push(message("errors.tls-unverified"));
   }
+  proxyRoutes(network, env, message);
   return { origins, network, warnings };
 }
