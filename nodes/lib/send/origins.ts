@@ -2,6 +2,7 @@
 // credentials and headers go with it. A flow that copies a URL from an agent's request must not
 // hand the token (or the signature) to whoever wrote that URL.
 import type { MessageText } from "./request-headers";
+import { acceptsValue } from "../shared/property-rules";
 
 /** Origin of URLs allowed only through `*`: sent without credentials or the node's headers. */
 export const ANY_ORIGIN = "*";
@@ -51,6 +52,16 @@ export class OriginPolicy {
   }
 }
 
+/** msg.url when the node has no URL: an http(s) URL of an allowed origin; else throws the msg's error. */
+export function urlFromMsg(value: unknown, policy: OriginPolicy, message: MessageText): string {
+  const url = typeof value === "string" ? value.trim() : "";
+  if (url === "") throw new Error(message("errors.no-url"));
+  if (normalisedOrigin(url) === undefined) throw new Error(message("errors.bad-msg-url", { url }));
+  const verdict = policy.check(url);
+  if (!verdict.allowed) throw new Error(message("errors.origin-not-allowed", { origin: verdict.origin }));
+  return url;
+}
+
 /**
  * The node's `allowedOrigins` property (an array in the flow JSON; a string of lines is taken
  * too) as a policy. Throws, naming the entry, on one that is not `*` nor `scheme://host[:port]`.
@@ -65,12 +76,9 @@ export function readAllowedOrigins(raw: unknown, message: MessageText): OriginPo
       origins.push(ANY_ORIGIN);
       continue;
     }
-    const origin = normalisedOrigin(entry);
-    // Only an origin: a path, query or credentials in the entry would suggest a finer check than is made.
-    const url = origin === undefined ? undefined : new URL(entry);
-    if (origin === undefined || !url || url.username || url.password || url.search || url.hash || url.pathname.replace(/\/$/, "") !== "") {
-      throw new Error(message("errors.bad-origin", { origin: entry }));
-    }
+    // The editor's rule (only an origin: no path, query or user), so both flag the same lines.
+    const origin = acceptsValue({ type: "origins" }, [entry]) ? normalisedOrigin(entry) : undefined;
+    if (origin === undefined) throw new Error(message("errors.bad-origin", { origin: entry }));
     origins.push(origin);
   }
   return new OriginPolicy(origins);

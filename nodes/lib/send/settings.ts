@@ -1,19 +1,25 @@
 // The "callback out" node's properties, read from the flow JSON (the editor stores numbers as
-// strings) and checked once when the node starts: an error names the field and the fix.
+// strings) and checked once when the node starts: an error names the field and the fix, while a
+// bad number falls back to its default with a problem the node shows (the one policy of both nodes).
 // Pure: the environment lookup and the message texts are passed in, so it runs without Node-RED.
-import { text } from "../shared/config-values";
+import { numberOrDefault, text, type NumberReading } from "../shared/config-values";
 import { parseSchedule } from "./retry-policy";
 import {
   DEFAULT_SECRET_HEADER,
   SIGNATURE_MODES,
+  checkCredentials,
   configuredHeaders,
   isHeaderName,
+  type CallbackCredentials,
   type MessageText,
   type SignatureMode,
 } from "./request-headers";
+import { readReach, type ReachConfig } from "./reach";
+import type { OriginPolicy } from "./origins";
+import type { NetworkSettings } from "./network";
 
-/** The node's properties as they appear in flows.json. */
-export interface CallbackOutConfig {
+/** The node's properties as they appear in flows.json (allowedOrigins, proxy and tls: see ReachConfig). */
+export interface CallbackOutConfig extends ReachConfig {
   url?: unknown;
   headers?: unknown;
   secretHeader?: unknown;
@@ -41,7 +47,17 @@ export interface CallbackOutSettings {
   retry4xx: boolean;
   concurrency: number;
   maxQueue: number;
+  /** Number properties replaced by their default because they held a bad value. */
+  problems: NumberProblem[];
+  /** Which msg.url origins may be used, and which get the credentials. */
+  origins: OriginPolicy;
+  /** Proxy and TLS of the connections to receivers. */
+  network: NetworkSettings;
+  /** Choices that weaken security (TLS verification off), for the log. */
+  warnings: string[];
 }
+
+export type NumberProblem = NonNullable<NumberReading["problem"]>;
 
 export interface SettingsContext {
   /** Whether the signingKey credential is set (a signature mode needs it). */
@@ -49,6 +65,12 @@ export interface SettingsContext {
   /** The text that replaces `${name}` in a header value (the node's lookup warns about unset names). */
   env: (name: string) => string;
   message: MessageText;
+  /** The secret and token, checked to be header values (absent: not checked). */
+  credentials?: CallbackCredentials;
+  /** RED.nodes.getNode: the proxy and tls config nodes (absent: none is deployed). */
+  getNode?: (id: string) => unknown;
+  /** The process environment, for HTTP_PROXY / HTTPS_PROXY / NO_PROXY (absent: none set). */
+  proxyEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 export function isHttpUrl(value: string): boolean {
@@ -60,15 +82,11 @@ export function isHttpUrl(value: string): boolean {
   }
 }
 
-function number(value: unknown, fallback: number): number {
-  return value === undefined || value === null || value === "" ? fallback : Number(value);
-}
-
 function isSignatureMode(value: string): value is SignatureMode {
   return (SIGNATURE_MODES as readonly string[]).includes(value);
 }
 
-/** Reads and checks the node's properties; throws with a message naming the field and the fix. */
+/** Reads and checks the node's properties; throws with a message naming the field and the fix (bad numbers: see `problems`). */
 export function readSettings(config: CallbackOutConfig, context: SettingsContext): CallbackOutSettings {
   const { message } = context;
   const url = text(config.url).trim();
@@ -82,17 +100,13 @@ export function readSettings(config: CallbackOutConfig, context: SettingsContext
   const signature = text(config.signature, "none");
   if (!isSignatureMode(signature)) throw new Error(message("errors.bad-signature", { signature }));
   if (signature !== "none" && !context.hasSigningKey) throw new Error(message("errors.missing-signing-key", { signature }));
+  if (context.credentials) checkCredentials(context.credentials, message);
+  const reach = readReach(config, context.getNode ?? (() => null), context.proxyEnv ?? {}, message);
 
-  const timeout = number(config.timeout, 15);
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new Error(message("errors.bad-number", { field: "timeout", min: "more than 0" }));
-  const concurrency = number(config.concurrency, 8);
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new Error(message("errors.bad-number", { field: "concurrency", min: "a whole number of 1 or more" }));
-  }
-  const maxQueue = number(config.maxQueue, 10000);
-  if (!Number.isInteger(maxQueue) || maxQueue < 1) {
-    throw new Error(message("errors.bad-number", { field: "maxQueue", min: "a whole number of 1 or more" }));
-  }
+  const timeout = numberOrDefault("timeout", config.timeout, 15, { min: 0, exclusive: true });
+  const concurrency = numberOrDefault("concurrency", config.concurrency, 8, { min: 1, integer: true });
+  const maxQueue = numberOrDefault("maxQueue", config.maxQueue, 10000, { min: 1, integer: true });
+  const problems = [timeout, concurrency, maxQueue].flatMap((reading) => (reading.problem ? [reading.problem] : []));
   const schedule = parseSchedule(config.retrySchedule);
   if (!schedule.ok) throw new Error(schedule.error);
 
@@ -103,10 +117,12 @@ export function readSettings(config: CallbackOutConfig, context: SettingsContext
     signature,
     agentLoopId: text(config.agentLoopId),
     agentLoopName: text(config.agentLoopName),
-    timeoutMs: Math.round(timeout * 1000),
+    timeoutMs: Math.round(timeout.value * 1000),
     schedule: schedule.schedule,
     retry4xx: config.retry4xx === undefined ? true : config.retry4xx === true || config.retry4xx === "true",
-    concurrency,
-    maxQueue,
+    concurrency: concurrency.value,
+    maxQueue: maxQueue.value,
+    problems,
+    ...reach,
   };
 }
