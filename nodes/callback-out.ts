@@ -58,6 +58,7 @@ function settingsOf(RED: NodeAPI, t: Translate, node: CallbackOutNode, def: Call
   try {
     const settings = readSettings(def, {
       hasSigningKey: Boolean(node.credentials?.signingKey),
+      signingKey: node.credentials?.signingKey,
       env,
       message: t,
       credentials: node.credentials ?? {},

@@ -219,7 +219,7 @@ describe("callback out: allowed origins, header values, proxy and TLS", function
 
     it("with Standard Webhooks, an execution_id that cannot be the webhook-id header is refused when the msg arrives", async () => {
       const out = await load({ signature: "standard-webhooks" }, [], {
-        out: { signingKey: `whsec_${Buffer.from("key").toString("base64")}` },
+        out: { signingKey: `whsec_${Buffer.alloc(32, 7).toString("base64")}` },
       });
       const caught = next("caught");
       out.receive({ payload: { agent_loop_id: "l", execution_id: "exec_☃", status: "completed" } });
