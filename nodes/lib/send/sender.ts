@@ -9,7 +9,7 @@ import type { NodeMessage, NodeStatus } from "../shared/node-red-types";
 import { samplePayload } from "../shared/payload";
 import { randomHex } from "../shared/random-hex";
 import { attemptHeaders } from "./attempt-headers";
-import { deliverOnce, type DeliveryResult } from "./deliver";
+import { deliverOnce, type DeliveryMessages, type DeliveryResult } from "./deliver";
 import { DeliveryQueue, type Finish } from "./delivery-queue";
 import { formatCallback } from "./format";
 import { OutboxHealth } from "./outbox-health";
@@ -61,6 +61,7 @@ export class Sender {
   private readonly headerSettings: HeaderSettings;
   private readonly dispatcher: Dispatcher;
   private readonly stopAll = new AbortController();
+  private readonly deliveryMessages: DeliveryMessages;
   /** Input msgs of callbacks queued in this run, kept without payload and error for the outputs. */
   private readonly inputMsgs = new Map<string, NodeMessage>();
   /** Bodies of the attempts in flight, for the output msg's `callback`. */
@@ -80,6 +81,7 @@ export class Sender {
     this.headerSettings = { ...options.settings, userAgent: options.userAgent };
     // Through the proxy config node, else the environment's proxy variables, as core http request.
     this.dispatcher = createNetworkDispatcher(options.settings.concurrency, options.settings.network, process.env, options.t);
+    this.deliveryMessages = { timeout: (seconds) => options.t("errors.timeout", { seconds }), stopped: options.t("errors.stopped") };
   }
 
   /** Callbacks in the outbox now. */
@@ -223,6 +225,7 @@ export class Sender {
       timeoutMs: this.settings.timeoutMs,
       dispatcher: this.dispatcher,
       signal: this.stopAll.signal,
+      messages: this.deliveryMessages,
     });
   }
 

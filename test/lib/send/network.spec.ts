@@ -8,6 +8,7 @@ import {
   tlsFromConfigNode,
   type NetworkSettings,
 } from "../../../nodes/lib/send/network";
+import { deliveryMessages as messages } from "../../support/delivery-messages";
 import { makeTestCerts, type TestCerts } from "../../support/certs";
 import { startHttpsReceiver } from "../../support/https-receiver";
 import { ForwardProxy } from "../../support/forward-proxy";
@@ -32,6 +33,7 @@ describe("lib/network", function () {
       headers: { "Content-Type": "application/json", "X-Secret": "s3" },
       timeoutMs: 10_000,
       dispatcher,
+      messages,
     });
   }
 
