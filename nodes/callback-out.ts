@@ -68,7 +68,11 @@ function settingsOf(RED: NodeAPI, t: Translate, node: CallbackOutNode, def: Call
       signingKey: node.credentials?.signingKey,
       env,
       message: t,
+      credentials: node.credentials ?? {},
+      getNode: (id) => RED.nodes.getNode(id),
+      proxyEnv: process.env,
     });
+    for (const warning of settings.warnings) node.warn(warning);
     for (const problem of settings.problems) node.warn(t("errors.bad-number", { ...problem }));
     if (settings.problems[0]) node.status({ fill: "yellow", shape: "ring", text: t("status.bad-number", { ...settings.problems[0] }) });
     return settings;
@@ -116,10 +120,20 @@ export = function register(RED: NodeAPI): void {
     void sender?.start();
 
     node.on("input", (msg, _send, done) => {
-      if (!sender) return done(new Error(node.agentCallbackConfigError ?? t("status.config-error")));
+      // done() makes Node-RED copy the msg for Complete and Catch nodes, which throws for a msg it
+      // cannot clone: that is reported, never an unhandled rejection that stops Node-RED.
+      const report = (err?: Error): void => {
+        try {
+          done(err);
+        } catch (thrown) {
+          node.error(t("errors.done-failed", { error: thrown instanceof Error ? thrown.message : String(thrown) }));
+          if (err) node.error(err.message);
+        }
+      };
+      if (!sender) return report(new Error(node.agentCallbackConfigError ?? t("status.config-error")));
       sender.accept(msg).then(
-        () => done(),
-        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+        () => report(),
+        (err: unknown) => report(err instanceof Error ? err : new Error(String(err))),
       );
     });
 

@@ -9,6 +9,9 @@ export const NODE_TYPE = "agent-callback-out";
 export const PROPERTIES = {
   name: { value: "", rule: { type: "text" } },
   url: { value: "", rule: { type: "httpUrl" } },
+  allowedOrigins: { value: [], rule: { type: "origins" } },
+  proxy: { value: "", rule: { type: "configNode", nodeType: "http proxy" } },
+  tls: { value: "", rule: { type: "configNode", nodeType: "tls-config" } },
   headers: { value: [], rule: { type: "headers", namePattern: HEADER_NAME_PATTERN } },
   secretHeader: { value: "X-Webhook-Secret", rule: { type: "pattern", pattern: HEADER_NAME_PATTERN } },
   signature: { value: "none", rule: { type: "oneOf", values: SIGNATURE_MODES } },

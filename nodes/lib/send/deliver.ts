@@ -2,6 +2,7 @@
 // in the terms retry-policy decides on. Retrying and queueing are the caller's job.
 import { Agent, type Dispatcher } from "undici";
 import { isJsonMediaType } from "../shared/json-media-type";
+import { isHeaderValue } from "./request-headers";
 import { parseRetryAfter, type AttemptOutcome } from "./retry-policy";
 
 /** Replies larger than this are cut: the receiver's answer is informational, the callback is what matters. */
@@ -171,8 +172,20 @@ function post(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): Post
   return handler;
 }
 
+/** The name of the first header whose value a request cannot carry, if any. */
+function unsendableHeader(headers: Record<string, string>): string | undefined {
+  for (const name in headers) if (!isHeaderValue(headers[name] ?? "")) return name;
+  return undefined;
+}
+
 /** Posts once. Never throws: every failure is an outcome. */
 export async function deliverOnce(req: DeliveryRequest): Promise<DeliveryResult> {
+  // undici would throw on such a value at every attempt, for the whole retry schedule: refuse it once.
+  const unsendable = unsendableHeader(req.headers);
+  if (unsendable !== undefined) {
+    const error = `header ${unsendable}: its value holds a character a request cannot carry (line break, NUL, control, or past Latin-1)`;
+    return { outcome: { kind: "refused", error }, error };
+  }
   let timedOut = false;
   let stopped: Error | undefined;
   let attempt: PostHandler | undefined;

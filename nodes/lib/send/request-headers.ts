@@ -20,9 +20,16 @@ export type MessageText = (key: string, substitutions?: Record<string, string | 
 
 const HEADER_NAME = new RegExp(HEADER_NAME_PATTERN);
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/** What a header value may not hold (Node.js and undici refuse the request): controls but tab, and anything past Latin-1. */
+const NOT_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 export function isHeaderName(name: string): boolean {
   return HEADER_NAME.test(name);
+}
+
+/** Whether a request can carry `value` as a header value (no CR, LF, NUL, other controls, or characters past U+00FF). */
+export function isHeaderValue(value: string): boolean {
+  return !NOT_HEADER_VALUE.test(value);
 }
 
 /** Replaces every `${NAME}` with `env(NAME)`; the caller decides what an unset name gives. */
@@ -33,7 +40,8 @@ export function substituteEnv(value: string, env: (name: string) => string): str
 /**
  * The node's `headers` property (an array of `{ name, value }`) as [name, value] pairs: rows with
  * a blank name are skipped, values get `${ENV}` filled in. Throws, naming the header, on a name
- * that is not a header name or a value that would split the request (CR, LF, NUL).
+ * that is not a header name or a value a request cannot carry (see isHeaderValue), checked after
+ * the substitution: an environment variable can hold a line break too.
  */
 export function configuredHeaders(raw: unknown, env: (name: string) => string, message: MessageText): Array<[string, string]> {
   const headers: Array<[string, string]> = [];
@@ -44,10 +52,25 @@ export function configuredHeaders(raw: unknown, env: (name: string) => string, m
     if (name === "") continue;
     if (!isHeaderName(name)) throw new Error(message("errors.bad-header-name", { name }));
     const value = substituteEnv(text(item.value), env);
-    if (/[\r\n\0]/.test(value)) throw new Error(message("errors.bad-header-value", { name }));
+    if (!isHeaderValue(value)) throw new Error(message("errors.bad-header-value", { name }));
     headers.push([name, value]);
   }
   return headers;
+}
+
+/** Throws, naming the field, when a credential holds a character a header cannot carry. */
+export function checkCredentials(credentials: CallbackCredentials, message: MessageText): void {
+  if (credentials.secret && !isHeaderValue(credentials.secret)) throw new Error(message("errors.bad-credential", { field: "Secret" }));
+  if (credentials.token && !isHeaderValue(credentials.token)) throw new Error(message("errors.bad-credential", { field: "Bearer token" }));
+}
+
+/**
+ * Standard Webhooks sends the execution_id as the webhook-id header: an id a header cannot carry
+ * is the msg's error when it arrives, not an attempt that fails for 27 hours. Undefined when fine.
+ */
+export function executionIdProblem(signature: SignatureMode, executionId: string, message: MessageText): string | undefined {
+  if (signature !== "standard-webhooks" || isHeaderValue(executionId)) return undefined;
+  return message("errors.bad-execution-id", { id: JSON.stringify(executionId) });
 }
 
 /** What the headers of every attempt are made from. */
@@ -64,6 +87,11 @@ export interface SignedRequest {
   body: string;
   /** Epoch milliseconds; Standard Webhooks signs a fresh timestamp each attempt, as receivers reject stale ones. */
   now?: number;
+}
+
+/** The headers of an attempt to an origin allowed only by `*`: none of the node's, no credentials, no signature. */
+export function bareHeaders(settings: Pick<HeaderSettings, "userAgent">): Record<string, string> {
+  return { "User-Agent": settings.userAgent, "Content-Type": "application/json" };
 }
 
 /** Every header of one attempt. */

@@ -15,16 +15,20 @@ export const MAX_RETRY_AFTER_SECONDS = 24 * 60 * 60;
 export type AttemptOutcome =
   | { kind: "response"; statusCode: number; retryAfter?: string | undefined }
   | { kind: "network"; error: string }
-  | { kind: "timeout"; error: string };
+  | { kind: "timeout"; error: string }
+  /** The request cannot be made as it is, now or later (a header value it cannot carry, an origin no longer allowed). */
+  | { kind: "refused"; error: string };
 
 export type Verdict = "delivered" | "retry" | "give-up";
 
 /**
  * 2xx delivered; network errors, timeouts, 408, 425, 429 and 5xx retried; 410 never (the receiver
  * says the endpoint is gone); 3xx is a failure that is not retried (redirects are not followed, the
- * URL needs fixing); other 4xx retried only when `retry4xx`.
+ * URL needs fixing); other 4xx retried only when `retry4xx`; a request refused before it was sent
+ * is given up at once (retrying cannot change it).
  */
 export function classify(outcome: AttemptOutcome, retry4xx: boolean): Verdict {
+  if (outcome.kind === "refused") return "give-up";
   if (outcome.kind !== "response") return "retry";
   const code = outcome.statusCode;
   if (code >= 200 && code < 300) return "delivered";

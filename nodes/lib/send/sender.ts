@@ -1,20 +1,23 @@
 // What one callback out node does, without Node-RED: accept a msg (format, journal, then
 // acknowledge), resume what the outbox holds, deliver through the queue, report each outcome
 // and the status, answer the editor's "send test", and close keeping the journal.
-import type { Agent } from "undici";
+import type { Dispatcher } from "undici";
 import { Outbox, type OutboxOptions } from "../outbox/outbox";
 import type { OpenOutbox, OutboxEntry, OutboxStore, QueuedEntry, ReplayReport } from "../outbox/types";
 import type { Translate } from "../shared/messages";
 import type { NodeMessage, NodeStatus } from "../shared/node-red-types";
 import { samplePayload } from "../shared/payload";
 import { randomHex } from "../shared/random-hex";
-import { createDispatcher, deliverOnce, type DeliveryMessages, type DeliveryResult } from "./deliver";
+import { attemptHeaders } from "./attempt-headers";
+import { deliverOnce, type DeliveryMessages, type DeliveryResult } from "./deliver";
 import { DeliveryQueue, type Finish } from "./delivery-queue";
 import { formatCallback } from "./format";
 import { OutboxHealth } from "./outbox-health";
 import { describeResult, outputMsg, withoutPayload } from "./output-msg";
-import { requestHeaders, type CallbackCredentials, type HeaderSettings } from "./request-headers";
-import { isHttpUrl, type CallbackOutSettings } from "./settings";
+import { createNetworkDispatcher } from "./network";
+import { executionIdProblem, type CallbackCredentials, type HeaderSettings } from "./request-headers";
+import type { CallbackOutSettings } from "./settings";
+import { urlFromMsg } from "./origins";
 import { senderStatus } from "./status";
 import { GaveUpStore } from "./gave-up-store";
 import { SendDeliveries } from "./send-deliveries";
@@ -60,7 +63,7 @@ export interface SenderOptions {
 export class Sender {
   private readonly settings: CallbackOutSettings;
   private readonly headerSettings: HeaderSettings;
-  private readonly dispatcher: Agent;
+  private readonly dispatcher: Dispatcher;
   private readonly stopAll = new AbortController();
   private readonly deliveryMessages: DeliveryMessages;
   /** Input msgs of callbacks queued in this run, kept without payload and error for the outputs. */
@@ -82,7 +85,8 @@ export class Sender {
     this.health = new OutboxHealth(options.journal, options.t, options.log, () => this.showStatus());
     this.settings = options.settings;
     this.headerSettings = { ...options.settings, userAgent: options.userAgent };
-    this.dispatcher = createDispatcher(options.settings.concurrency);
+    // Through the proxy config node, else the environment's proxy variables, as core http request.
+    this.dispatcher = createNetworkDispatcher(options.settings.concurrency, options.settings.network, process.env, options.t);
     this.deliveryMessages = { timeout: (seconds) => options.t("errors.timeout", { seconds }), stopped: options.t("errors.stopped") };
   }
 
@@ -143,7 +147,8 @@ export class Sender {
   /** One attempt with the seed's sample payload to the node's URL; nothing is queued. */
   async sendTest(): Promise<TestReply> {
     const { settings } = this;
-    if (settings.url === "") throw new Error(this.options.t("errors.test-no-url"));
+    const { t } = this.options;
+    if (settings.url === "") throw new Error(t("errors.test-no-url"));
     const payload = { ...samplePayload(), execution_id: `exec_test_${randomHex(6)}` };
     const body = JSON.stringify(payload);
     const result = await this.attempt(settings.url, body, payload.execution_id);
@@ -184,13 +189,7 @@ export class Sender {
     const config = this.settings;
     if (!this.outbox || this.closing) throw new Error(this.openError ?? t("errors.closing"));
     if (this.outbox.size >= config.maxQueue) throw new Error(t("errors.queue-full", { max: config.maxQueue }));
-    let url: string | undefined;
-    if (config.url === "") {
-      const fromMsg = typeof msg.url === "string" ? msg.url.trim() : "";
-      if (fromMsg === "") throw new Error(t("errors.no-url"));
-      if (!isHttpUrl(fromMsg)) throw new Error(t("errors.bad-msg-url", { url: fromMsg }));
-      url = fromMsg;
-    }
+    const url = config.url === "" ? urlFromMsg(msg.url, config.origins, t) : undefined;
     let formatted: ReturnType<typeof formatCallback>;
     try {
       formatted = formatCallback(msg, { agentLoopId: config.agentLoopId, agentLoopName: config.agentLoopName });
@@ -202,6 +201,8 @@ export class Sender {
       const hint = formatted.field === "agent_loop_id" ? ` ${t("errors.agent-loop-id-hint")}` : "";
       throw new Error(`${t("errors.invalid-payload", { error: formatted.error })}${hint}`);
     }
+    const idProblem = executionIdProblem(config.signature, formatted.payload.execution_id, t);
+    if (idProblem) throw new Error(idProblem);
     const now = Date.now();
     const entry: OutboxEntry = {
       id: `${now.toString(36)}-${randomHex(6)}`,
@@ -224,10 +225,20 @@ export class Sender {
   }
 
   private attempt(url: string, body: string, executionId: string): Promise<DeliveryResult> {
+    const target = { url, nodeUrl: this.settings.url !== "" };
+    const made = attemptHeaders(
+      target,
+      this.settings.origins,
+      this.headerSettings,
+      this.options.credentials,
+      { executionId, body },
+      this.options.t,
+    );
+    if ("refused" in made) return Promise.resolve({ outcome: { kind: "refused", error: made.refused }, error: made.refused });
     return deliverOnce({
       url,
       body,
-      headers: requestHeaders(this.headerSettings, this.options.credentials, { executionId, body }),
+      headers: made.headers,
       timeoutMs: this.settings.timeoutMs,
       dispatcher: this.dispatcher,
       signal: this.stopAll.signal,
@@ -276,13 +287,18 @@ export class Sender {
     this.inputMsgs.delete(entry.id);
     // Nothing listens for delivered msgs: none to build (parsing the body back is most of the cost).
     if (finish === "delivered" && this.options.wantsDelivered?.() === false) return;
-    const msg = outputMsg(input, entry, body, result, attempts);
-    if (finish === "gave-up") {
-      msg.error = t("errors.gave-up", { id: entry.executionId, attempts, cause: describeResult(result) });
-      // A callback given up is lost for the receiver: say so even when nothing is wired to output 2.
-      this.options.log.warn(String(msg.error));
+    try {
+      const msg = outputMsg(input, entry, body, result, attempts);
+      if (finish === "gave-up") {
+        msg.error = t("errors.gave-up", { id: entry.executionId, attempts, cause: describeResult(result) });
+        // A callback given up is lost for the receiver: say so even when nothing is wired to output 2.
+        this.options.log.warn(String(msg.error));
+      }
+      this.options.onOutcome(finish, msg);
+    } catch (err) {
+      // Say, e.g. Node-RED's copy of a msg that holds something it cannot clone: reported, never an unhandled rejection.
+      this.options.log.error(t("errors.output-failed", { id: entry.executionId, finish, error: errorText(err) }));
     }
-    this.options.onOutcome(finish, msg);
   }
 
   /** Marks the status stale; the timer shows the state as it is when it fires, so the last state stays shown. */

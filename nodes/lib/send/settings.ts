@@ -7,10 +7,21 @@ import { standardWebhooksKeyBytes } from "../shared/sign";
 import { acceptsValue } from "../shared/property-rules";
 import { PROPERTIES } from "./defaults";
 import { parseSchedule } from "./retry-policy";
-import { SIGNATURE_MODES, configuredHeaders, isHeaderName, type MessageText, type SignatureMode } from "./request-headers";
+import {
+  SIGNATURE_MODES,
+  checkCredentials,
+  configuredHeaders,
+  isHeaderName,
+  type CallbackCredentials,
+  type MessageText,
+  type SignatureMode,
+} from "./request-headers";
+import { readReach, type ReachConfig } from "./reach";
+import type { OriginPolicy } from "./origins";
+import type { NetworkSettings } from "./network";
 
-/** The node's properties as they appear in flows.json. */
-export interface CallbackOutConfig {
+/** The node's properties as they appear in flows.json (allowedOrigins, proxy and tls: see ReachConfig). */
+export interface CallbackOutConfig extends ReachConfig {
   url?: unknown;
   headers?: unknown;
   secretHeader?: unknown;
@@ -40,6 +51,12 @@ export interface CallbackOutSettings {
   maxQueue: number;
   /** Number properties replaced by their default because they held a bad value. */
   problems: NumberProblem[];
+  /** Which msg.url origins may be used, and which get the credentials. */
+  origins: OriginPolicy;
+  /** Proxy and TLS of the connections to receivers. */
+  network: NetworkSettings;
+  /** Choices that weaken security (TLS verification off), for the log. */
+  warnings: string[];
 }
 
 export type NumberProblem = NonNullable<NumberReading["problem"]>;
@@ -52,6 +69,12 @@ export interface SettingsContext {
   /** The text that replaces `${name}` in a header value (the node's lookup warns about unset names). */
   env: (name: string) => string;
   message: MessageText;
+  /** The secret and token, checked to be header values (absent: not checked). */
+  credentials?: CallbackCredentials;
+  /** RED.nodes.getNode: the proxy and tls config nodes (absent: none is deployed). */
+  getNode?: (id: string) => unknown;
+  /** The process environment, for HTTP_PROXY / HTTPS_PROXY / NO_PROXY (absent: none set). */
+  proxyEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 export function isHttpUrl(value: string): boolean {
@@ -79,6 +102,8 @@ export function readSettings(config: CallbackOutConfig, context: SettingsContext
   if (signature === "standard-webhooks" && context.signingKey && !standardWebhooksKeyBytes(context.signingKey)) {
     throw new Error(message("errors.bad-whsec"));
   }
+  if (context.credentials) checkCredentials(context.credentials, message);
+  const reach = readReach(config, context.getNode ?? (() => null), context.proxyEnv ?? {}, message);
 
   const number = (field: "timeout" | "concurrency" | "maxQueue") =>
     numberOrDefault(field, config[field], PROPERTIES[field].value, PROPERTIES[field].rule);
@@ -102,5 +127,6 @@ export function readSettings(config: CallbackOutConfig, context: SettingsContext
     concurrency: concurrency.value,
     maxQueue: maxQueue.value,
     problems,
+    ...reach,
   };
 }

@@ -22,8 +22,12 @@ export type PropertyRule =
   | { type: "httpUrl" }
   /** Missing (the default), a list of delays in seconds >= 0, or that list as comma-separated text. */
   | { type: "delays" }
-  /** A list of { name, value } rows: a blank name skips the row, else a header name; values on one line. */
-  | { type: "headers"; namePattern: string };
+  /** A list of { name, value } rows: a blank name skips the row, else a header name; values a header can carry. */
+  | { type: "headers"; namePattern: string }
+  /** Missing, or a list (or lines of text) of `*` and origins scheme://host[:port] (http or https, no path). */
+  | { type: "origins" }
+  /** Blank (none) or the id of a config node of type `nodeType`, checked by Node-RED itself. */
+  | { type: "configNode"; nodeType: string };
 
 /** A property's default and rule: what both the runtime and the editor use. */
 export interface PropertySpec {
@@ -93,8 +97,43 @@ export function acceptsValue(rule: PropertyRule, value: unknown): boolean {
         const { name, value: text } = row as { name?: unknown; value?: unknown };
         const trimmed = typeof name === "string" ? name.trim() : name === undefined || name === null ? "" : String(name);
         if (trimmed === "") return true;
-        return new RegExp(rule.namePattern).test(trimmed) && (text === undefined || text === null || !/[\r\n\0]/.test(String(text)));
+        // What a header value can carry (as request-headers' isHeaderValue): tab, visible ASCII, Latin-1.
+        return (
+          new RegExp(rule.namePattern).test(trimmed) &&
+          (text === undefined || text === null || !/[^\t\x20-\x7e\x80-\xff]/.test(String(text)))
+        );
       });
     }
+    case "origins": {
+      if (value === undefined || value === null) return true;
+      const lines: unknown[] | null = Array.isArray(value) ? value : typeof value === "string" ? value.split(/\r?\n/) : null;
+      return (
+        lines !== null &&
+        lines.every((line) => {
+          if (typeof line !== "string") return false;
+          const entry = line.trim();
+          if (entry === "" || entry === "*") return true;
+          try {
+            const url = new URL(entry);
+            // Only an origin: a path, query or user in the entry would suggest a finer check than is made.
+            return (
+              (url.protocol === "http:" || url.protocol === "https:") &&
+              url.hostname !== "" &&
+              url.username === "" &&
+              url.password === "" &&
+              url.search === "" &&
+              url.hash === "" &&
+              url.pathname === "/" &&
+              !/[?#]/.test(entry)
+            );
+          } catch {
+            return false;
+          }
+        })
+      );
+    }
+    case "configNode":
+      // Node-RED's own check applies (the id names a valid config node of the type); the runtime reports an unknown id.
+      return true;
   }
 }

@@ -164,4 +164,18 @@ describe("lib/deliver", () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(seen, 0);
   });
+
+  it("refuses, without sending, a header value a request cannot carry (given up at once, not retried)", async () => {
+    let seen = 0;
+    handler = (_req, _body, res) => {
+      seen += 1;
+      res.writeHead(200).end();
+    };
+    for (const value of ["a\r\nX-Injected: 1", "exec_☃", "nul\0"]) {
+      const result = await deliverOnce({ url, body: "{}", headers: { "webhook-id": value }, timeoutMs: 5000, dispatcher, messages });
+      assert.equal(result.outcome.kind, "refused", JSON.stringify(value));
+      assert.match(result.error ?? "", /header webhook-id/);
+    }
+    assert.equal(seen, 0);
+  });
 });

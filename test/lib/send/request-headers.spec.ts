@@ -2,8 +2,12 @@ import assert from "node:assert/strict";
 import { createHmac, randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import {
+  bareHeaders,
+  checkCredentials,
   configuredHeaders,
+  executionIdProblem,
   isHeaderName,
+  isHeaderValue,
   requestHeaders,
   substituteEnv,
   type HeaderSettings,
@@ -146,5 +150,42 @@ describe("lib/request-headers", () => {
   it("sends no signature header in mode none, even with a signing key", () => {
     const headers = requestHeaders(base, { signingKey: "unused" }, request);
     assert.deepEqual(Object.keys(headers), ["User-Agent", "Content-Type"]);
+  });
+  it("tells header values a request can carry from those it cannot (CR, LF, NUL, controls, past Latin-1)", () => {
+    for (const value of ["", "plain", "tab\there", "café ÿ", "a b"]) assert.ok(isHeaderValue(value), JSON.stringify(value));
+    for (const value of ["a\rb", "a\nb", "a\0b", "a\u0001b", "a\u007fb", "€uro", "日本", "😀"])
+      assert.ok(!isHeaderValue(value), JSON.stringify(value));
+  });
+
+  it("refuses a configured value that holds such a character after ${ENV} substitution, naming the header", () => {
+    const env = (name: string): string => ({ NL: "a\nInjected: 1", EURO: "5€", OK: "fine" })[name] ?? "";
+    assert.deepEqual(configuredHeaders([{ name: "X-Ok", value: "${OK}" }], env, message), [["X-Ok", "fine"]]);
+    assert.throws(
+      () => configuredHeaders([{ name: "X-Env", value: "${NL}" }], env, message),
+      /errors\.bad-header-value \{"name":"X-Env"\}/,
+    );
+    assert.throws(
+      () => configuredHeaders([{ name: "X-Euro", value: "${EURO}" }], env, message),
+      /errors\.bad-header-value \{"name":"X-Euro"\}/,
+    );
+    assert.throws(() => configuredHeaders([{ name: "X-Nul", value: "a\0" }], env, message), /errors\.bad-header-value/);
+  });
+
+  it("refuses a secret or token a header cannot carry, naming the field", () => {
+    checkCredentials({ secret: "s3cret", token: "t0k" }, message);
+    assert.throws(() => checkCredentials({ secret: "line\nbreak" }, message), /errors\.bad-credential \{"field":"Secret"\}/);
+    assert.throws(() => checkCredentials({ token: "tök€n" }, message), /errors\.bad-credential \{"field":"Bearer token"\}/);
+  });
+
+  it("finds an execution_id that cannot be Standard Webhooks' webhook-id header; other modes do not send it", () => {
+    assert.equal(executionIdProblem("standard-webhooks", "exec_abc", message), undefined);
+    assert.match(executionIdProblem("standard-webhooks", "exec\r\nX: 1", message) ?? "", /^errors\.bad-execution-id/);
+    assert.match(executionIdProblem("standard-webhooks", "exec_☃", message) ?? "", /^errors\.bad-execution-id/);
+    assert.equal(executionIdProblem("hmac-sha256", "exec_☃", message), undefined);
+    assert.equal(executionIdProblem("none", "exec\n", message), undefined);
+  });
+
+  it("bare headers carry only User-Agent and Content-Type", () => {
+    assert.deepEqual(bareHeaders(base), { "User-Agent": base.userAgent, "Content-Type": "application/json" });
   });
 });

@@ -16,6 +16,7 @@ describe("lib/retry-policy", () => {
     for (const code of [408, 425, 429, 500, 502, 503, 504, 599]) assert.equal(classify(response(code), false), "retry", String(code));
     assert.equal(classify({ kind: "network", error: "ECONNREFUSED" }, false), "retry");
     assert.equal(classify({ kind: "timeout", error: "timeout" }, false), "retry");
+    assert.equal(classify({ kind: "refused", error: "bad header" }, true), "give-up");
   });
 
   it("never retries 410 or 3xx, and other 4xx only with retry4xx", () => {

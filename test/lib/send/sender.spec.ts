@@ -90,7 +90,7 @@ describe("lib/send/sender", () => {
   });
 
   it("refuses a msg it cannot send with that msg's error, and queues nothing", async () => {
-    const run = await start({ url: "" });
+    const run = await start({ url: "", allowedOrigins: [new URL(receiver.url).origin] });
     await assert.rejects(run.sender.accept({ payload: "x" }), /errors\.no-url/);
     await assert.rejects(run.sender.accept({ payload: "x", url: "ftp://h/x" }), /errors\.bad-msg-url/);
     await assert.rejects(run.sender.accept({ payload: { status: "done" }, url: receiver.url }), /errors\.invalid-payload/);
@@ -226,5 +226,54 @@ describe("lib/send/sender", () => {
     const run = await start();
     await run.sender.close(false);
     await assert.rejects(run.sender.accept({ payload: "late" }), /errors\.closing/);
+  });
+
+  it("takes msg.url only for an allowed origin; an origin allowed by * alone gets no credentials", async () => {
+    const origin = new URL(receiver.url).origin;
+    const none = await start({ url: "" });
+    await assert.rejects(
+      none.sender.accept({ payload: "x", url: receiver.url }),
+      new RegExp(`errors\\.origin-not-allowed \\{"origin":"${origin}"\\}`),
+    );
+    assert.equal(none.sender.pending, 0);
+    await none.sender.close(false);
+
+    const any = await start({ url: "", allowedOrigins: ["*"], headers: [{ name: "X-Mine", value: "1" }] });
+    await any.sender.accept({ payload: "bare", url: receiver.url });
+    await until("delivered", () => any.outcomes.length === 1);
+    const headers = receiver.requests[0]!.headers;
+    assert.deepEqual([headers["x-webhook-secret"], headers["x-mine"], headers["content-type"]], [undefined, undefined, "application/json"]);
+  });
+
+  it("gives up at once, sending nothing, on a journaled msg.url whose origin is no longer allowed", async () => {
+    receiver.defaultReply = { status: 500 };
+    const first = await start({ url: "", allowedOrigins: [new URL(receiver.url).origin], retrySchedule: [1] });
+    await first.sender.accept({ payload: "kept", url: receiver.url });
+    await receiver.count(1);
+    await until("retry journaled", () => readFileSync(first.journal, "utf8").includes('"op":"retry"'));
+    await first.sender.close(false);
+    const second = await start({ url: "", allowedOrigins: ["https://elsewhere.example"], retrySchedule: [1, 1] });
+    await until("gave up", () => second.outcomes.length === 1);
+    assert.equal(second.outcomes[0]!.finish, "gave-up");
+    assert.match(String(second.outcomes[0]!.msg.error), /errors\.origin-withdrawn/);
+    assert.equal(receiver.requests.length, 1);
+  });
+
+  it("an output msg that cannot be handed on is logged as that callback's error, and delivery goes on", async () => {
+    let calls = 0;
+    const run = await start(
+      {},
+      {
+        onOutcome: () => {
+          calls += 1;
+          if (calls === 1) throw new TypeError("Cannot perform 'IsArray' on a proxy that has been revoked");
+        },
+      },
+    );
+    await run.sender.accept({ payload: "first" });
+    await until("error logged", () => run.logs.some((l) => l.startsWith("error errors.output-failed") && l.includes("revoked")));
+    await run.sender.accept({ payload: "second" });
+    await until("second handed on", () => calls === 2);
+    assert.equal(receiver.requests.length, 2);
   });
 });

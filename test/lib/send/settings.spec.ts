@@ -7,6 +7,7 @@ import {
   type SettingsContext,
 } from "../../../nodes/lib/send/settings";
 import { DEFAULT_RETRY_SCHEDULE } from "../../../nodes/lib/send/retry-policy";
+import { OriginPolicy } from "../../../nodes/lib/send/origins";
 
 /** Message texts that show the key and substitutions, so a test can see which error was raised. */
 const message = (key: string, substitutions?: Record<string, string | number>): string => `${key} ${JSON.stringify(substitutions ?? {})}`;
@@ -32,6 +33,9 @@ describe("lib/callback-out-settings", () => {
       concurrency: 8,
       maxQueue: 10000,
       problems: [],
+      origins: new OriginPolicy([]),
+      network: {},
+      warnings: [],
     });
   });
 

@@ -415,7 +415,7 @@ describe("callback out node", function () {
   });
 
   it("uses msg.url when the node has none, and says so when neither is set", async () => {
-    const { input, delivered, caught } = await load({ url: "" });
+    const { input, delivered, caught } = await load({ url: "", allowedOrigins: [new URL(receiver.url).origin] });
     input.receive({ payload: "x", url: `${receiver.url}?from=msg` });
     await delivered.next();
     assert.equal(receiver.requests.length, 1);
