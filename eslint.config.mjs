@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 import comments from "@eslint-community/eslint-plugin-eslint-comments/configs";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".ci/**", ".node-red/**", "test-output/**", "bench/results/**"] },
+  { ignores: ["dist/**", "node_modules/**", ".ci/**", ".node-red/**", "test-output/**", ".test-modules*/**", "bench/results/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   comments.recommended,

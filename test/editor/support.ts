@@ -44,7 +44,7 @@ function installedTemplate(): Promise<string> {
 
 /**
  * A real Node-RED with the packed plugin and the third-party nodes the examples use
- * (node-red-node-email and node-red-node-sqlite, linked from this repo's dev dependencies).
+ * (node-red-node-email from .test-modules/ and node-red-node-sqlite from this repo's dev dependencies).
  */
 export async function startEditorNodeRed(env: Record<string, string> = {}, port = 0): Promise<NodeRedProcess> {
   const source = await installedTemplate();

@@ -1,7 +1,6 @@
 // Example 3 in a real Node-RED: failed and timed-out results are mailed through a real SMTP server.
 import assert from "node:assert/strict";
-import path from "node:path";
-import { repoRoot } from "../support/node-red";
+import { modulePath } from "../support/test-modules";
 import { completedPayload, describeExample, failedPayload, timeoutPayload, waitUntil } from "./support";
 
 const FILE = "03 - E-mail the team when an agent loop fails or times out.json";
@@ -31,8 +30,8 @@ interface ReceivedMail {
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS module without type declarations, typed by the cast
 const { SMTPServer } = require("smtp-server") as { SMTPServer: SmtpServerConstructor };
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time from the Node-RED under test (NODE_RED_PACKAGE)
-const { simpleParser } = require(require.resolve("mailparser", { paths: [path.join(repoRoot, "node_modules", "node-red-node-email")] })) as {
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time from the installed e-mail node (test/support/test-modules.ts)
+const { simpleParser } = require(require.resolve("mailparser", { paths: [modulePath("node-red-node-email")] })) as {
   simpleParser: SimpleParser;
 };
 const mails: ReceivedMail[] = [];

@@ -7,6 +7,7 @@ import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, existsSync, rmSync 
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { modulePath } from "./test-modules";
 
 export const repoRoot = path.resolve(__dirname, "..", "..");
 export const nodeRedPackage = process.env.NODE_RED_PACKAGE || "node-red";
@@ -58,8 +59,8 @@ export interface NodeRedProcessOptions {
   /** Extra Node.js flags for the child, before red.js (e.g. --cpu-prof, --expose-gc). */
   nodeArgs?: string[];
   /**
-   * Packages from this repo's node_modules to symlink into the user dir's node_modules, so Node-RED
-   * loads them as installed nodes (e.g. the third-party nodes the examples use).
+   * Packages to symlink into the user dir's node_modules, so Node-RED loads them as installed nodes
+   * (e.g. the third-party nodes the examples use): from .test-modules/ or this repo's node_modules.
    */
   modules?: string[];
 }
@@ -87,7 +88,7 @@ export class NodeRedProcess {
       const modules = path.join(this.userDir, "node_modules");
       mkdirSync(modules, { recursive: true });
       const link = path.join(modules, name);
-      if (!existsSync(link)) symlinkSync(path.join(repoRoot, "node_modules", name), link, "dir");
+      if (!existsSync(link)) symlinkSync(modulePath(name), link, "dir");
     }
     const flowsFile = path.join(this.userDir, "flows.json");
     if (options.flows && !existsSync(flowsFile)) writeFileSync(flowsFile, JSON.stringify(options.flows, null, 2));
