@@ -1,258 +1,102 @@
-// "callback in": receives agent-loop callbacks on a POST endpoint, checks them in order of cost
-// (rate limit, content type, size, authentication over the raw bytes, JSON + schema, duplicates),
-// answers, then routes each accepted payload by status to one of three outputs.
-// This file only wires Node-RED to the lib modules.
-import type { Request, Response } from "express";
-import type { Node, NodeAPI, NodeDef, NodeMessage } from "./lib/shared/node-red-types";
-import { CALLBACK_STATUSES, checkCallbackPayload } from "./lib/shared/payload";
-import { isVerifyMode, verifyRequest, type VerifyFailure, type VerifyMode } from "./lib/receive/verify";
-import { splitSecrets } from "./lib/shared/sign";
-import { addRawPostRoute, readRawBody, replyJson, replyJsonText, type RawRoute } from "./lib/receive/route";
-import { nonNegativeNumber } from "./lib/shared/config-values";
-import { DedupeMemory } from "./lib/receive/dedupe";
-import { isJsonMediaType } from "./lib/shared/json-media-type";
+// "callback in": receives agent-loop callbacks on a POST endpoint and routes each accepted payload
+// by status to one of three outputs. This file only wires Node-RED to lib/receive.
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from "./lib/shared/node-red-types";
+import { CALLBACK_STATUSES } from "./lib/shared/payload";
 import { messagesFor } from "./lib/shared/messages";
-import { TokenBucket } from "./lib/receive/rate-limit";
-
-interface CallbackInDef extends NodeDef {
-  url?: string;
-  verify?: string;
-  secretHeader?: string;
-  tolerance?: number | string;
-  dedupe?: boolean | string;
-  dedupeTtl?: number | string;
-  rateLimit?: number | string;
-  maxBody?: number | string;
-  respond?: string;
-}
+import { DedupeMemory } from "./lib/receive/dedupe";
+import { Receiver, type ReceiverCounts } from "./lib/receive/receiver";
+import { replyJson } from "./lib/receive/reply";
+import { addRawPostRoute, type RawRoute } from "./lib/receive/route";
+import { readSettings, type CallbackInConfig } from "./lib/receive/settings";
 
 type Credentials = { secret?: string };
-
-/** Why a request was refused: the reply's status and the key of the message logged once. */
-type RejectCause =
-  VerifyFailure | "rate-limited" | "unsupported-media-type" | "too-large" | "aborted" | "consumed" | "invalid-json" | "invalid-payload";
-
-// Replies are part of the HTTP contract with senders, so they are fixed English, not localised.
-const UNAUTHORIZED = { error: "Unauthorized" };
-/** The two replies of nearly every request, serialised once. */
-const RECEIVED = JSON.stringify({ received: true });
-const RECEIVED_DUPLICATE = JSON.stringify({ received: true, duplicate: true });
-const REPLIES = {
-  rateLimited: (seconds: number) => `Too many requests: retry after ${seconds} s`,
-  unsupportedMediaType: "Content-Type must be application/json",
-  tooLarge: (kib: number) => `Body too large: at most ${kib} KiB`,
-  aborted: "Request body was incomplete",
-  consumed: "Request body was consumed before it could be verified",
-  invalidJson: (detail: string) => `(body): expected JSON: ${detail}`,
-};
-
-/** Response wrapper as core `http in` builds it: `http response` answers through `_res`. */
-function responseWrapper(res: Response): Record<string, unknown> {
-  const wrapper: Record<string, unknown> = { _res: res };
-  const methods = [
-    "append",
-    "attachment",
-    "cookie",
-    "clearCookie",
-    "download",
-    "end",
-    "format",
-    "get",
-    "json",
-    "jsonp",
-    "links",
-    "location",
-    "redirect",
-    "render",
-    "send",
-    "sendfile",
-    "sendFile",
-    "sendStatus",
-    "set",
-    "status",
-    "type",
-    "vary",
-  ];
-  const target = res as unknown as Record<string, unknown>;
-  for (const name of methods) {
-    wrapper[name] = (...args: unknown[]): unknown => {
-      const fn = target[name];
-      if (typeof fn !== "function") return undefined;
-      const result: unknown = fn.apply(res, args);
-      return result === res ? wrapper : result;
-    };
-  }
-  return wrapper;
-}
 
 export = function (RED: NodeAPI): void {
   /** Dedupe memories of nodes stopped by a deploy that did not remove them, by node id, until they start again. */
   const keptDedupe = new Map<string, DedupeMemory>();
   const t = messagesFor((key, substitutions) => RED._(key, substitutions), "agent-callback-in", "callback-in");
-  function CallbackInNode(this: Node<Credentials>, def: CallbackInDef): void {
-    RED.nodes.createNode(this, def);
-    const node = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the closures below need the node; goes when the node file is thinned (issue 10)
 
-    let url = typeof def.url === "string" && def.url.trim() !== "" ? def.url.trim() : "/agent-results";
-    if (!url.startsWith("/")) url = "/" + url;
-    const verify: VerifyMode = isVerifyMode(def.verify) ? def.verify : "secret";
-    const secretHeader =
-      typeof def.secretHeader === "string" && def.secretHeader.trim() !== "" ? def.secretHeader.trim() : "X-Webhook-Secret";
-    // A bad number (hand-written or imported flows) falls back to the default, and says so.
-    const numberOr = (field: string, value: unknown, fallback: number): number => {
-      const n = nonNegativeNumber(value, fallback);
-      if (n !== undefined) return n;
-      node.warn(t("warn.invalid-number", { field, value: String(value), fallback }));
-      return fallback;
-    };
-    const toleranceSeconds = numberOr("tolerance", def.tolerance, 300);
-    const dedupeOn = def.dedupe === undefined ? true : def.dedupe === true || def.dedupe === "true";
-    const dedupeTtlSeconds = numberOr("dedupeTtl", def.dedupeTtl, 86400);
-    const rateLimit = numberOr("rateLimit", def.rateLimit, 600);
-    const maxBodyBytes = Math.max(1, Math.floor(numberOr("maxBody", def.maxBody, 1024) * 1024));
-    const respondInFlow = def.respond === "flow";
-    const secrets = splitSecrets(node.credentials?.secret);
+  function CallbackInNode(this: Node<Credentials>, def: NodeDef & CallbackInConfig): void {
+    RED.nodes.createNode(this, def);
+    const { settings, problems } = readSettings(def, this.credentials?.secret);
+    for (const problem of problems) this.warn(t("warn.invalid-number", problem));
+    // A bad number stays visible next to the counts until the node is fixed.
+    const numberNote = problems.map((p) => t("status.invalid-number", p)).join(", ");
 
     // A redeploy (the node stopped, not removed) keeps the ids already seen: a sender's retry of a
     // callback accepted just before the deploy must still be recognised as a duplicate.
-    const dedupe = keptDedupe.get(node.id) ?? new DedupeMemory(dedupeTtlSeconds * 1000);
-    keptDedupe.delete(node.id);
-    dedupe.ttlMs = dedupeTtlSeconds * 1000;
-    const bucket = new TokenBucket(rateLimit);
-    let accepted = 0;
-    let rejected = 0;
-    const loggedCauses = new Set<RejectCause>();
-    let configProblem: string | undefined;
+    const dedupe = keptDedupe.get(this.id) ?? new DedupeMemory(settings.dedupeTtlMs);
+    keptDedupe.delete(this.id);
+    dedupe.ttlMs = settings.dedupeTtlMs;
 
-    // Status shows counts; updates are coalesced so a flood of requests does not flood the editor.
+    let configProblem = false;
     let statusTimer: NodeJS.Timeout | undefined;
+    const status = (s: NodeStatus): void =>
+      this.status(numberNote ? { fill: "yellow", shape: "ring", text: `${numberNote}; ${s.text}` } : s);
+    // Counts are coalesced so that a flood of requests does not flood the editor.
     const showCounts = (): void => {
       statusTimer = undefined;
+      const counts: ReceiverCounts = { accepted: receiver.accepted, rejected: receiver.rejected };
       if (configProblem) return;
       // Numbers outside the message so that the counts read the same in every language.
-      node.status({
-        fill: rejected > 0 && accepted === 0 ? "yellow" : "green",
-        shape: "dot",
-        text: `${accepted} ${t("status.accepted")}, ${rejected} ${t("status.rejected")}`,
-      });
-    };
-    const scheduleStatus = (): void => {
-      if (!statusTimer) statusTimer = setTimeout(showCounts, 250);
+      const text = `${counts.accepted} ${t("status.accepted")}, ${counts.rejected} ${t("status.rejected")}`;
+      status({ fill: counts.rejected > 0 && counts.accepted === 0 ? "yellow" : "green", shape: "dot", text });
     };
 
-    const reject = (res: Response, cause: RejectCause, status: number, body: unknown, headers?: Record<string, string>): void => {
-      rejected++;
-      if (!loggedCauses.has(cause)) {
-        loggedCauses.add(cause);
-        node.warn(t("warn.rejected", { status, cause: t(`causes.${cause}`) }));
-      }
-      replyJson(res, status, body, headers);
-      scheduleStatus();
-    };
+    const receiver = new Receiver({
+      settings,
+      dedupe,
+      events: {
+        onMessage: (output, received) => {
+          const outputs: Array<NodeMessage | null> = CALLBACK_STATUSES.map(() => null);
+          outputs[output] = { _msgid: RED.util.generateId(), ...received };
+          this.send(outputs);
+        },
+        onCounts: () => {
+          if (!statusTimer) statusTimer = setTimeout(showCounts, 250);
+        },
+        onFirstRejection: (cause, code) => this.warn(t("warn.rejected", { status: code, cause: t(`causes.${cause}`) })),
+        onError: (err) => this.error(t("errors.unexpected", { detail: err instanceof Error ? err.message : String(err) })),
+      },
+    });
 
-    const handle = async (req: Request, res: Response): Promise<void> => {
-      const take = bucket.take();
-      if (!take.ok) {
-        return reject(
-          res,
-          "rate-limited",
-          429,
-          { error: REPLIES.rateLimited(take.retryAfterSeconds) },
-          {
-            "Retry-After": String(take.retryAfterSeconds),
-            Connection: "close",
-          },
-        );
-      }
-      if (!isJsonMediaType(req.headers["content-type"])) {
-        return reject(res, "unsupported-media-type", 415, { error: REPLIES.unsupportedMediaType }, { Connection: "close" });
-      }
-      const read = await readRawBody(req, maxBodyBytes);
-      if (!read.ok) {
-        if (read.reason === "too-large") {
-          return reject(res, "too-large", 413, { error: REPLIES.tooLarge(maxBodyBytes / 1024) }, { Connection: "close" });
-        }
-        if (read.reason === "consumed") return reject(res, "consumed", 500, { error: REPLIES.consumed });
-        return reject(res, "aborted", 400, { error: REPLIES.aborted });
-      }
-      const auth = verifyRequest({ mode: verify, secrets, secretHeader, toleranceSeconds }, req.headers, read.body);
-      if (!auth.ok) return reject(res, auth.cause, 401, UNAUTHORIZED);
-
-      let value: unknown;
-      try {
-        value = JSON.parse(read.body.toString("utf8"));
-      } catch (err) {
-        return reject(res, "invalid-json", 400, { error: REPLIES.invalidJson(err instanceof Error ? err.message : String(err)) });
-      }
-      const checked = checkCallbackPayload(value);
-      if (!checked.ok) return reject(res, "invalid-payload", 400, { error: checked.error });
-      const payload = checked.payload;
-
-      if (dedupeOn && dedupe.checkAndRemember(payload.execution_id)) {
-        accepted++;
-        scheduleStatus();
-        return replyJsonText(res, 200, RECEIVED_DUPLICATE);
-      }
-
-      accepted++;
-      scheduleStatus();
-      const msg: NodeMessage = { _msgid: RED.util.generateId(), payload, topic: payload.agent_loop_name ?? "" };
-      if (respondInFlow) {
-        // Like core http in: headers made enumerable so they show in the debug sidebar.
-        Object.defineProperty(req, "headers", { value: req.headers, enumerable: true });
-        msg.req = req;
-        msg.res = responseWrapper(res);
-      } else {
-        // Reply first: the sender must not wait for (or be failed by) the flow.
-        replyJsonText(res, 200, RECEIVED);
-      }
-      const index = CALLBACK_STATUSES.indexOf(payload.status);
-      const outputs: Array<NodeMessage | null> = CALLBACK_STATUSES.map(() => null);
-      outputs[index] = msg;
-      node.send(outputs);
-    };
+    if (settings.verify !== "none" && settings.secrets.length === 0) {
+      configProblem = true;
+      this.error(t("errors.no-secret"));
+      this.status({ fill: "red", shape: "ring", text: t("status.no-secret") });
+    } else if (settings.verify === "none") {
+      this.warn(t("warn.verify-none", { path: settings.url }));
+    }
 
     let route: RawRoute | undefined;
-    if (verify !== "none" && secrets.length === 0) {
-      configProblem = t("errors.no-secret");
-      node.error(configProblem);
-      node.status({ fill: "red", shape: "ring", text: t("status.no-secret") });
-    } else if (verify === "none") {
-      node.warn(t("warn.verify-none", { path: url }));
-    }
     const added = addRawPostRoute(RED, {
-      url,
-      ownerId: node.id,
-      handler: (req, res) => {
-        handle(req, res).catch((err: unknown) => {
-          node.error(t("errors.unexpected", { detail: err instanceof Error ? err.message : String(err) }));
-          replyJson(res, 500, { error: "Internal Server Error" });
-        });
-      },
+      url: settings.url,
+      ownerId: this.id,
+      handler: (req, res) => receiver.handle(req, res),
       onError: (err, _req, res) => {
-        node.warn(err instanceof Error ? err.message : String(err));
+        this.warn(err instanceof Error ? err.message : String(err));
         replyJson(res, 500, { error: "Internal Server Error" });
       },
     });
     if (added.ok) {
       route = added.route;
-      if (!configProblem) node.status({ fill: "green", shape: "dot", text: t("status.listening", { path: added.route.fullPath }) });
+      if (!configProblem) status({ fill: "green", shape: "dot", text: t("status.listening", { path: added.route.fullPath }) });
     } else if (added.reason === "duplicate") {
-      configProblem = t("errors.duplicate-path", { path: added.fullPath });
-      node.error(configProblem);
-      node.status({ fill: "red", shape: "ring", text: t("status.duplicate") });
+      configProblem = true;
+      this.error(t("errors.duplicate-path", { path: added.fullPath }));
+      this.status({ fill: "red", shape: "ring", text: t("status.duplicate") });
     } else {
-      configProblem = t("errors.http-disabled");
-      node.warn(configProblem);
-      node.status({ fill: "grey", shape: "ring", text: t("status.disabled") });
+      configProblem = true;
+      this.warn(t("errors.http-disabled"));
+      this.status({ fill: "grey", shape: "ring", text: t("status.disabled") });
     }
 
-    node.on("close", (removed: boolean, done: () => void) => {
+    this.on("close", (removed: boolean, done: () => void) => {
       if (statusTimer) clearTimeout(statusTimer);
       statusTimer = undefined;
       route?.remove();
-      if (removed || !dedupeOn) dedupe.clear();
-      else keptDedupe.set(node.id, dedupe);
+      if (removed || !settings.dedupe) dedupe.clear();
+      else keptDedupe.set(this.id, dedupe);
       done();
     });
   }

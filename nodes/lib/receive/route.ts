@@ -8,6 +8,7 @@
 // and the node's cheaper checks (rate limit, content type), stopping at the size limit.
 import type { Application, NextFunction, Request, RequestHandler, Response } from "express";
 import type { NodeAPI } from "../shared/node-red-types";
+import { RAW_MARK } from "./body";
 
 /** Express 4 internals used to reorder and remove layers (as core `http in` does). */
 interface Layer {
@@ -27,7 +28,6 @@ interface RouterInternals {
 }
 
 type MarkedRequest = Request & { _body?: boolean; [RAW_MARK]?: boolean };
-const RAW_MARK = Symbol.for("node-red-contrib-agent-callback.raw");
 
 /** Routes per root app whose requests the marker middleware must keep away from body parsers. */
 const protectedRoutes = new WeakMap<Application, Set<Protected>>();
@@ -205,65 +205,4 @@ export function addRawPostRoute(RED: NodeAPI, options: RawRouteOptions): AddRout
       },
     },
   };
-}
-
-export type RawBodyResult = { ok: true; body: Buffer } | { ok: false; reason: "too-large" | "aborted" | "consumed" };
-
-/**
- * Reads the request body up to `limitBytes`. Stops buffering as soon as the limit is passed
- * (the caller answers 413 with Connection: close, so Node.js closes the socket instead of
- * reading the rest).
- */
-export function readRawBody(req: Request, limitBytes: number): Promise<RawBodyResult> {
-  const marked = req as MarkedRequest;
-  if (!marked[RAW_MARK] && (marked._body || req.readableEnded)) return Promise.resolve({ ok: false, reason: "consumed" });
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limitBytes) return Promise.resolve({ ok: false, reason: "too-large" });
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const finish = (result: RawBodyResult): void => {
-      if (settled) return;
-      settled = true;
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-      resolve(result);
-    };
-    const onData = (chunk: Buffer | string): void => {
-      const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-      size += buffer.length;
-      if (size > limitBytes) {
-        chunks.length = 0;
-        req.pause();
-        finish({ ok: false, reason: "too-large" });
-        return;
-      }
-      chunks.push(buffer);
-    };
-    const onEnd = (): void => finish({ ok: true, body: Buffer.concat(chunks, size) });
-    // A client that goes away mid-body ends in "error" (ECONNRESET "aborted", Node.js 16 and later).
-    const onError = (): void => finish({ ok: false, reason: "aborted" });
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-  });
-}
-
-const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
-
-/** Sends a JSON reply (every reply of callback in is JSON). */
-export function replyJson(res: Response, status: number, body: unknown, headers?: Record<string, string>): void {
-  replyJsonText(res, status, JSON.stringify(body), headers);
-}
-
-/** The same with the body already serialised: the frequent replies are made once, not per request. */
-export function replyJsonText(res: Response, status: number, text: string, headers?: Record<string, string>): void {
-  if (res.headersSent) return;
-  res.statusCode = status;
-  if (headers) for (const name of Object.keys(headers)) res.setHeader(name, headers[name] as string);
-  res.setHeader("Content-Type", JSON_CONTENT_TYPE);
-  res.setHeader("Content-Length", Buffer.byteLength(text));
-  res.end(text);
 }

@@ -8,7 +8,9 @@ import bodyParser from "body-parser";
 import express, { type Application, type Request, type Response } from "express";
 import supertest from "supertest";
 import type { NodeAPI } from "../../../nodes/lib/shared/node-red-types";
-import { addRawPostRoute, readRawBody, replyJson, routeKey, type RawBodyResult } from "../../../nodes/lib/receive/route";
+import { addRawPostRoute, routeKey } from "../../../nodes/lib/receive/route";
+import { readRawBody, type RawBodyResult } from "../../../nodes/lib/receive/body";
+import { replyJson } from "../../../nodes/lib/receive/reply";
 
 function nodeRedLike(httpNodeRoot = "/hooks/"): { root: Application; red: NodeAPI; parsedByAdmin: string[] } {
   const root = express();

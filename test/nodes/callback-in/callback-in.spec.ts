@@ -466,6 +466,21 @@ describe("callback in node", function () {
     await outputs.waitFor(1);
   });
 
+  it("a bad number stays in the node status next to the counts", async () => {
+    await load({ rateLimit: "-5" });
+    const shown = new Promise<string>((resolve) => {
+      helper.getNode("in").on("call:status", (call) => {
+        const text = String((call.args[0] as { text?: string }).text);
+        if (/accepted/.test(text)) resolve(text);
+      });
+    });
+    assertJsonReply(await post(body(), { "X-Webhook-Secret": SECRET }), 200, { received: true });
+    const text = await shown;
+    assert.match(text, /rateLimit/);
+    assert.match(text, /600/);
+    assert.match(text, /1 [^,]*, 0 /);
+  });
+
   it("honours httpNodeMiddleware and httpNodeCors", async () => {
     helper.settings({
       httpNodeMiddleware: (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => {

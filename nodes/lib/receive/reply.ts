@@ -1,0 +1,19 @@
+// JSON replies of callback in on a plain http.ServerResponse: every reply to a sender is JSON.
+import type { ServerResponse } from "node:http";
+
+const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+
+/** Sends a JSON reply. */
+export function replyJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
+  replyJsonText(res, status, JSON.stringify(body), headers);
+}
+
+/** The same with the body already serialised: the frequent replies are made once, not per request. */
+export function replyJsonText(res: ServerResponse, status: number, text: string, headers?: Record<string, string>): void {
+  if (res.headersSent) return;
+  res.statusCode = status;
+  if (headers) for (const name of Object.keys(headers)) res.setHeader(name, headers[name] as string);
+  res.setHeader("Content-Type", JSON_CONTENT_TYPE);
+  res.setHeader("Content-Length", Buffer.byteLength(text));
+  res.end(text);
+}

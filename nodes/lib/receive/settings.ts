@@ -1,0 +1,85 @@
+// The "callback in" node's properties, read from the flow JSON (the editor stores numbers as
+// strings) and checked once when the node starts. Bad numbers follow the one policy of both nodes
+// (numberOrDefault): the default is used and the problem is handed back for the log and the status.
+import { numberOrDefault, text, type NumberReading, type NumberRule } from "../shared/config-values";
+import { splitSecrets } from "../shared/sign";
+import { isVerifyMode, type VerifyMode } from "./verify";
+
+/** The node's properties as they appear in flows.json. */
+export interface CallbackInConfig {
+  url?: unknown;
+  verify?: unknown;
+  secretHeader?: unknown;
+  tolerance?: unknown;
+  dedupe?: unknown;
+  dedupeTtl?: unknown;
+  rateLimit?: unknown;
+  maxBody?: unknown;
+  respond?: unknown;
+}
+
+export const DEFAULT_URL = "/agent-results";
+export const DEFAULT_SECRET_HEADER = "X-Webhook-Secret";
+
+export interface ReceiveSettings {
+  /** Path below httpNodeRoot, always starting with "/". */
+  url: string;
+  verify: VerifyMode;
+  /** Accepted secrets / keys (several while rotating). */
+  secrets: string[];
+  secretHeader: string;
+  toleranceSeconds: number;
+  dedupe: boolean;
+  dedupeTtlMs: number;
+  /** Authenticated requests per minute for the endpoint; 0 = unlimited. */
+  rateLimit: number;
+  maxBodyBytes: number;
+  respondInFlow: boolean;
+}
+
+export type NumberProblem = NonNullable<NumberReading["problem"]>;
+
+export interface SettingsReading {
+  settings: ReceiveSettings;
+  /** Numbers that were replaced by their default, for the node to warn about and show. */
+  problems: NumberProblem[];
+}
+
+function flag(value: unknown, fallback: boolean): boolean {
+  return value === undefined || value === null || value === "" ? fallback : value === true || value === "true";
+}
+
+/** Reads the node's properties and its secret credential. */
+export function readSettings(config: CallbackInConfig, secret: string | undefined): SettingsReading {
+  const problems: NumberProblem[] = [];
+  const number = (field: string, value: unknown, fallback: number, rule?: NumberRule): number => {
+    const reading = numberOrDefault(field, value, fallback, rule);
+    if (reading.problem) problems.push(reading.problem);
+    return reading.value;
+  };
+
+  let url = text(config.url).trim() || DEFAULT_URL;
+  if (!url.startsWith("/")) url = "/" + url;
+  const verify = isVerifyMode(config.verify) ? config.verify : "secret";
+  const secretHeader = text(config.secretHeader).trim() || DEFAULT_SECRET_HEADER;
+  const toleranceSeconds = number("tolerance", config.tolerance, 300);
+  const dedupeTtlSeconds = number("dedupeTtl", config.dedupeTtl, 86400);
+  const rateLimit = number("rateLimit", config.rateLimit, 600);
+  const maxBodyKiB = number("maxBody", config.maxBody, 1024, { min: 0, exclusive: true });
+
+  return {
+    settings: {
+      url,
+      verify,
+      secrets: splitSecrets(secret),
+      secretHeader,
+      toleranceSeconds,
+      dedupe: flag(config.dedupe, true),
+      dedupeTtlMs: dedupeTtlSeconds * 1000,
+      rateLimit,
+      maxBodyBytes: Math.max(1, Math.floor(maxBodyKiB * 1024)),
+      respondInFlow: config.respond === "flow",
+    },
+    problems,
+  };
+}
