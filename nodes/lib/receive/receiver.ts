@@ -6,16 +6,24 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { CALLBACK_STATUSES, checkCallbackPayload, type CallbackPayload } from "../shared/payload";
 import { isJsonMediaType } from "../shared/json-media-type";
 import { readRawBody } from "./body";
-import type { DedupeMemory } from "./dedupe";
+import { isStoreUnavailable } from "../store/connection";
 import { forFlow } from "./flow-response";
-import { TokenBucket } from "./rate-limit";
+import { TokenBucket, type TakeResult } from "./rate-limit";
 import { replyJson, replyJsonText } from "./reply";
 import type { ReceiveSettings } from "./settings";
 import { verifyRequest, type VerifyFailure } from "./verify";
 
 /** Why a request was refused; a key of the `causes` messages, never sent to the caller. */
 export type RejectCause =
-  VerifyFailure | "rate-limited" | "unsupported-media-type" | "too-large" | "aborted" | "consumed" | "invalid-json" | "invalid-payload";
+  | VerifyFailure
+  | "rate-limited"
+  | "store-unavailable"
+  | "unsupported-media-type"
+  | "too-large"
+  | "aborted"
+  | "consumed"
+  | "invalid-json"
+  | "invalid-payload";
 
 // Replies are part of the HTTP contract with senders, so they are fixed English, not localised.
 const UNAUTHORIZED = { error: "Unauthorized" };
@@ -29,7 +37,22 @@ const REPLIES = {
   aborted: "Request body was incomplete",
   consumed: "Request body was consumed before it could be verified",
   invalidJson: (detail: string) => `(body): expected JSON: ${detail}`,
+  storeUnavailable: (seconds: number) => `Service unavailable: retry after ${seconds} s`,
 };
+
+/** Seconds a sender is asked to wait while the shared store cannot be reached. */
+export const STORE_RETRY_AFTER_SECONDS = 5;
+
+/** Remembers execution_ids: in memory (one instance) or in a shared store (answers later). */
+export interface DedupeCheck {
+  /** True when `id` was seen already; otherwise remembers it. */
+  checkAndRemember(id: string): boolean | Promise<boolean>;
+}
+
+/** The endpoint's rate limit: in memory (one instance) or in a shared store (answers later). */
+export interface RateLimit {
+  take(): TakeResult | Promise<TakeResult>;
+}
 
 /** An accepted callback as the flow gets it (the owner adds the msg id). */
 export interface ReceivedMessage {
@@ -53,11 +76,15 @@ export interface ReceiverEvents {
   onFirstRejection(cause: RejectCause, status: number): void;
   /** An exception in our own code; the request was answered 500 without any of it. */
   onError(err: unknown): void;
+  /** The shared store could not be reached: the request was answered 503 and nothing was emitted. */
+  onStoreUnavailable?(err: Error): void;
 }
 
 export interface ReceiverOptions {
   settings: ReceiveSettings;
-  dedupe: DedupeMemory;
+  dedupe: DedupeCheck;
+  /** The endpoint's rate limit; by default a token bucket in memory of settings.rateLimit a minute. */
+  rateLimit?: RateLimit;
   events: ReceiverEvents;
   /** msg.req / msg.res for `respond: flow`; by default core http in's shape over Express's response. */
   forFlow?: (req: IncomingMessage, res: ServerResponse) => { req: unknown; res: unknown };
@@ -66,10 +93,10 @@ export interface ReceiverOptions {
 export class Receiver {
   private readonly counts: ReceiverCounts = { accepted: 0, rejected: 0 };
   private readonly loggedCauses = new Set<RejectCause>();
-  private readonly bucket: TokenBucket;
+  private readonly bucket: RateLimit;
 
   constructor(private readonly options: ReceiverOptions) {
-    this.bucket = new TokenBucket(options.settings.rateLimit);
+    this.bucket = options.rateLimit ?? new TokenBucket(options.settings.rateLimit);
   }
 
   get accepted(): number {
@@ -82,7 +109,20 @@ export class Receiver {
 
   /** Answers one request; never throws and never leaves a request unanswered. */
   handle(req: IncomingMessage, res: ServerResponse): void {
-    this.process(req, res).catch((err: unknown) => this.fail(res, err));
+    this.process(req, res).catch((err: unknown) => (isStoreUnavailable(err) ? this.storeUnavailable(res, err) : this.fail(res, err)));
+  }
+
+  /** 503 with Retry-After: the sender tries again later, when the store can check the callback. */
+  private storeUnavailable(res: ServerResponse, err: Error): void {
+    this.options.events.onStoreUnavailable?.(err);
+    const seconds = STORE_RETRY_AFTER_SECONDS;
+    this.reject(
+      res,
+      "store-unavailable",
+      503,
+      { error: REPLIES.storeUnavailable(seconds) },
+      { "Retry-After": String(seconds), Connection: "close" },
+    );
   }
 
   /** Answers 500 for an exception of our own, with nothing of it in the reply. */
@@ -96,7 +136,8 @@ export class Receiver {
 
   private async process(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { settings } = this.options;
-    const take = this.bucket.take();
+    const taking = this.bucket.take();
+    const take = "ok" in taking ? taking : await taking;
     if (!take.ok) {
       const seconds = String(take.retryAfterSeconds);
       return this.reject(
@@ -138,16 +179,20 @@ export class Receiver {
     }
     const checked = checkCallbackPayload(value);
     if (!checked.ok) return this.reject(res, "invalid-payload", 400, { error: checked.error });
-    this.accept(req, res, checked.payload);
+    let duplicate = false;
+    if (settings.dedupe) {
+      // A store that cannot be reached rejects here: answered 503 by handle(), nothing emitted.
+      const checking = this.options.dedupe.checkAndRemember(checked.payload.execution_id);
+      duplicate = typeof checking === "boolean" ? checking : await checking;
+    }
+    this.accept(req, res, checked.payload, duplicate);
   }
 
-  private accept(req: IncomingMessage, res: ServerResponse, payload: CallbackPayload): void {
+  private accept(req: IncomingMessage, res: ServerResponse, payload: CallbackPayload, duplicate: boolean): void {
     const { settings, events } = this.options;
     this.counts.accepted++;
     events.onCounts(this.counts);
-    if (settings.dedupe && this.options.dedupe.checkAndRemember(payload.execution_id)) {
-      return replyJsonText(res, 200, RECEIVED_DUPLICATE);
-    }
+    if (duplicate) return replyJsonText(res, 200, RECEIVED_DUPLICATE);
     const msg: ReceivedMessage = { payload, topic: payload.agent_loop_name ?? "" };
     if (settings.respondInFlow) {
       const flow = (this.options.forFlow ?? forFlow)(req, res);

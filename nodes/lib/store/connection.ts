@@ -67,8 +67,12 @@ export class StoreConnection implements StoreClient {
   private error = "";
   private readonly listeners = new Set<(state: StoreState, error: string) => void>();
   private closed = false;
+  /** Settles when the first connection attempt has succeeded or failed. */
+  private readonly firstAttempt: Promise<void>;
+  private settleFirstAttempt: () => void = () => undefined;
 
   constructor(readonly options: StoreOptions) {
+    this.firstAttempt = new Promise((resolve) => (this.settleFirstAttempt = resolve));
     const tls = options.url.startsWith("rediss:");
     const socket: Record<string, unknown> = { reconnectStrategy: reconnectDelay, connectTimeout: 5000 };
     if (tls) Object.assign(socket, { tls: true }, options.tls ?? {});
@@ -117,6 +121,8 @@ export class StoreConnection implements StoreClient {
 
   async sendCommand(args: string[]): Promise<unknown> {
     if (this.closed) throw new StoreUnavailableError("connection closed");
+    // Commands of a node that has just started wait for the first connection instead of failing.
+    if (this.currentState === "connecting") await this.firstAttempt;
     try {
       return await this.client.sendCommand(args);
     } catch (err) {
@@ -127,6 +133,7 @@ export class StoreConnection implements StoreClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.settleFirstAttempt();
     this.listeners.clear();
     try {
       await this.client.close();
@@ -139,6 +146,7 @@ export class StoreConnection implements StoreClient {
     if (this.closed || (state === this.currentState && error === this.error)) return;
     this.currentState = state;
     this.error = error;
+    this.settleFirstAttempt();
     for (const listener of this.listeners) listener(state, error);
   }
 }
