@@ -7,6 +7,7 @@ import { CALLBACK_STATUSES, checkCallbackPayload, type CallbackPayload } from ".
 import { isJsonMediaType } from "../shared/json-media-type";
 import { readRawBody } from "./body";
 import { isStoreUnavailable } from "../store/connection";
+import { CallbackPendingError } from "./store-dedupe";
 import { forFlow } from "./flow-response";
 import { TokenBucket, type TakeResult } from "./rate-limit";
 import { replyJson, replyJsonText } from "./reply";
@@ -18,6 +19,7 @@ export type RejectCause =
   | VerifyFailure
   | "rate-limited"
   | "store-unavailable"
+  | "pending"
   | "unsupported-media-type"
   | "too-large"
   | "aborted"
@@ -38,6 +40,7 @@ const REPLIES = {
   consumed: "Request body was consumed before it could be verified",
   invalidJson: (detail: string) => `(body): expected JSON: ${detail}`,
   storeUnavailable: (seconds: number) => `Service unavailable: retry after ${seconds} s`,
+  pending: (seconds: number) => `Callback is being processed: retry after ${seconds} s`,
 };
 
 /** Seconds a sender is asked to wait while the shared store cannot be reached. */
@@ -45,8 +48,10 @@ export const STORE_RETRY_AFTER_SECONDS = 5;
 
 /** Remembers execution_ids: in memory (one instance) or in a shared store (answers later). */
 export interface DedupeCheck {
-  /** True when `id` was seen already; otherwise remembers it. */
+  /** True when `id` was seen already; otherwise remembers it (a store may reject: then 503). */
   checkAndRemember(id: string): boolean | Promise<boolean>;
+  /** After a new callback was emitted: a store keeps it as seen from then on. */
+  emitted?(id: string): Promise<void>;
 }
 
 /** The endpoint's rate limit: in memory (one instance) or in a shared store (answers later). */
@@ -109,7 +114,16 @@ export class Receiver {
 
   /** Answers one request; never throws and never leaves a request unanswered. */
   handle(req: IncomingMessage, res: ServerResponse): void {
-    this.process(req, res).catch((err: unknown) => (isStoreUnavailable(err) ? this.storeUnavailable(res, err) : this.fail(res, err)));
+    this.process(req, res).catch((err: unknown) => this.failed(res, err));
+  }
+
+  private failed(res: ServerResponse, err: unknown): void {
+    if (isStoreUnavailable(err)) return this.storeUnavailable(res, err);
+    if (err instanceof CallbackPendingError) {
+      const seconds = err.retryAfterSeconds;
+      return this.reject(res, "pending", 503, { error: REPLIES.pending(seconds) }, { "Retry-After": String(seconds) });
+    }
+    this.fail(res, err);
   }
 
   /** 503 with Retry-After: the sender tries again later, when the store can check the callback. */
@@ -203,6 +217,13 @@ export class Receiver {
       replyJsonText(res, 200, RECEIVED);
     }
     events.onMessage(CALLBACK_STATUSES.indexOf(payload.status), msg);
+    if (settings.dedupe) this.options.dedupe.emitted?.(payload.execution_id).catch((err: unknown) => this.storeLost(err));
+  }
+
+  /** A store that went away after the callback was emitted: reported, the reply stands. */
+  private storeLost(err: unknown): void {
+    if (isStoreUnavailable(err)) this.options.events.onStoreUnavailable?.(err);
+    else this.options.events.onError(err);
   }
 
   private reject(res: ServerResponse, cause: RejectCause, status: number, body: unknown, headers?: Record<string, string>): void {

@@ -95,11 +95,11 @@ describe("callback in node with a callback store (real redis-server)", function 
     const first = await post("exec_store_1");
     assert.equal(first.status, 200, first.text);
     assert.deepEqual(first.body, { received: true });
-    assert.equal(await admin.sendCommand(["EXISTS", "agent-callback:dedupe:in:exec_store_1"]), 1);
+    await until(async () => (await admin.sendCommand(["GET", "agent-callback:dedupe:in:exec_store_1"])) === "done", "kept as emitted");
     const ttl = Number(await admin.sendCommand(["PTTL", "agent-callback:dedupe:in:exec_store_1"]));
     assert.ok(ttl > 86_000_000 && ttl <= 86_400_000, `ttl ${ttl}`);
     // What another instance running the same flow writes when it accepts exec_store_2.
-    await admin.sendCommand(["SET", "agent-callback:dedupe:in:exec_store_2", "1", "PX", "60000"]);
+    await admin.sendCommand(["SET", "agent-callback:dedupe:in:exec_store_2", "done", "PX", "60000"]);
     const other = await post("exec_store_2");
     assert.equal(other.status, 200);
     assert.deepEqual(other.body, { received: true, duplicate: true });
@@ -137,6 +137,16 @@ describe("callback in node with a callback store (real redis-server)", function 
     await until(() => emitted.length === 2, "two emitted");
     assert.deepEqual(emitted, ["exec_down_0", "exec_down_1"]);
     await until(() => !(statuses.at(-1) ?? "").startsWith("store unreachable"), "status back to counts");
+  });
+
+  it("answers 503 with Retry-After while another instance is processing the same execution_id", async () => {
+    await load();
+    await admin.sendCommand(["SET", "agent-callback:dedupe:in:exec_busy", "pending", "PX", "20000"]);
+    const busy = await post("exec_busy");
+    assert.equal(busy.status, 503, busy.text);
+    assert.ok(Number(busy.headers["retry-after"]) >= 19, String(busy.headers["retry-after"]));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(emitted, []);
   });
 
   it("answers 503 when its store config node is not deployed (nothing unchecked is emitted)", async () => {
