@@ -4,7 +4,7 @@
 import type { ConnectionOptions } from "node:tls";
 import type { Node, NodeAPI, NodeDef } from "./lib/shared/node-red-types";
 import { StoreConnection } from "./lib/store/connection";
-import { DEFAULT_PREFIX, STORE_NODE_TYPE } from "./lib/store/store-node";
+import { DEFAULT_PREFIX } from "./lib/store/store-node";
 import { messagesFor } from "./lib/shared/messages";
 
 interface StoreDef extends NodeDef {
@@ -21,7 +21,7 @@ interface TlsConfigNode {
 }
 
 export = function (RED: NodeAPI): void {
-  const t = messagesFor((key, substitutions) => RED._(key, substitutions), STORE_NODE_TYPE, "callback-store");
+  const t = messagesFor((key, substitutions) => RED._(key, substitutions), "agent-callback-store", "callback-store");
 
   function CallbackStoreNode(this: Node<Credentials> & { agentCallbackStore?: () => StoreConnection }, def: StoreDef): void {
     RED.nodes.createNode(this, def);
@@ -53,7 +53,7 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType(STORE_NODE_TYPE, CallbackStoreNode, {
+  RED.nodes.registerType("agent-callback-store", CallbackStoreNode, {
     credentials: { username: { type: "text" }, password: { type: "password" } },
   });
 };

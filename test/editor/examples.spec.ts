@@ -1,62 +1,12 @@
 // Import > Examples in a real browser: every example of the package is listed, imports without
 // unknown or invalid nodes, and the round trip works once deployed from the editor.
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { freePort, nodeRedVersion } from "../support/node-red";
-import { examplesDir, loadExample, nodeOfType } from "../examples/support";
-import { deploy, screenshot, startEditorNodeRed, useEditor } from "./support";
+import { loadExample, nodeOfType } from "../examples/support";
+import { deploy, exampleFiles, importExample, openExamples, screenshot, startEditorNodeRed, useEditor } from "./support";
 
-const MODULE = "node-red-contrib-agent-callback";
-const files = readdirSync(examplesDir)
-  .filter((f) => f.endsWith(".json"))
-  .sort();
-
-interface EditorNode {
-  id: string;
-  type: string;
-  valid: boolean;
-  validationErrors: string[];
-}
-
-/** Opens Import > Examples and returns the labels listed under this package. */
-async function openExamples(page: Page): Promise<string[]> {
-  await page.locator("#red-ui-header-button-sidemenu").click();
-  await page.locator("#menu-item-import").click();
-  await page.locator('#red-ui-clipboard-dialog-import-tabs a[href$="-examples"]').click();
-  const panel = page.locator("#red-ui-clipboard-dialog-import-tab-examples");
-  const first = panel.locator(".red-ui-treeList-label", { hasText: files[0]?.replace(/\.json$/, "") ?? "" });
-  if (!(await first.isVisible())) await panel.locator(".red-ui-treeList-label", { hasText: MODULE }).click();
-  await first.waitFor();
-  const labels = await panel.locator(".red-ui-treeList-label").allInnerTexts();
-  const start = labels.findIndex((l) => l.trim() === MODULE);
-  return labels
-    .slice(start + 1)
-    .map((l) => l.trim())
-    .filter((l) => /^\d\d - /.test(l));
-}
-
-/** Imports one example onto a new flow tab (Import to: new flow) and returns the nodes of that tab as the editor holds them. */
-async function importExample(page: Page, file: string): Promise<EditorNode[]> {
-  await openExamples(page);
-  await page
-    .locator("#red-ui-clipboard-dialog-import-tab-examples .red-ui-treeList-label", { hasText: file.replace(/\.json$/, "") })
-    .click();
-  // "Import to: new flow" keeps each example on its own tab, where its nodes keep their positions.
-  await page.locator("#red-ui-clipboard-dialog-import-opt-new").click();
-  await page.locator("#red-ui-clipboard-dialog-ok").click();
-  await page.locator("#red-ui-clipboard-dialog-ok").waitFor({ state: "hidden" });
-  // The imported nodes follow the mouse, anchored on the first node, until a click drops them:
-  // drop that node where the file puts it, so the flow keeps its layout. Then clear the selection.
-  const first = loadExample(file)[0];
-  await page.locator("#red-ui-workspace-chart").click({ position: { x: Number(first?.x ?? 200), y: Number(first?.y ?? 100) } });
-  await page.locator("#red-ui-workspace-chart").click({ position: { x: 700, y: 700 } });
-  // On a loaded machine the editor may switch to the new tab a moment after the drop.
-  const expected = loadExample(file).filter((n) => n.z).length;
-  await page.waitForFunction(`RED.nodes.filterNodes({ z: RED.workspaces.active() }).length >= ${expected}`);
-  return page.evaluate(`RED.nodes.filterNodes({ z: RED.workspaces.active() }).map(n => ({
-    id: n.id, type: n.type, valid: n.valid !== false, validationErrors: n.validationErrors || [] }))`);
-}
+const files = exampleFiles();
 
 /** Waits until every notification has gone, so a screenshot shows the flow alone. */
 async function quietScreenshot(page: Page, name: string): Promise<void> {

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { NodeRedProcess, nodeRedVersion, repoRoot } from "../support/node-red";
+import { examplesDir, loadExample } from "../examples/support";
 
 export const screenshotsDir = path.join(repoRoot, "test-output", "screenshots");
 /** Screenshot names carry the Node-RED major version, so the 4.1 and 5.0 runs keep theirs. */
@@ -150,4 +151,59 @@ export async function deploy(page: Page): Promise<void> {
   await page.locator("#red-ui-header-button-deploy").click();
   await page.locator(".red-ui-notification", { hasText: "Successfully deployed" }).first().waitFor();
   await page.locator("#red-ui-header-button-deploy.disabled").waitFor();
+}
+
+const MODULE = "node-red-contrib-agent-callback";
+
+/** The example files as shipped, in menu order. */
+export function exampleFiles(): string[] {
+  return readdirSync(examplesDir)
+    .filter((f) => f.endsWith(".json"))
+    .sort();
+}
+
+export interface EditorNode {
+  id: string;
+  type: string;
+  valid: boolean;
+  validationErrors: string[];
+}
+
+/** Opens Import > Examples and returns the labels listed under this package. */
+export async function openExamples(page: Page): Promise<string[]> {
+  await page.locator("#red-ui-header-button-sidemenu").click();
+  await page.locator("#menu-item-import").click();
+  await page.locator('#red-ui-clipboard-dialog-import-tabs a[href$="-examples"]').click();
+  const panel = page.locator("#red-ui-clipboard-dialog-import-tab-examples");
+  const first = panel.locator(".red-ui-treeList-label", { hasText: exampleFiles()[0]?.replace(/\.json$/, "") ?? "" });
+  if (!(await first.isVisible())) await panel.locator(".red-ui-treeList-label", { hasText: MODULE }).click();
+  await first.waitFor();
+  const labels = await panel.locator(".red-ui-treeList-label").allInnerTexts();
+  const start = labels.findIndex((l) => l.trim() === MODULE);
+  return labels
+    .slice(start + 1)
+    .map((l) => l.trim())
+    .filter((l) => /^\d\d - /.test(l));
+}
+
+/** Imports one example onto a new flow tab (Import to: new flow) and returns the nodes of that tab as the editor holds them. */
+export async function importExample(page: Page, file: string): Promise<EditorNode[]> {
+  await openExamples(page);
+  await page
+    .locator("#red-ui-clipboard-dialog-import-tab-examples .red-ui-treeList-label", { hasText: file.replace(/\.json$/, "") })
+    .click();
+  // "Import to: new flow" keeps each example on its own tab, where its nodes keep their positions.
+  await page.locator("#red-ui-clipboard-dialog-import-opt-new").click();
+  await page.locator("#red-ui-clipboard-dialog-ok").click();
+  await page.locator("#red-ui-clipboard-dialog-ok").waitFor({ state: "hidden" });
+  // The imported nodes follow the mouse, anchored on the first node, until a click drops them:
+  // drop that node where the file puts it, so the flow keeps its layout. Then clear the selection.
+  const first = loadExample(file)[0];
+  await page.locator("#red-ui-workspace-chart").click({ position: { x: Number(first?.x ?? 200), y: Number(first?.y ?? 100) } });
+  await page.locator("#red-ui-workspace-chart").click({ position: { x: 700, y: 700 } });
+  // On a loaded machine the editor may switch to the new tab a moment after the drop.
+  const expected = loadExample(file).filter((n) => n.z).length;
+  await page.waitForFunction(`RED.nodes.filterNodes({ z: RED.workspaces.active() }).length >= ${expected}`);
+  return page.evaluate(`RED.nodes.filterNodes({ z: RED.workspaces.active() }).map(n => ({
+    id: n.id, type: n.type, valid: n.valid !== false, validationErrors: n.validationErrors || [] }))`);
 }

@@ -3,6 +3,7 @@
 // (numberOrDefault): the default is used and the problem is handed back for the log and the status.
 import { numberOrDefault, text, type NumberReading, type NumberRule } from "../shared/config-values";
 import { splitSecrets } from "../shared/sign";
+import { PROPERTIES } from "./defaults";
 import { isVerifyMode, type VerifyMode } from "./verify";
 
 /** The node's properties as they appear in flows.json. */
@@ -18,8 +19,8 @@ export interface CallbackInConfig {
   respond?: unknown;
 }
 
-export const DEFAULT_URL = "/agent-results";
-export const DEFAULT_SECRET_HEADER = "X-Webhook-Secret";
+export const DEFAULT_URL = PROPERTIES.url.value;
+export const DEFAULT_SECRET_HEADER = PROPERTIES.secretHeader.value;
 
 export interface ReceiveSettings {
   /** Path below httpNodeRoot, always starting with "/". */
@@ -60,12 +61,12 @@ export function readSettings(config: CallbackInConfig, secret: string | undefine
 
   let url = text(config.url).trim() || DEFAULT_URL;
   if (!url.startsWith("/")) url = "/" + url;
-  const verify = isVerifyMode(config.verify) ? config.verify : "secret";
+  const verify = isVerifyMode(config.verify) ? config.verify : PROPERTIES.verify.value;
   const secretHeader = text(config.secretHeader).trim() || DEFAULT_SECRET_HEADER;
-  const toleranceSeconds = number("tolerance", config.tolerance, 300);
-  const dedupeTtlSeconds = number("dedupeTtl", config.dedupeTtl, 86400);
-  const rateLimit = number("rateLimit", config.rateLimit, 600);
-  const maxBodyKiB = number("maxBody", config.maxBody, 1024, { min: 0, exclusive: true });
+  const toleranceSeconds = number("tolerance", config.tolerance, PROPERTIES.tolerance.value, PROPERTIES.tolerance.rule);
+  const dedupeTtlSeconds = number("dedupeTtl", config.dedupeTtl, PROPERTIES.dedupeTtl.value, PROPERTIES.dedupeTtl.rule);
+  const rateLimit = number("rateLimit", config.rateLimit, PROPERTIES.rateLimit.value, PROPERTIES.rateLimit.rule);
+  const maxBodyKiB = number("maxBody", config.maxBody, PROPERTIES.maxBody.value, PROPERTIES.maxBody.rule);
 
   return {
     settings: {
@@ -74,7 +75,7 @@ export function readSettings(config: CallbackInConfig, secret: string | undefine
       secrets: splitSecrets(secret),
       secretHeader,
       toleranceSeconds,
-      dedupe: flag(config.dedupe, true),
+      dedupe: flag(config.dedupe, PROPERTIES.dedupe.value),
       dedupeTtlMs: dedupeTtlSeconds * 1000,
       rateLimit,
       maxBodyBytes: Math.max(1, Math.floor(maxBodyKiB * 1024)),

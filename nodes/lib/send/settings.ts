@@ -1,7 +1,8 @@
 // The "callback out" node's properties, read from the flow JSON (the editor stores numbers as
-// strings) and checked once when the node starts: an error names the field and the fix.
+// strings) and checked once when the node starts: an error names the field and the fix, while a
+// bad number falls back to its default with a problem the node shows (the one policy of both nodes).
 // Pure: the environment lookup and the message texts are passed in, so it runs without Node-RED.
-import { text } from "../shared/config-values";
+import { numberOrDefault, text, type NumberReading } from "../shared/config-values";
 import { parseSchedule } from "./retry-policy";
 import {
   DEFAULT_SECRET_HEADER,
@@ -41,7 +42,11 @@ export interface CallbackOutSettings {
   retry4xx: boolean;
   concurrency: number;
   maxQueue: number;
+  /** Number properties replaced by their default because they held a bad value. */
+  problems: NumberProblem[];
 }
+
+export type NumberProblem = NonNullable<NumberReading["problem"]>;
 
 export interface SettingsContext {
   /** Whether the signingKey credential is set (a signature mode needs it). */
@@ -60,15 +65,11 @@ export function isHttpUrl(value: string): boolean {
   }
 }
 
-function number(value: unknown, fallback: number): number {
-  return value === undefined || value === null || value === "" ? fallback : Number(value);
-}
-
 function isSignatureMode(value: string): value is SignatureMode {
   return (SIGNATURE_MODES as readonly string[]).includes(value);
 }
 
-/** Reads and checks the node's properties; throws with a message naming the field and the fix. */
+/** Reads and checks the node's properties; throws with a message naming the field and the fix (bad numbers: see `problems`). */
 export function readSettings(config: CallbackOutConfig, context: SettingsContext): CallbackOutSettings {
   const { message } = context;
   const url = text(config.url).trim();
@@ -83,16 +84,10 @@ export function readSettings(config: CallbackOutConfig, context: SettingsContext
   if (!isSignatureMode(signature)) throw new Error(message("errors.bad-signature", { signature }));
   if (signature !== "none" && !context.hasSigningKey) throw new Error(message("errors.missing-signing-key", { signature }));
 
-  const timeout = number(config.timeout, 15);
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new Error(message("errors.bad-number", { field: "timeout", min: "more than 0" }));
-  const concurrency = number(config.concurrency, 8);
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new Error(message("errors.bad-number", { field: "concurrency", min: "a whole number of 1 or more" }));
-  }
-  const maxQueue = number(config.maxQueue, 10000);
-  if (!Number.isInteger(maxQueue) || maxQueue < 1) {
-    throw new Error(message("errors.bad-number", { field: "maxQueue", min: "a whole number of 1 or more" }));
-  }
+  const timeout = numberOrDefault("timeout", config.timeout, 15, { min: 0, exclusive: true });
+  const concurrency = numberOrDefault("concurrency", config.concurrency, 8, { min: 1, integer: true });
+  const maxQueue = numberOrDefault("maxQueue", config.maxQueue, 10000, { min: 1, integer: true });
+  const problems = [timeout, concurrency, maxQueue].flatMap((reading) => (reading.problem ? [reading.problem] : []));
   const schedule = parseSchedule(config.retrySchedule);
   if (!schedule.ok) throw new Error(schedule.error);
 
@@ -103,10 +98,11 @@ export function readSettings(config: CallbackOutConfig, context: SettingsContext
     signature,
     agentLoopId: text(config.agentLoopId),
     agentLoopName: text(config.agentLoopName),
-    timeoutMs: Math.round(timeout * 1000),
+    timeoutMs: Math.round(timeout.value * 1000),
     schedule: schedule.schedule,
     retry4xx: config.retry4xx === undefined ? true : config.retry4xx === true || config.retry4xx === "true",
-    concurrency,
-    maxQueue,
+    concurrency: concurrency.value,
+    maxQueue: maxQueue.value,
+    problems,
   };
 }

@@ -1,5 +1,6 @@
 // Values from a node's properties or settings.js as Node-RED hands them over: the editor stores
 // numbers as strings, and hand-written or imported flows can hold anything.
+import { acceptsValue } from "./property-rules";
 
 /** A string property; `fallback` when it is missing, anything else as its text. */
 export function text(value: unknown, fallback = ""): string {
@@ -34,8 +35,7 @@ export interface NumberReading {
  */
 export function numberOrDefault(field: string, value: unknown, fallback: number, rule: NumberRule = {}): NumberReading {
   if (value === undefined || value === null || (typeof value === "string" && value.trim() === "")) return { value: fallback };
-  const n = typeof value === "number" ? value : typeof value === "string" ? Number(value) : Number.NaN;
-  const min = rule.min ?? 0;
-  const ok = Number.isFinite(n) && (rule.exclusive ? n > min : n >= min) && (!rule.integer || Number.isInteger(n));
-  return ok ? { value: n } : { value: fallback, problem: { field, value: String(value), fallback } };
+  // The editor checks the same rule with the same function (property-rules.ts).
+  const ok = acceptsValue({ type: "number", min: rule.min ?? 0, exclusive: rule.exclusive, integer: rule.integer }, value);
+  return ok ? { value: Number(value) } : { value: fallback, problem: { field, value: String(value), fallback } };
 }

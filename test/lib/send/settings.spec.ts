@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { isHttpUrl, readSettings, type CallbackOutConfig, type SettingsContext } from "../../../nodes/lib/send/settings";
+import {
+  isHttpUrl,
+  readSettings,
+  type CallbackOutConfig,
+  type CallbackOutSettings,
+  type SettingsContext,
+} from "../../../nodes/lib/send/settings";
 import { DEFAULT_RETRY_SCHEDULE } from "../../../nodes/lib/send/retry-policy";
 
 /** Message texts that show the key and substitutions, so a test can see which error was raised. */
@@ -25,6 +31,7 @@ describe("lib/callback-out-settings", () => {
       retry4xx: true,
       concurrency: 8,
       maxQueue: 10000,
+      problems: [],
     });
   });
 
@@ -81,14 +88,28 @@ describe("lib/callback-out-settings", () => {
       [{ headers: [{ name: "Bad Name", value: "v" }] }, 'errors.bad-header-name {"name":"Bad Name"}'],
       [{ secretHeader: "X:Secret" }, 'errors.bad-header-name {"name":"X:Secret"}'],
       [{ signature: "md5" }, 'errors.bad-signature {"signature":"md5"}'],
-      [{ timeout: "0" }, 'errors.bad-number {"field":"timeout","min":"more than 0"}'],
-      [{ timeout: "soon" }, 'errors.bad-number {"field":"timeout","min":"more than 0"}'],
-      [{ concurrency: "1.5" }, 'errors.bad-number {"field":"concurrency","min":"a whole number of 1 or more"}'],
-      [{ concurrency: 0 }, 'errors.bad-number {"field":"concurrency","min":"a whole number of 1 or more"}'],
-      [{ maxQueue: "-1" }, 'errors.bad-number {"field":"maxQueue","min":"a whole number of 1 or more"}'],
     ];
     for (const [config, error] of cases) assert.throws(() => read(config), { message: error }, JSON.stringify(config));
     assert.throws(() => read({ retrySchedule: "5, soon" }), /^Error: retrySchedule: delay 2 \(soon\)/);
+  });
+
+  it("replaces each bad number by its default and names the field in a problem (the one policy)", () => {
+    const cases: Array<[CallbackOutConfig, keyof CallbackOutSettings, number, { field: string; value: string; fallback: number }]> = [
+      [{ timeout: "0" }, "timeoutMs", 15_000, { field: "timeout", value: "0", fallback: 15 }],
+      [{ timeout: "soon" }, "timeoutMs", 15_000, { field: "timeout", value: "soon", fallback: 15 }],
+      [{ concurrency: "1.5" }, "concurrency", 8, { field: "concurrency", value: "1.5", fallback: 8 }],
+      [{ concurrency: 0 }, "concurrency", 8, { field: "concurrency", value: "0", fallback: 8 }],
+      [{ maxQueue: "-1" }, "maxQueue", 10000, { field: "maxQueue", value: "-1", fallback: 10000 }],
+    ];
+    for (const [config, key, value, problem] of cases) {
+      const settings = read(config);
+      assert.equal(settings[key], value, JSON.stringify(config));
+      assert.deepEqual(settings.problems, [problem], JSON.stringify(config));
+    }
+    assert.deepEqual(
+      read({ timeout: -1, concurrency: "x", maxQueue: 5 }).problems.map((p) => p.field),
+      ["timeout", "concurrency"],
+    );
   });
 
   it("needs a signing key for a signature mode, and not without one", () => {

@@ -9,29 +9,8 @@ import supertest from "supertest";
 import { Webhook } from "standardwebhooks";
 import callbackIn from "../../../nodes/callback-in";
 import { samplePayload } from "../../../nodes/lib/shared/payload";
-import { nodeRedDir, nodeRedMain } from "../../support/node-red";
-
-/** The part of node-red-node-test-helper used here (it ships no types). */
-interface LogSpy {
-  args: Array<[{ level: number; msg: unknown; id?: string }]>;
-  ERROR: number;
-  WARN: number;
-}
-interface TestHelper {
-  init(nodeRedPath: string): void;
-  settings(settings?: Record<string, unknown>): Record<string, unknown>;
-  load(nodes: unknown[], flow: unknown[], credentials?: Record<string, unknown>): Promise<void>;
-  unload(): Promise<void>;
-  getNode(id: string): HelperNode;
-  startServer(): Promise<void>;
-  stopServer(): Promise<void>;
-  log(): LogSpy;
-  _redNodes: { setFlows(flow: unknown[], credentials: Record<string, unknown>, type: string): Promise<unknown> };
-  _events: { once(event: string, fn: () => void): void };
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS module without type declarations, typed by the cast
-const helper = require("node-red-node-test-helper") as TestHelper;
-helper.init(nodeRedMain());
+import { nodeRedDir } from "../../support/node-red";
+import { helper } from "../../support/test-helper";
 
 // The core http in/response nodes of the Node-RED under test (for respond: flow).
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time from the Node-RED under test (NODE_RED_PACKAGE)
@@ -44,18 +23,13 @@ interface Msg {
   res?: unknown;
   [key: string]: unknown;
 }
-interface HelperNode {
-  on(event: "input", handler: (msg: Msg) => void): void;
-  on(event: "call:status", handler: (call: { args: unknown[] }) => void): void;
-}
-
 /** What arrived on each output: "completed", "failed", "timeout". */
 class Outputs {
   readonly got: Array<{ output: string; msg: Msg }> = [];
   private waiters: Array<() => void> = [];
   constructor(ids: Record<string, string>) {
     for (const [output, id] of Object.entries(ids)) {
-      helper.getNode(id).on("input", (msg) => {
+      helper.getNode<Msg>(id).on("input", (msg) => {
         this.got.push({ output, msg });
         for (const w of [...this.waiters]) w();
       });

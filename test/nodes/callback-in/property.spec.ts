@@ -6,19 +6,7 @@ import fc from "fast-check";
 import supertest from "supertest";
 import callbackIn from "../../../nodes/callback-in";
 import { samplePayload } from "../../../nodes/lib/shared/payload";
-import { nodeRedMain } from "../../support/node-red";
-
-interface TestHelper {
-  init(nodeRedPath: string): void;
-  load(nodes: unknown[], flow: unknown[], credentials?: Record<string, unknown>): Promise<void>;
-  unload(): Promise<void>;
-  getNode(id: string): { on(event: "input", handler: (msg: unknown) => void): void };
-  startServer(): Promise<void>;
-  stopServer(): Promise<void>;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS module without type declarations, typed by the cast
-const helper = require("node-red-node-test-helper") as TestHelper;
-helper.init(nodeRedMain());
+import { helper } from "../../support/test-helper";
 
 // Random secrets of this length and alphabet are never generated below.
 const SECRET = "Zq9-secret-never-generated-7f3c1e5a9b";

@@ -5,27 +5,12 @@ import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type supertest from "supertest";
 import { Webhook } from "standardwebhooks";
 import callbackOut from "../../../nodes/callback-out";
 import { samplePayload } from "../../../nodes/lib/shared/payload";
-import { freePort, nodeRedDir, nodeRedMain } from "../../support/node-red";
+import { freePort, nodeRedDir } from "../../support/node-red";
 import { Receiver } from "../../support/receiver";
-
-/** The part of node-red-node-test-helper used here (it ships no types). */
-interface TestHelper {
-  init(nodeRedPath: string): void;
-  settings(settings: Record<string, unknown>): unknown;
-  load(nodes: unknown[], flow: unknown[], credentials?: Record<string, unknown>): Promise<void>;
-  unload(): Promise<void>;
-  getNode(id: string): unknown;
-  startServer(): Promise<void>;
-  stopServer(): Promise<void>;
-  request(): ReturnType<typeof supertest>;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS module without type declarations, typed by the cast
-const helper = require("node-red-node-test-helper") as TestHelper;
-helper.init(nodeRedMain());
+import { helper, type HelperNode as HelperNodeOf } from "../../support/test-helper";
 
 // Core catch node of the Node-RED under test: errors reported with done(err) reach it as in a real flow.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time from the Node-RED under test (NODE_RED_PACKAGE)
@@ -45,10 +30,7 @@ interface Msg {
   [key: string]: unknown;
 }
 
-interface HelperNode {
-  on(event: "input", handler: (msg: Msg) => void): void;
-  receive(msg: Msg): void;
-}
+type HelperNode = HelperNodeOf<Msg>;
 
 function resolveCatchNode(): unknown {
   if (catchNode) return catchNode;
@@ -490,10 +472,30 @@ describe("callback out node", function () {
     assert.equal(receiver.requests.length, 0);
   });
 
+  it("warns about a bad number, shows it in the status and runs with the default", async () => {
+    const statuses: Array<{ fill?: string; shape?: string; text?: string }> = [];
+    const { input, delivered } = await load({ timeout: "soon" });
+    (helper.getNode("out") as { on(event: string, fn: (call: { args: unknown[] }) => void): void }).on("call:status", (call) => {
+      statuses.push(call.args[0] as { fill?: string; text?: string });
+    });
+    const deadline = Date.now() + 5000;
+    while (statuses.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(statuses.at(-1), { fill: "yellow", shape: "ring", text: "timeout: bad value, using 15" });
+    const warnings = (helper as unknown as { log(): { args: Array<[{ level: number; msg: unknown }]>; WARN: number } }).log();
+    const texts = warnings.args.filter(([e]) => e.level === warnings.WARN).map(([e]) => String(e.msg));
+    assert.ok(
+      texts.some((m) => m.includes('timeout: "soon" is not a valid value; using the default 15')),
+      JSON.stringify(texts),
+    );
+    input.receive({ payload: "still delivered" });
+    const [msg] = await delivered.next();
+    assert.equal(msg!.statusCode, 200);
+  });
+
   it("shows what is happening now in the node status", async () => {
     const statuses: Array<{ fill?: string; text?: string }> = [];
     const watch = (): void => {
-      (helper.getNode("out") as { on(event: string, fn: (call: { args: unknown[] }) => void): void }).on("call:status", (call) => {
+      helper.getNode("out").on("call:status", (call) => {
         statuses.push(call.args[0] as { fill?: string; text?: string });
       });
     };

@@ -1,0 +1,124 @@
+// The journal's record format: one JSON object per line, "add" (a whole entry with its body),
+// "retry" (the next attempt's time) or "done" (delivered or given up). Pure: no file I/O here.
+
+export interface OutboxEntry {
+  /** Key of the entry in this journal (not the execution_id: a flow may resend one on purpose). */
+  id: string;
+  executionId: string;
+  /** The exact JSON body: the same bytes on every attempt, before and after a restart. */
+  body: string;
+  /** Only when it came from msg.url: the node's own URL is read at each attempt so a fix applies. */
+  url?: string;
+  /** msg.topic of the input, given back on the output msg. */
+  topic?: string;
+  attempts: number;
+  /** Epoch milliseconds of the next attempt. */
+  dueAt: number;
+  createdAt: number;
+  lastStatus?: number;
+  lastError?: string;
+}
+
+/** What the outbox keeps in memory for a pending callback: everything but the body. */
+export type QueuedEntry = Omit<OutboxEntry, "body">;
+
+export interface RetryUpdate {
+  attempts: number;
+  dueAt: number;
+  lastStatus?: number | undefined;
+  lastError?: string | undefined;
+}
+
+export type JournalRecord = { op: "add"; entry: OutboxEntry } | ({ op: "retry"; id: string } & RetryUpdate) | { op: "done"; id: string };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function readEntry(value: unknown): OutboxEntry | undefined {
+  if (!isObject(value)) return undefined;
+  const { id, executionId, body, url, topic, attempts, dueAt, createdAt, lastStatus, lastError } = value;
+  if (typeof id !== "string" || typeof executionId !== "string" || typeof body !== "string") return undefined;
+  if (typeof attempts !== "number" || typeof dueAt !== "number" || typeof createdAt !== "number") return undefined;
+  const entry: OutboxEntry = { id, executionId, body, attempts, dueAt, createdAt };
+  if (typeof url === "string") entry.url = url;
+  if (typeof topic === "string") entry.topic = topic;
+  if (typeof lastStatus === "number") entry.lastStatus = lastStatus;
+  if (typeof lastError === "string") entry.lastError = lastError;
+  return entry;
+}
+
+/** The record on a line; undefined when the line is not one (throws on text that is not JSON). */
+export function readRecord(line: string): JournalRecord | undefined {
+  const value: unknown = JSON.parse(line);
+  if (!isObject(value)) return undefined;
+  if (value.op === "add") {
+    const entry = readEntry(value.entry);
+    return entry ? { op: "add", entry } : undefined;
+  }
+  if (typeof value.id !== "string") return undefined;
+  if (value.op === "done") return { op: "done", id: value.id };
+  if (value.op === "retry" && typeof value.attempts === "number" && typeof value.dueAt === "number") {
+    return {
+      op: "retry",
+      id: value.id,
+      attempts: value.attempts,
+      dueAt: value.dueAt,
+      lastStatus: typeof value.lastStatus === "number" ? value.lastStatus : undefined,
+      lastError: typeof value.lastError === "string" ? value.lastError : undefined,
+    };
+  }
+  return undefined;
+}
+
+/** The record on a line, or undefined for any line that is not one (including text that is not JSON). */
+export function tryReadRecord(line: string): JournalRecord | undefined {
+  try {
+    return readRecord(line);
+  } catch {
+    return undefined;
+  }
+}
+
+/** An entry without its body and without any bookkeeping fields of the holder (a copy). */
+export function queuedEntry(stored: QueuedEntry): QueuedEntry {
+  const entry: QueuedEntry = {
+    id: stored.id,
+    executionId: stored.executionId,
+    attempts: stored.attempts,
+    dueAt: stored.dueAt,
+    createdAt: stored.createdAt,
+  };
+  if (stored.url !== undefined) entry.url = stored.url;
+  if (stored.topic !== undefined) entry.topic = stored.topic;
+  if (stored.lastStatus !== undefined) entry.lastStatus = stored.lastStatus;
+  if (stored.lastError !== undefined) entry.lastError = stored.lastError;
+  return entry;
+}
+
+export function addLine(entry: QueuedEntry, body: string): string {
+  return JSON.stringify({ op: "add", entry: { ...queuedEntry(entry), body } });
+}
+
+export function retryLine(id: string, update: RetryUpdate): string {
+  return JSON.stringify({ op: "retry", id, ...update });
+}
+
+/** Written by hand: the most frequent record, and JSON.stringify of an object costs more. */
+export function doneLine(id: string): string {
+  return `{"op":"done","id":${JSON.stringify(id)}}`;
+}
+
+/** The body in an "add" line read back from the journal, checked to be the entry's own. */
+export function bodyOf(line: string, id: string, offset: number): string {
+  const record = tryReadRecord(line);
+  if (!record || record.op !== "add" || record.entry.id !== id) {
+    throw new Error(`the journal record at byte ${offset} is not callback ${id}'s`);
+  }
+  return record.entry.body;
+}
+
+/** A file name that any node id maps to safely (subflow instance ids may hold other characters). */
+export function journalFileName(nodeId: string): string {
+  return `${nodeId.replace(/[^A-Za-z0-9_-]/g, "_")}.jsonl`;
+}

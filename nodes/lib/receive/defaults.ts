@@ -1,0 +1,22 @@
+// The "callback in" node's properties: default and rule of each, the one place both the runtime
+// (settings.ts) and the editor read them (scripts/build.js writes them into callback-in.html).
+import { HEADER_NAME_PATTERN, type PropertySpec } from "../shared/property-rules";
+import { VERIFY_MODES } from "./verify";
+
+export const NODE_TYPE = "agent-callback-in";
+
+export const RESPOND_MODES = ["immediately", "flow"] as const;
+
+export const PROPERTIES = {
+  name: { value: "", rule: { type: "text" } },
+  // Without its leading "/" the runtime adds it.
+  url: { value: "/agent-results", rule: { type: "pattern", pattern: "^/?\\S*$" } },
+  verify: { value: "secret", rule: { type: "oneOf", values: VERIFY_MODES } },
+  secretHeader: { value: "X-Webhook-Secret", rule: { type: "pattern", pattern: HEADER_NAME_PATTERN } },
+  tolerance: { value: 300, rule: { type: "number", min: 0 } },
+  dedupe: { value: true, rule: { type: "boolean" } },
+  dedupeTtl: { value: 86400, rule: { type: "number", min: 0 } },
+  rateLimit: { value: 600, rule: { type: "number", min: 0 } },
+  maxBody: { value: 1024, rule: { type: "number", min: 0, exclusive: true } },
+  respond: { value: "immediately", rule: { type: "oneOf", values: RESPOND_MODES } },
+} as const satisfies Record<string, PropertySpec>;

@@ -1,0 +1,22 @@
+// The "callback out" node's properties: default and rule of each, the one place both the runtime
+// (settings.ts) and the editor read them (scripts/build.js writes them into callback-out.html).
+import { HEADER_NAME_PATTERN, type PropertySpec } from "../shared/property-rules";
+import { SIGNATURE_MODES } from "./request-headers";
+import { DEFAULT_RETRY_SCHEDULE } from "./retry-policy";
+
+export const NODE_TYPE = "agent-callback-out";
+
+export const PROPERTIES = {
+  name: { value: "", rule: { type: "text" } },
+  url: { value: "", rule: { type: "httpUrl" } },
+  headers: { value: [], rule: { type: "headers", namePattern: HEADER_NAME_PATTERN } },
+  secretHeader: { value: "X-Webhook-Secret", rule: { type: "pattern", pattern: HEADER_NAME_PATTERN } },
+  signature: { value: "none", rule: { type: "oneOf", values: SIGNATURE_MODES } },
+  agentLoopId: { value: "", rule: { type: "text" } },
+  agentLoopName: { value: "", rule: { type: "text" } },
+  timeout: { value: 15, rule: { type: "number", min: 0, exclusive: true } },
+  retrySchedule: { value: DEFAULT_RETRY_SCHEDULE, rule: { type: "delays" } },
+  retry4xx: { value: true, rule: { type: "boolean" } },
+  concurrency: { value: 8, rule: { type: "number", min: 1, integer: true } },
+  maxQueue: { value: 10000, rule: { type: "number", min: 1, integer: true } },
+} as const satisfies Record<string, PropertySpec>;

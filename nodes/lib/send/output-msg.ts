@@ -1,0 +1,40 @@
+// The msgs callback out gives back on its outputs: the input msg (as it was, without payload
+// and error) with the receiver's reply and the callback as sent.
+import type { NodeMessage } from "../shared/node-red-types";
+import type { QueuedEntry } from "../outbox/types";
+import type { DeliveryResult } from "./deliver";
+
+/**
+ * A shallow copy of `msg` without `payload` and `error`, copied key by key: `delete` would turn
+ * the object into a much larger hash table, and many of these wait in memory during an outage.
+ */
+export function withoutPayload(msg: NodeMessage): NodeMessage {
+  const kept: NodeMessage = {};
+  for (const key of Object.keys(msg)) {
+    if (key !== "payload" && key !== "error") kept[key] = msg[key];
+  }
+  return kept;
+}
+
+/** How an attempt ended, for a gave-up error. */
+export function describeResult(result: DeliveryResult): string {
+  return result.statusCode !== undefined ? `HTTP ${result.statusCode}` : (result.error ?? "no reply");
+}
+
+/** The output msg: the kept input msg (or a fresh one after a restart) with the reply and the callback sent. */
+export function outputMsg(
+  input: NodeMessage | undefined,
+  entry: Readonly<QueuedEntry>,
+  body: string | undefined,
+  result: DeliveryResult,
+  attempts: number,
+): NodeMessage {
+  const msg: NodeMessage = input ?? (entry.topic !== undefined ? { topic: entry.topic } : {});
+  msg.payload = result.payload;
+  msg.statusCode = result.statusCode;
+  msg.headers = result.headers ?? {};
+  // No body only when it could not be read back from the journal (then the attempt's error says why).
+  msg.callback = body !== undefined ? (JSON.parse(body) as unknown) : undefined;
+  msg.attempts = attempts;
+  return msg;
+}

@@ -1,0 +1,294 @@
+// What one callback out node does, without Node-RED: accept a msg (format, journal, then
+// acknowledge), resume what the outbox holds, deliver through the queue, report each outcome
+// and the status, answer the editor's "send test", and close keeping the journal.
+import type { Agent } from "undici";
+import { Outbox, type OutboxOptions } from "../outbox/outbox";
+import type { OpenOutbox, OutboxEntry, OutboxStore, QueuedEntry, ReplayReport } from "../outbox/types";
+import type { Translate } from "../shared/messages";
+import type { NodeMessage, NodeStatus } from "../shared/node-red-types";
+import { samplePayload } from "../shared/payload";
+import { randomHex } from "../shared/random-hex";
+import { createDispatcher, deliverOnce, type DeliveryResult } from "./deliver";
+import { DeliveryQueue, type Finish } from "./delivery-queue";
+import { formatCallback } from "./format";
+import { OutboxHealth } from "./outbox-health";
+import { describeResult, outputMsg, withoutPayload } from "./output-msg";
+import { requestHeaders, type CallbackCredentials, type HeaderSettings } from "./request-headers";
+import { isHttpUrl, type CallbackOutSettings } from "./settings";
+import { senderStatus } from "./status";
+
+export interface SenderLog {
+  info(text: string): void;
+  warn(text: string): void;
+  error(text: string): void;
+}
+
+export interface TestReply {
+  url: string;
+  statusCode?: number;
+  payload?: unknown;
+  error?: string;
+}
+
+export interface SenderOptions {
+  settings: CallbackOutSettings;
+  credentials: CallbackCredentials;
+  userAgent: string;
+  /** The node's id, named when a removed node leaves callbacks behind. */
+  nodeId: string;
+  /** Where the outbox keeps pending callbacks (the journal file). */
+  journal: string;
+  /** Bytes of queued bodies kept in memory; the others are read back from the outbox. */
+  bodyMemoryBytes: number;
+  t: Translate;
+  log: SenderLog;
+  /** A callback is done: the output msg, delivered or given up (then with `msg.error`). */
+  onOutcome(finish: Finish, msg: NodeMessage): void;
+  onStatus(status: NodeStatus): void;
+  /** False when nothing listens for delivered msgs: building one parses the body back. */
+  wantsDelivered?(): boolean;
+  /** The outbox backend; the journal file by default. */
+  openOutbox?: OpenOutbox<OutboxOptions>;
+  /** Milliseconds between status updates at most. */
+  statusDelayMs?: number;
+}
+
+export class Sender {
+  private readonly settings: CallbackOutSettings;
+  private readonly headerSettings: HeaderSettings;
+  private readonly dispatcher: Agent;
+  private readonly stopAll = new AbortController();
+  /** Input msgs of callbacks queued in this run, kept without payload and error for the outputs. */
+  private readonly inputMsgs = new Map<string, NodeMessage>();
+  /** Bodies of the attempts in flight, for the output msg's `callback`. */
+  private readonly bodiesInFlight = new Map<string, string>();
+  private statusTimer: NodeJS.Timeout | undefined;
+  private lastFinish: { finish: Finish; code: string } | undefined;
+  private closing = false;
+  private outbox: OutboxStore | undefined;
+  private queue: DeliveryQueue | undefined;
+  private openError: string | undefined;
+  private ready: Promise<void> = Promise.resolve();
+  private readonly health: OutboxHealth;
+
+  constructor(private readonly options: SenderOptions) {
+    this.health = new OutboxHealth(options.journal, options.t, options.log, () => this.showStatus());
+    this.settings = options.settings;
+    this.headerSettings = { ...options.settings, userAgent: options.userAgent };
+    this.dispatcher = createDispatcher(options.settings.concurrency);
+  }
+
+  /** Callbacks in the outbox now. */
+  get pending(): number {
+    return this.outbox?.size ?? 0;
+  }
+
+  /** Opens the outbox and resumes what it holds; a failure is logged and shown, and later msgs are refused with it. */
+  start(): Promise<void> {
+    const { log, journal, bodyMemoryBytes } = this.options;
+    const open = this.options.openOutbox ?? ((file: string, options?: OutboxOptions) => Outbox.open(file, options));
+    this.ready = open(journal, { bodyMemoryBytes }).then(
+      ({ outbox, replay }) => {
+        if (this.closing) return void outbox.close();
+        this.outbox = outbox;
+        this.reportReplay(replay);
+        this.queue = this.startQueue(outbox);
+        this.queue.scheduleAll(outbox.entries().map(({ id, dueAt, attempts }) => ({ id, dueAt, attempts })));
+        this.showStatus();
+      },
+      (err: unknown) => {
+        const { message, status } = this.health.openFailed(err);
+        this.openError = message;
+        log.error(message);
+        this.options.onStatus({ fill: "red", shape: "ring", text: status });
+      },
+    );
+    return this.ready;
+  }
+
+  /** Resolves once the callback is durable in the outbox (acknowledge the msg); rejects with the msg's error. */
+  async accept(msg: NodeMessage): Promise<void> {
+    await this.ready;
+    const entry = this.entryFor(msg);
+    const outbox = this.outbox as OutboxStore;
+    // A shallow copy taken now: other nodes may still hold and change the input msg object.
+    this.inputMsgs.set(entry.id, withoutPayload(msg));
+    this.showStatus();
+    try {
+      await outbox.add(entry);
+    } catch (err) {
+      this.inputMsgs.delete(entry.id);
+      throw this.health.failed(err);
+    }
+    this.health.wrote();
+    if (!this.closing) this.queue?.schedule({ id: entry.id, dueAt: entry.dueAt, attempts: entry.attempts });
+  }
+
+  /** One attempt with the seed's sample payload to the node's URL; nothing is queued. */
+  async sendTest(): Promise<TestReply> {
+    const { settings } = this;
+    if (settings.url === "") throw new Error(this.options.t("errors.test-no-url"));
+    const payload = { ...samplePayload(), execution_id: `exec_test_${randomHex(6)}` };
+    const body = JSON.stringify(payload);
+    const result = await this.attempt(settings.url, body, payload.execution_id);
+    const reply: TestReply = { url: settings.url };
+    if (result.statusCode !== undefined) reply.statusCode = result.statusCode;
+    if (result.payload !== undefined) reply.payload = result.payload;
+    if (result.error !== undefined) reply.error = result.error;
+    return reply;
+  }
+
+  /** Stops timers and attempts and closes the outbox; pending callbacks stay in it for the next start. */
+  async close(removed: boolean): Promise<void> {
+    const { t, log, journal } = this.options;
+    this.closing = true;
+    this.queue?.stop();
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.stopAll.abort();
+    try {
+      await this.ready;
+      const pending = this.pending;
+      await this.outbox?.close();
+      await this.dispatcher.destroy().catch(() => undefined);
+      if (pending > 0) {
+        if (removed) log.warn(t("log.kept-removed", { count: pending, file: journal, id: this.options.nodeId }));
+        else log.info(t("log.kept", { count: pending, file: journal }));
+      }
+    } catch (err) {
+      log.error(t("errors.outbox-write", { file: journal, error: errorText(err) }));
+    }
+  }
+
+  /** The outbox entry for a msg, or the msg's error (no URL, invalid payload, queue full, not ready). */
+  private entryFor(msg: NodeMessage): OutboxEntry {
+    const { t } = this.options;
+    const config = this.settings;
+    if (!this.outbox || this.closing) throw new Error(this.openError ?? t("errors.closing"));
+    if (this.outbox.size >= config.maxQueue) throw new Error(t("errors.queue-full", { max: config.maxQueue }));
+    let url: string | undefined;
+    if (config.url === "") {
+      const fromMsg = typeof msg.url === "string" ? msg.url.trim() : "";
+      if (fromMsg === "") throw new Error(t("errors.no-url"));
+      if (!isHttpUrl(fromMsg)) throw new Error(t("errors.bad-msg-url", { url: fromMsg }));
+      url = fromMsg;
+    }
+    let formatted: ReturnType<typeof formatCallback>;
+    try {
+      formatted = formatCallback(msg, { agentLoopId: config.agentLoopId, agentLoopName: config.agentLoopName });
+    } catch (err) {
+      // Whatever a msg holds (say a circular payload) is that msg's error.
+      throw new Error(t("errors.invalid-payload", { error: errorText(err) }));
+    }
+    if (!formatted.ok) {
+      const hint = formatted.field === "agent_loop_id" ? ` ${t("errors.agent-loop-id-hint")}` : "";
+      throw new Error(`${t("errors.invalid-payload", { error: formatted.error })}${hint}`);
+    }
+    const now = Date.now();
+    const entry: OutboxEntry = {
+      id: `${now.toString(36)}-${randomHex(6)}`,
+      executionId: formatted.payload.execution_id,
+      body: formatted.body,
+      attempts: 0,
+      dueAt: now,
+      createdAt: now,
+    };
+    if (url !== undefined) entry.url = url;
+    if (typeof msg.topic === "string") entry.topic = msg.topic;
+    return entry;
+  }
+
+  private reportReplay(replay: ReplayReport): void {
+    const { t, log, journal: file } = this.options;
+    if (replay.tornTail) log.warn(t("log.torn-tail", { file }));
+    if (replay.unreadableLines > 0) log.warn(t("log.unreadable", { count: replay.unreadableLines, file }));
+    if (replay.entries > 0) log.info(t("log.resuming", { count: replay.entries, file }));
+  }
+
+  private attempt(url: string, body: string, executionId: string): Promise<DeliveryResult> {
+    return deliverOnce({
+      url,
+      body,
+      headers: requestHeaders(this.headerSettings, this.options.credentials, { executionId, body }),
+      timeoutMs: this.settings.timeoutMs,
+      dispatcher: this.dispatcher,
+      signal: this.stopAll.signal,
+    });
+  }
+
+  /** The queue decides when; the outbox keeps each decision on disk. */
+  private startQueue(outbox: OutboxStore): DeliveryQueue {
+    const { settings } = this;
+    const journalError = (err: unknown): void => void this.health.failed(err);
+    return new DeliveryQueue({
+      concurrency: settings.concurrency,
+      schedule: settings.schedule,
+      retry4xx: settings.retry4xx,
+      // The body may be on disk only (a long queue): read back for each attempt, kept while it runs.
+      attempt: async (id) => {
+        const body = await outbox.body(id);
+        const entry = outbox.peek(id);
+        if (!entry) throw new Error(`callback ${id} is no longer in the outbox`);
+        this.bodiesInFlight.set(id, body);
+        return this.attempt(settings.url || entry.url || "", body, entry.executionId);
+      },
+      onRetry: (id, attempts, dueAt, result) => {
+        this.bodiesInFlight.delete(id);
+        outbox.reschedule(id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error }).catch(journalError);
+      },
+      onFinish: (id, attempts, result, finish) => {
+        const entry = outbox.peek(id);
+        const body = this.bodiesInFlight.get(id);
+        this.bodiesInFlight.delete(id);
+        if (!entry) return;
+        outbox.remove(id).catch(journalError);
+        this.finish(entry, body, result, attempts, finish);
+      },
+      onChange: () => this.showStatus(),
+    });
+  }
+
+  private finish(entry: Readonly<QueuedEntry>, body: string | undefined, result: DeliveryResult, attempts: number, finish: Finish): void {
+    const { t } = this.options;
+    this.lastFinish = { finish, code: result.statusCode !== undefined ? String(result.statusCode) : t("status.no-reply") };
+    this.showStatus();
+    const input = this.inputMsgs.get(entry.id);
+    this.inputMsgs.delete(entry.id);
+    // Nothing listens for delivered msgs: none to build (parsing the body back is most of the cost).
+    if (finish === "delivered" && this.options.wantsDelivered?.() === false) return;
+    const msg = outputMsg(input, entry, body, result, attempts);
+    if (finish === "gave-up") {
+      msg.error = t("errors.gave-up", { id: entry.executionId, attempts, cause: describeResult(result) });
+      // A callback given up is lost for the receiver: say so even when nothing is wired to output 2.
+      this.options.log.warn(String(msg.error));
+    }
+    this.options.onOutcome(finish, msg);
+  }
+
+  /** Marks the status stale; the timer shows the state as it is when it fires, so the last state stays shown. */
+  private showStatus(): void {
+    if (this.statusTimer || this.closing) return;
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = undefined;
+      if (!this.closing) this.options.onStatus(this.status());
+    }, this.options.statusDelayMs ?? 250);
+  }
+
+  private status(): NodeStatus {
+    return senderStatus(
+      {
+        pending: this.pending,
+        inFlight: this.queue?.inFlight ?? 0,
+        next: this.queue?.nextDue(),
+        retries: this.settings.schedule.length,
+        lastFinish: this.lastFinish,
+        refusing: this.health.refusing,
+        problem: this.settings.problems[0],
+      },
+      this.options.t,
+    );
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,55 @@
+// The node status of callback out: what is happening now, built from the sender's state when
+// the status is shown (not on every delivery).
+import type { NodeStatus } from "../shared/node-red-types";
+import type { Translate } from "../shared/messages";
+import type { Finish } from "./delivery-queue";
+import type { NumberProblem } from "./settings";
+
+export interface SenderState {
+  /** Callbacks in the outbox. */
+  pending: number;
+  inFlight: number;
+  /** The next callback due, when known. */
+  next: { attempts: number; dueAt: number } | undefined;
+  /** Attempts after the first in the retry schedule. */
+  retries: number;
+  /** The last delivery's outcome, with the reply's status code or "no reply". */
+  lastFinish: { finish: Finish; code: string } | undefined;
+  /** Why msgs are refused now (the outbox cannot write), until a write succeeds again. */
+  refusing: string | undefined;
+  /** A setting replaced by its default, shown while nothing else is to be said. */
+  problem: NumberProblem | undefined;
+}
+
+/** The time of day, with the date when it is not today. */
+export function clockTime(at: number): string {
+  const date = new Date(at);
+  const time = date.toTimeString().slice(0, 8);
+  return date.toDateString() === new Date().toDateString() ? time : `${date.toDateString().slice(4, 10)} ${time}`;
+}
+
+function idleStatus(state: SenderState, t: Translate): NodeStatus {
+  if (state.lastFinish) {
+    const { finish, code } = state.lastFinish;
+    return finish === "delivered"
+      ? { fill: "green", shape: "dot", text: t("status.delivered", { code }) }
+      : { fill: "red", shape: "dot", text: t("status.gave-up", { code }) };
+  }
+  if (state.problem) return { fill: "yellow", shape: "ring", text: t("status.bad-number", { ...state.problem }) };
+  return {};
+}
+
+export function senderStatus(state: SenderState, t: Translate): NodeStatus {
+  if (state.refusing !== undefined) return { fill: "red", shape: "ring", text: state.refusing };
+  const { pending, inFlight, next } = state;
+  if (pending === 0) return idleStatus(state, t);
+  const waiting = pending - inFlight;
+  if (inFlight > 0) {
+    return { fill: "blue", shape: "dot", text: waiting > 0 ? t("status.sending-queued", { count: waiting }) : t("status.sending") };
+  }
+  if (next && next.attempts > 0) {
+    const retry = t("status.retry", { k: next.attempts, n: state.retries, time: clockTime(next.dueAt) });
+    return { fill: "yellow", shape: "ring", text: pending > 1 ? `${retry}, ${t("status.queued", { count: pending })}` : retry };
+  }
+  return { fill: "yellow", shape: "dot", text: t("status.queued", { count: pending }) };
+}
