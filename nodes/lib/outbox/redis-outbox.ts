@@ -8,7 +8,7 @@
 //   lease    hash  id -> the token of the instance holding it
 // A holder's retry or finish counts only while it still holds the lease: an instance that lost
 // its entry to a takeover (it was too slow, or cut off) cannot undo the new holder's work.
-import type { OutboxEntry, RetryUpdate } from "./outbox";
+import type { OutboxEntry, RetryUpdate } from "./types";
 import type { StoreClient } from "../store/connection";
 import { StoreScript } from "../store/script";
 

@@ -38,7 +38,8 @@ export class OutboxHealth {
   wrote(): void {
     if (this.failing === undefined) return;
     this.failing = undefined;
-    this.log.info(this.t("log.outbox-writable", { file: this.file }));
+    const { t, file } = this;
+    this.log.info(t("log.outbox-writable", { file }));
     this.changed();
   }
 

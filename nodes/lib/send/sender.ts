@@ -15,6 +15,7 @@ import { OutboxHealth } from "./outbox-health";
 import { describeResult, outputMsg, withoutPayload } from "./output-msg";
 import { requestHeaders, type CallbackCredentials, type HeaderSettings } from "./request-headers";
 import { isHttpUrl, type CallbackOutSettings } from "./settings";
+import { SharedBackend, type SharedOutbox } from "./shared-backend";
 import { senderStatus } from "./status";
 
 export interface SenderLog {
@@ -49,6 +50,8 @@ export interface SenderOptions {
   wantsDelivered?(): boolean;
   /** The outbox backend; the journal file by default. */
   openOutbox?: OpenOutbox<OutboxOptions>;
+  /** A queue in a callback store shared with other instances, instead of the journal file. */
+  shared?: SharedOutbox;
   /** Milliseconds between status updates at most. */
   statusDelayMs?: number;
 }
@@ -70,22 +73,38 @@ export class Sender {
   private openError: string | undefined;
   private ready: Promise<void> = Promise.resolve();
   private readonly health: OutboxHealth;
+  private readonly shared: SharedBackend | undefined;
 
   constructor(private readonly options: SenderOptions) {
     this.health = new OutboxHealth(options.journal, options.t, options.log, () => this.showStatus());
     this.settings = options.settings;
     this.headerSettings = { ...options.settings, userAgent: options.userAgent };
     this.dispatcher = createDispatcher(options.settings.concurrency);
+    if (options.shared) this.shared = this.sharedBackend(options.shared);
   }
 
   /** Callbacks in the outbox now. */
   get pending(): number {
-    return this.outbox?.size ?? 0;
+    return this.shared ? this.shared.pending : (this.outbox?.size ?? 0);
+  }
+
+  private sharedBackend(shared: SharedOutbox): SharedBackend {
+    const { settings } = this;
+    return new SharedBackend({
+      ...settings,
+      shared,
+      t: this.options.t,
+      log: this.options.log,
+      attempt: (entry) => this.attempt(settings.url || entry.url || "", entry.body, entry.executionId),
+      onFinish: (entry, attempts, result, finish) => this.finish(entry, entry.body, result, attempts, finish),
+      onChange: () => this.showStatus(),
+    });
   }
 
   /** Opens the outbox and resumes what it holds; a failure is logged and shown, and later msgs are refused with it. */
   start(): Promise<void> {
     const { log, journal, bodyMemoryBytes } = this.options;
+    if (this.shared) return Promise.resolve(this.shared.start());
     const open = this.options.openOutbox ?? ((file: string, options?: OutboxOptions) => Outbox.open(file, options));
     this.ready = open(journal, { bodyMemoryBytes }).then(
       ({ outbox, replay }) => {
@@ -109,7 +128,10 @@ export class Sender {
   /** Resolves once the callback is durable in the outbox (acknowledge the msg); rejects with the msg's error. */
   async accept(msg: NodeMessage): Promise<void> {
     await this.ready;
+    const { t } = this.options;
+    if (this.closing || (!this.shared && !this.outbox)) throw new Error(this.openError ?? t("errors.closing"));
     const entry = this.entryFor(msg);
+    if (this.shared) return this.shared.add(entry);
     const outbox = this.outbox as OutboxStore;
     // A shallow copy taken now: other nodes may still hold and change the input msg object.
     this.inputMsgs.set(entry.id, withoutPayload(msg));
@@ -127,7 +149,8 @@ export class Sender {
   /** One attempt with the seed's sample payload to the node's URL; nothing is queued. */
   async sendTest(): Promise<TestReply> {
     const { settings } = this;
-    if (settings.url === "") throw new Error(this.options.t("errors.test-no-url"));
+    const { t } = this.options;
+    if (settings.url === "") throw new Error(t("errors.test-no-url"));
     const payload = { ...samplePayload(), execution_id: `exec_test_${randomHex(6)}` };
     const body = JSON.stringify(payload);
     const result = await this.attempt(settings.url, body, payload.execution_id);
@@ -147,10 +170,11 @@ export class Sender {
     this.stopAll.abort();
     try {
       await this.ready;
-      const pending = this.pending;
+      const pending = this.shared ? await this.shared.close() : this.pending;
       await this.outbox?.close();
       await this.dispatcher.destroy().catch(() => undefined);
-      if (pending > 0) {
+      // A shared store keeps its entries for the other instances: nothing of this node's to report.
+      if (pending > 0 && !this.shared) {
         if (removed) log.warn(t("log.kept-removed", { count: pending, file: journal, id: this.options.nodeId }));
         else log.info(t("log.kept", { count: pending, file: journal }));
       }
@@ -163,8 +187,7 @@ export class Sender {
   private entryFor(msg: NodeMessage): OutboxEntry {
     const { t } = this.options;
     const config = this.settings;
-    if (!this.outbox || this.closing) throw new Error(this.openError ?? t("errors.closing"));
-    if (this.outbox.size >= config.maxQueue) throw new Error(t("errors.queue-full", { max: config.maxQueue }));
+    if (this.outbox && this.outbox.size >= config.maxQueue) throw new Error(t("errors.queue-full", { max: config.maxQueue }));
     let url: string | undefined;
     if (config.url === "") {
       const fromMsg = typeof msg.url === "string" ? msg.url.trim() : "";
@@ -277,11 +300,11 @@ export class Sender {
     return senderStatus(
       {
         pending: this.pending,
-        inFlight: this.queue?.inFlight ?? 0,
+        inFlight: this.shared?.inFlight ?? this.queue?.inFlight ?? 0,
         next: this.queue?.nextDue(),
         retries: this.settings.schedule.length,
         lastFinish: this.lastFinish,
-        refusing: this.health.refusing,
+        refusing: this.shared?.refusing ?? this.health.refusing,
         problem: this.settings.problems[0],
       },
       this.options.t,

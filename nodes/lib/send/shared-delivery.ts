@@ -6,7 +6,7 @@
 import type { DeliveryResult } from "./deliver";
 import type { Finish } from "./delivery-queue";
 import { classify, nextDelayMs } from "./retry-policy";
-import type { OutboxEntry } from "../outbox/outbox";
+import type { OutboxEntry } from "../outbox/types";
 import type { RedisOutbox } from "../outbox/redis-outbox";
 
 export interface SharedDeliveryOptions {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { OutboxEntry } from "../../../nodes/lib/outbox/outbox";
+import type { OutboxEntry } from "../../../nodes/lib/outbox/types";
 import { RedisOutbox } from "../../../nodes/lib/outbox/redis-outbox";
 import { StoreUnavailableError, type StoreConnection } from "../../../nodes/lib/store/connection";
 import { RedisServer } from "../../support/redis-server";

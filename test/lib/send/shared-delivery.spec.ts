@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { DeliveryResult } from "../../../nodes/lib/send/deliver";
 import type { Finish } from "../../../nodes/lib/send/delivery-queue";
-import type { OutboxEntry } from "../../../nodes/lib/outbox/outbox";
+import type { OutboxEntry } from "../../../nodes/lib/outbox/types";
 import { RedisOutbox } from "../../../nodes/lib/outbox/redis-outbox";
 import { SharedDelivery, type SharedDeliveryOptions } from "../../../nodes/lib/send/shared-delivery";
 import type { StoreConnection } from "../../../nodes/lib/store/connection";
