@@ -23,6 +23,7 @@ function unavailable(reason: string): DedupeCheck & RateLimit {
   return {
     checkAndRemember: () => Promise.reject(new StoreUnavailableError(reason)),
     take: () => Promise.reject(new StoreUnavailableError(reason)),
+    peek: () => ({ ok: true }),
   };
 }
 
@@ -48,8 +49,8 @@ export = function (RED: NodeAPI): void {
 
   function CallbackInNode(this: Node<Credentials>, def: NodeDef & CallbackInConfig & { store?: unknown }): void {
     RED.nodes.createNode(this, def);
-    const { settings, problems } = readSettings(def, this.credentials?.secret);
-    for (const problem of problems) this.warn(t("warn.invalid-number", problem));
+    const { settings, problems, invalidKeys } = readSettings(def, this.credentials?.secret);
+    for (const problem of problems) this.warn(t(`warn.${problem.key}`, problem));
     // A bad number stays visible next to the counts until the node is fixed.
     const numberNote = problems.map((p) => t("status.invalid-number", p)).join(", ");
 
@@ -117,7 +118,11 @@ export = function (RED: NodeAPI): void {
     });
     if (shared?.connection?.state === "down") showStoreDown(shared.connection.lastError);
 
-    if (settings.verify !== "none" && settings.secrets.length === 0) {
+    if (invalidKeys > 0) {
+      configProblem = true;
+      this.error(t("errors.bad-whsec", { count: invalidKeys }));
+      this.status({ fill: "red", shape: "ring", text: t("status.bad-whsec") });
+    } else if (settings.verify !== "none" && settings.secrets.length === 0) {
       configProblem = true;
       this.error(t("errors.no-secret"));
       this.status({ fill: "red", shape: "ring", text: t("status.no-secret") });
@@ -143,6 +148,10 @@ export = function (RED: NodeAPI): void {
       configProblem = true;
       this.error(t("errors.duplicate-path", { path: added.fullPath }));
       this.status({ fill: "red", shape: "ring", text: t("status.duplicate") });
+    } else if (added.reason === "admin-clash") {
+      configProblem = true;
+      this.error(t("errors.admin-clash", { path: added.fullPath, admin: added.adminPath }));
+      this.status({ fill: "red", shape: "ring", text: t("status.admin-clash", { admin: added.adminPath }) });
     } else {
       configProblem = true;
       this.warn(t("errors.http-disabled"));

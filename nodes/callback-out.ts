@@ -63,7 +63,12 @@ function settingsOf(RED: NodeAPI, t: Translate, node: CallbackOutNode, def: Call
     return value === undefined ? "" : String(value);
   };
   try {
-    const settings = readSettings(def, { hasSigningKey: Boolean(node.credentials?.signingKey), env, message: t });
+    const settings = readSettings(def, {
+      hasSigningKey: Boolean(node.credentials?.signingKey),
+      signingKey: node.credentials?.signingKey,
+      env,
+      message: t,
+    });
     for (const problem of settings.problems) node.warn(t("errors.bad-number", { ...problem }));
     if (settings.problems[0]) node.status({ fill: "yellow", shape: "ring", text: t("status.bad-number", { ...settings.problems[0] }) });
     return settings;

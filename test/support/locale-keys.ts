@@ -31,7 +31,7 @@ const QUOTED = String.raw`(["'\x60])((?:(?!\1)[^\\\n$]|\\.)*)(\$\{|\1\s*\+)?`;
 function callArguments(text: string, names: string[]): Array<{ key: string; prefix: boolean }> {
   if (names.length === 0) return [];
   const escaped = names.map((n) => n.replace(/[.$]/g, (c) => `\\${c}`)).join("|");
-  const pattern = new RegExp(String.raw`(?<![\w$.])(?:${escaped})\(\s*${QUOTED}`, "g");
+  const pattern = new RegExp(String.raw`(?<![\w$])(?:${escaped})\(\s*${QUOTED}`, "g");
   return [...text.matchAll(pattern)].map((m) => ({ key: m[2] ?? "", prefix: m[3] !== undefined }));
 }
 

@@ -63,6 +63,8 @@ export interface NodeRedProcessOptions {
    * (e.g. the third-party nodes the examples use): from .test-modules/ or this repo's node_modules.
    */
   modules?: string[];
+  /** A command the child is started under, e.g. ["prlimit", "--fsize=1000000:unlimited", "--"]. */
+  launcher?: string[];
 }
 
 /**
@@ -74,9 +76,12 @@ export class NodeRedProcess {
   port = 0;
   private child: ChildProcess | undefined;
   private output = "";
+  /** The command the next start() runs the child under (from the options; change it between restarts). */
+  launcher: string[];
 
   constructor(private readonly options: NodeRedProcessOptions = {}) {
     this.userDir = options.userDir ?? mkdtempSync(path.join(tmpdir(), "nr-user-"));
+    this.launcher = options.launcher ?? [];
     mkdirSync(this.userDir, { recursive: true });
     if ((options.plugin ?? "link") === "link") {
       const modules = path.join(this.userDir, "node_modules");
@@ -124,9 +129,11 @@ export class NodeRedProcess {
     const extra = this.options.settingsSource ? `,\n${this.options.settingsSource}` : "";
     writeFileSync(settingsPath, `module.exports = Object.assign(${JSON.stringify(settings, null, 2)}, {${extra.slice(1)}});\n`);
     this.output = "";
+    const [command, ...launcherArgs] = [...this.launcher, process.execPath];
     const child = spawn(
-      process.execPath,
+      command as string,
       [
+        ...launcherArgs,
         ...(this.options.nodeArgs ?? []),
         path.join(nodeRedDir(), "red.js"),
         "--userDir",

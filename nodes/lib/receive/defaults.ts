@@ -16,7 +16,12 @@ export const PROPERTIES = {
   tolerance: { value: 300, rule: { type: "number", min: 0 } },
   dedupe: { value: true, rule: { type: "boolean" } },
   dedupeTtl: { value: 86400, rule: { type: "number", min: 0 } },
-  rateLimit: { value: 600, rule: { type: "number", min: 0 } },
+  // 0 is unlimited; between 0 and 1 no whole request would ever be allowed again.
+  rateLimit: { value: 600, rule: { type: "number", min: 1, orZero: true } },
   maxBody: { value: 1024, rule: { type: "number", min: 0, exclusive: true } },
+  maxPending: { value: 16384, rule: { type: "number", min: 0, exclusive: true } },
+  trustProxy: { value: false, rule: { type: "boolean" } },
   respond: { value: "immediately", rule: { type: "oneOf", values: RESPOND_MODES } },
+  // The id of a callback store config node; blank: dedupe and rate limit in this process's memory.
+  store: { value: "", rule: { type: "text" } },
 } as const satisfies Record<string, PropertySpec>;

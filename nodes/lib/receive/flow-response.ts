@@ -1,7 +1,7 @@
 // What a msg carries with `respond: flow`: the request and a response wrapper built as core
 // `http in` builds it, because core `http response` answers through `msg.res._res` with Express's
 // response methods. The only Express-dependent part of callback in's request path.
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 
 const EXPRESS_RESPONSE_METHODS = [
   "append",
@@ -43,9 +43,26 @@ export function responseWrapper(res: ServerResponse): Record<string, unknown> {
   return wrapper;
 }
 
-/** msg.req and msg.res for the flow that will answer the request. */
-export function forFlow(req: IncomingMessage, res: ServerResponse): { req: IncomingMessage; res: Record<string, unknown> } {
-  // Like core http in: headers made enumerable so they show in the debug sidebar.
-  Object.defineProperty(req, "headers", { value: req.headers, enumerable: true });
+/**
+ * msg.req and msg.res for the flow that will answer the request. The headers that carried the
+ * secret or a signature are taken out of what the msg carries (the check has already happened),
+ * so that a debug node or a stored msg never shows them.
+ */
+export function forFlow(
+  req: IncomingMessage,
+  res: ServerResponse,
+  hiddenHeaders: readonly string[],
+): { req: IncomingMessage; res: Record<string, unknown> } {
+  const hidden = new Set(hiddenHeaders.map((name) => name.toLowerCase()));
+  const headers: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(req.headers)) if (!hidden.has(name)) headers[name] = value;
+  const rawHeaders: string[] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    if (!hidden.has(name.toLowerCase())) rawHeaders.push(name, req.rawHeaders[i + 1] as string);
+  }
+  // Like core http in: headers enumerable so they show in the debug sidebar.
+  Object.defineProperty(req, "headers", { value: headers, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(req, "rawHeaders", { value: rawHeaders, enumerable: true, writable: true, configurable: true });
   return { req, res: responseWrapper(res) };
 }

@@ -1,23 +1,29 @@
 // The request pipeline of one callback in endpoint, on plain node:http requests so that any server
-// can feed it (Node-RED's Express app or a server of our own). Checks run in order of cost (rate
-// limit, content type, size, authentication over the raw bytes, JSON + schema, duplicates), then
-// the sender is answered and the accepted payload handed to the owner with its output.
-import type { IncomingMessage, ServerResponse } from "node:http";
+// can feed it (Node-RED's Express app or a server of our own). Checks run in order of cost: content
+// type, declared size and every header check before a byte of the body is read, then the rate
+// limits and the pending-bytes budget, the body (bounded), its signature, JSON + schema and
+// duplicates; then the sender is answered and the accepted payload handed over with its output.
+// Refusals before authentication count against the client's address, never the endpoint's budget.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { CALLBACK_STATUSES, checkCallbackPayload, type CallbackPayload } from "../shared/payload";
 import { isJsonMediaType } from "../shared/json-media-type";
-import { readRawBody } from "./body";
+import { readRawBody, type RawBodyResult } from "./body";
+import { ClientLimiter, clientAddress } from "./client-limit";
+import { PendingBudget } from "./pending";
 import { isStoreUnavailable } from "../store/connection";
 import { CallbackPendingError } from "./store-dedupe";
 import { forFlow } from "./flow-response";
 import { TokenBucket, type TakeResult } from "./rate-limit";
 import { replyJson, replyJsonText } from "./reply";
 import type { ReceiveSettings } from "./settings";
-import { verifyRequest, type VerifyFailure } from "./verify";
+import { checkHeaders, verifyBody, type VerifyFailure, type VerifyOptions } from "./verify";
 
 /** Why a request was refused; a key of the `causes` messages, never sent to the caller. */
 export type RejectCause =
   | VerifyFailure
   | "rate-limited"
+  | "client-rate-limited"
+  | "busy"
   | "store-unavailable"
   | "pending"
   | "unsupported-media-type"
@@ -30,13 +36,15 @@ export type RejectCause =
 // Replies are part of the HTTP contract with senders, so they are fixed English, not localised.
 const UNAUTHORIZED = { error: "Unauthorized" };
 const INTERNAL_ERROR = { error: "Internal Server Error" };
+const BUSY_RETRY_SECONDS = 5;
 const RECEIVED = JSON.stringify({ received: true });
 const RECEIVED_DUPLICATE = JSON.stringify({ received: true, duplicate: true });
 const REPLIES = {
   rateLimited: (seconds: number) => `Too many requests: retry after ${seconds} s`,
-  unsupportedMediaType: "Content-Type must be application/json",
+  unsupportedMediaType: "Content-Type must be application/json (UTF-8, no Content-Encoding)",
   tooLarge: (kib: number) => `Body too large: at most ${kib} KiB`,
   aborted: "Request body was incomplete",
+  busy: "Too many request bodies being received: retry later",
   consumed: "Request body was consumed before it could be verified",
   invalidJson: (detail: string) => `(body): expected JSON: ${detail}`,
   storeUnavailable: (seconds: number) => `Service unavailable: retry after ${seconds} s`,
@@ -57,6 +65,28 @@ export interface DedupeCheck {
 /** The endpoint's rate limit: in memory (one instance) or in a shared store (answers later). */
 export interface RateLimit {
   take(): TakeResult | Promise<TakeResult>;
+  /** Whether a token is left, without taking it (an early refusal of requests not yet authenticated). */
+  peek(): TakeResult;
+}
+
+/** Headers that carry proof of the secret: the flow never sees them (the check has happened). */
+const SIGNATURE_HEADERS = ["x-signature", "webhook-signature"];
+
+/**
+ * JSON is UTF-8 (RFC 8259) and the signature covers the bytes as sent: another charset or any
+ * content coding (gzip, ...) would be read as something else than what was signed.
+ */
+function isPlainUtf8(headers: IncomingHttpHeaders): boolean {
+  const coding = (headers["content-encoding"] ?? "").trim().toLowerCase();
+  if (coding !== "" && coding !== "identity") return false;
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(headers["content-type"] ?? "")?.[1]?.toLowerCase();
+  return charset === undefined || charset === "utf-8" || charset === "utf8";
+}
+
+/** The body size the sender declared, when it declared one. */
+function declaredLength(req: IncomingMessage): number | undefined {
+  const value = req.headers["content-length"];
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }
 
 /** An accepted callback as the flow gets it (the owner adds the msg id). */
@@ -92,16 +122,29 @@ export interface ReceiverOptions {
   rateLimit?: RateLimit;
   events: ReceiverEvents;
   /** msg.req / msg.res for `respond: flow`; by default core http in's shape over Express's response. */
-  forFlow?: (req: IncomingMessage, res: ServerResponse) => { req: unknown; res: unknown };
+  forFlow?: (req: IncomingMessage, res: ServerResponse, hiddenHeaders: readonly string[]) => { req: unknown; res: unknown };
 }
 
 export class Receiver {
   private readonly counts: ReceiverCounts = { accepted: 0, rejected: 0 };
   private readonly loggedCauses = new Set<RejectCause>();
   private readonly bucket: RateLimit;
+  private readonly clients: ClientLimiter;
+  private readonly pending: PendingBudget;
+  private readonly verify: VerifyOptions;
 
   constructor(private readonly options: ReceiverOptions) {
-    this.bucket = options.rateLimit ?? new TokenBucket(options.settings.rateLimit);
+    const { settings } = options;
+    this.bucket = options.rateLimit ?? new TokenBucket(settings.rateLimit);
+    // Failed requests get the same per-minute allowance per client as the endpoint has for good ones.
+    this.clients = new ClientLimiter(settings.rateLimit);
+    this.pending = new PendingBudget(settings.maxPendingBytes);
+    this.verify = {
+      mode: settings.verify,
+      secrets: settings.secrets,
+      secretHeader: settings.secretHeader,
+      toleranceSeconds: settings.toleranceSeconds,
+    };
   }
 
   get accepted(): number {
@@ -117,8 +160,14 @@ export class Receiver {
     this.process(req, res).catch((err: unknown) => this.failed(res, err));
   }
 
+  /** A store that cannot be reached or a callback in process elsewhere: 503, the sender retries. */
   private failed(res: ServerResponse, err: unknown): void {
-    if (isStoreUnavailable(err)) return this.storeUnavailable(res, err);
+    if (isStoreUnavailable(err)) {
+      this.options.events.onStoreUnavailable?.(err);
+      const seconds = STORE_RETRY_AFTER_SECONDS;
+      const headers = { "Retry-After": String(seconds), Connection: "close" };
+      return this.reject(res, "store-unavailable", 503, { error: REPLIES.storeUnavailable(seconds) }, headers);
+    }
     if (err instanceof CallbackPendingError) {
       const seconds = err.retryAfterSeconds;
       return this.reject(res, "pending", 503, { error: REPLIES.pending(seconds) }, { "Retry-After": String(seconds) });
@@ -126,80 +175,96 @@ export class Receiver {
     this.fail(res, err);
   }
 
-  /** 503 with Retry-After: the sender tries again later, when the store can check the callback. */
-  private storeUnavailable(res: ServerResponse, err: Error): void {
-    this.options.events.onStoreUnavailable?.(err);
-    const seconds = STORE_RETRY_AFTER_SECONDS;
-    this.reject(
-      res,
-      "store-unavailable",
-      503,
-      { error: REPLIES.storeUnavailable(seconds) },
-      { "Retry-After": String(seconds), Connection: "close" },
-    );
-  }
-
   /** Answers 500 for an exception of our own, with nothing of it in the reply. */
   fail(res: ServerResponse, err: unknown): void {
     try {
       this.options.events.onError(err);
-    } finally {
-      replyJson(res, 500, INTERNAL_ERROR);
+    } catch {
+      // The owner's logging failed too; the sender is still answered below.
     }
+    if (!res.headersSent) replyJson(res, 500, INTERNAL_ERROR, { Connection: "close" });
+    else if (!res.writableEnded) res.destroy();
   }
 
   private async process(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { settings } = this.options;
-    const taking = this.bucket.take();
-    const take = "ok" in taking ? taking : await taking;
-    if (!take.ok) {
-      const seconds = String(take.retryAfterSeconds);
-      return this.reject(
-        res,
-        "rate-limited",
-        429,
-        { error: REPLIES.rateLimited(take.retryAfterSeconds) },
-        { "Retry-After": seconds, Connection: "close" },
-      );
+    const client = clientAddress(req, settings.trustProxy);
+    if (!isJsonMediaType(req.headers["content-type"]) || !isPlainUtf8(req.headers)) {
+      return this.refuse(res, client, "unsupported-media-type", 415, { error: REPLIES.unsupportedMediaType });
     }
-    if (!isJsonMediaType(req.headers["content-type"])) {
-      return this.reject(res, "unsupported-media-type", 415, { error: REPLIES.unsupportedMediaType }, { Connection: "close" });
+    const declared = declaredLength(req);
+    if (declared !== undefined && declared > settings.maxBodyBytes) return this.refuse(res, client, "too-large", 413, this.tooLarge());
+    // Everything the headers settle is settled before a byte of the body is read.
+    const headers = checkHeaders(this.verify, req.headers);
+    if (!headers.ok) return this.refuse(res, client, headers.cause, 401, UNAUTHORIZED);
+    const authenticated = headers.complete;
+    if (!authenticated) {
+      const client429 = this.clients.check(client);
+      if (!client429.ok) return this.tooMany(res, "client-rate-limited", client429.retryAfterSeconds);
     }
-    const read = await readRawBody(req, settings.maxBodyBytes);
-    if (!read.ok) {
-      if (read.reason === "too-large") {
-        return this.reject(res, "too-large", 413, { error: REPLIES.tooLarge(settings.maxBodyBytes / 1024) }, { Connection: "close" });
-      }
-      if (read.reason === "consumed") return this.reject(res, "consumed", 500, { error: REPLIES.consumed });
-      return this.reject(res, "aborted", 400, { error: REPLIES.aborted });
-    }
-    const auth = verifyRequest(
-      {
-        mode: settings.verify,
-        secrets: settings.secrets,
-        secretHeader: settings.secretHeader,
-        toleranceSeconds: settings.toleranceSeconds,
-      },
-      req.headers,
-      read.body,
-    );
-    if (!auth.ok) return this.reject(res, auth.cause, 401, UNAUTHORIZED);
+    // Only authenticated requests spend the endpoint's budget; the others only look at it here.
+    const taking = authenticated ? this.bucket.take() : this.bucket.peek();
+    const budget = "ok" in taking ? taking : await taking;
+    if (!budget.ok) return this.tooMany(res, "rate-limited", budget.retryAfterSeconds);
 
+    const reserved = declared ?? settings.maxBodyBytes;
+    if (!this.pending.reserve(client, reserved)) {
+      return this.reject(res, "busy", 503, { error: REPLIES.busy }, { "Retry-After": String(BUSY_RETRY_SECONDS), Connection: "close" });
+    }
+    let read: RawBodyResult;
+    try {
+      read = await readRawBody(req, settings.maxBodyBytes);
+    } finally {
+      this.pending.release(client, reserved);
+    }
+    if (!read.ok) {
+      if (read.reason === "consumed") return this.reject(res, "consumed", 500, { error: REPLIES.consumed });
+      const [status, body] = read.reason === "too-large" ? [413, this.tooLarge()] : [400, { error: REPLIES.aborted }];
+      if (authenticated) return this.reject(res, read.reason, status, body, { Connection: "close" });
+      return this.refuse(res, client, read.reason, status, body);
+    }
+    if (!authenticated) {
+      const verified = verifyBody(this.verify, req.headers, read.body);
+      if (!verified.ok) return this.refuse(res, client, verified.cause, 401, UNAUTHORIZED);
+      const taking = this.bucket.take();
+      const take = "ok" in taking ? taking : await taking;
+      if (!take.ok) return this.tooMany(res, "rate-limited", take.retryAfterSeconds);
+    }
+    return this.parseAndAccept(req, res, read.body);
+  }
+
+  private async parseAndAccept(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     let value: unknown;
     try {
-      value = JSON.parse(read.body.toString("utf8"));
+      value = JSON.parse(body.toString("utf8"));
     } catch (err) {
       return this.reject(res, "invalid-json", 400, { error: REPLIES.invalidJson(err instanceof Error ? err.message : String(err)) });
     }
     const checked = checkCallbackPayload(value);
     if (!checked.ok) return this.reject(res, "invalid-payload", 400, { error: checked.error });
     let duplicate = false;
-    if (settings.dedupe) {
+    if (this.options.settings.dedupe) {
       // A store that cannot be reached rejects here: answered 503 by handle(), nothing emitted.
       const checking = this.options.dedupe.checkAndRemember(checked.payload.execution_id);
       duplicate = typeof checking === "boolean" ? checking : await checking;
     }
     this.accept(req, res, checked.payload, duplicate);
+  }
+
+  private tooLarge(): { error: string } {
+    return { error: REPLIES.tooLarge(this.options.settings.maxBodyBytes / 1024) };
+  }
+
+  /** A refusal before authentication: counted against the client, 429 once it is over its limit. */
+  private refuse(res: ServerResponse, client: string, cause: RejectCause, status: number, body: unknown): void {
+    const allowed = this.clients.fail(client);
+    if (!allowed.ok) return this.tooMany(res, "client-rate-limited", allowed.retryAfterSeconds);
+    this.reject(res, cause, status, body, { Connection: "close" });
+  }
+
+  private tooMany(res: ServerResponse, cause: RejectCause, seconds: number): void {
+    const headers = { "Retry-After": String(seconds), Connection: "close" };
+    this.reject(res, cause, 429, { error: REPLIES.rateLimited(seconds) }, headers);
   }
 
   private accept(req: IncomingMessage, res: ServerResponse, payload: CallbackPayload, duplicate: boolean): void {
@@ -209,7 +274,7 @@ export class Receiver {
     if (duplicate) return replyJsonText(res, 200, RECEIVED_DUPLICATE);
     const msg: ReceivedMessage = { payload, topic: payload.agent_loop_name ?? "" };
     if (settings.respondInFlow) {
-      const flow = (this.options.forFlow ?? forFlow)(req, res);
+      const flow = (this.options.forFlow ?? forFlow)(req, res, [settings.secretHeader, ...SIGNATURE_HEADERS]);
       msg.req = flow.req;
       msg.res = flow.res;
     } else {

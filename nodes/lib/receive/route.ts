@@ -8,6 +8,7 @@
 // and the node's cheaper checks (rate limit, content type), stopping at the size limit.
 import type { Application, NextFunction, Request, RequestHandler, Response } from "express";
 import type { NodeAPI } from "../shared/node-red-types";
+import { adminClash } from "./admin-paths";
 import { RAW_MARK } from "./body";
 
 /** Express 4 internals used to reorder and remove layers (as core `http in` does). */
@@ -135,7 +136,10 @@ export interface RawRoute {
 }
 
 export type AddRouteResult =
-  { ok: true; route: RawRoute } | { ok: false; reason: "disabled" } | { ok: false; reason: "duplicate"; fullPath: string };
+  | { ok: true; route: RawRoute }
+  | { ok: false; reason: "disabled" }
+  | { ok: false; reason: "duplicate"; fullPath: string }
+  | { ok: false; reason: "admin-clash"; fullPath: string; adminPath: string };
 
 export interface RawRouteOptions {
   url: string;
@@ -150,6 +154,8 @@ export function addRawPostRoute(RED: NodeAPI, options: RawRouteOptions): AddRout
   if (RED.settings.httpNodeRoot === false) return { ok: false, reason: "disabled" };
   const app = RED.httpNode;
   const fullPath = (mountPath(app) + options.url).replace(/\/{2,}/g, "/");
+  const adminPath = adminClash(fullPath, RED.settings.httpAdminRoot, RED.httpAdmin);
+  if (adminPath !== undefined) return { ok: false, reason: "admin-clash", fullPath, adminPath };
   const key = routeKey("POST", fullPath);
   const localKey = routeKey("POST", options.url);
 

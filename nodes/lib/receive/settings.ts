@@ -2,7 +2,7 @@
 // strings) and checked once when the node starts. Bad numbers follow the one policy of both nodes
 // (numberOrDefault): the default is used and the problem is handed back for the log and the status.
 import { numberOrDefault, text, type NumberReading, type NumberRule } from "../shared/config-values";
-import { splitSecrets } from "../shared/sign";
+import { splitSecrets, standardWebhooksKeyBytes } from "../shared/sign";
 import { PROPERTIES } from "./defaults";
 import { isVerifyMode, type VerifyMode } from "./verify";
 
@@ -17,6 +17,8 @@ export interface CallbackInConfig {
   rateLimit?: unknown;
   maxBody?: unknown;
   respond?: unknown;
+  trustProxy?: unknown;
+  maxPending?: unknown;
 }
 
 export const DEFAULT_URL = PROPERTIES.url.value;
@@ -36,14 +38,21 @@ export interface ReceiveSettings {
   rateLimit: number;
   maxBodyBytes: number;
   respondInFlow: boolean;
+  /** Take the client address from X-Forwarded-For (set only behind a proxy that sets it). */
+  trustProxy: boolean;
+  /** Bytes of bodies read at once, at most. */
+  maxPendingBytes: number;
 }
 
-export type NumberProblem = NonNullable<NumberReading["problem"]>;
+/** A number replaced by its default, with the message key that says what the field must be. */
+export type NumberProblem = NonNullable<NumberReading["problem"]> & { key: "invalid-number" | "invalid-rate-limit" };
 
 export interface SettingsReading {
   settings: ReceiveSettings;
   /** Numbers that were replaced by their default, for the node to warn about and show. */
   problems: NumberProblem[];
+  /** Secrets dropped because they are not valid Standard Webhooks keys (only their count: they are secret). */
+  invalidKeys: number;
 }
 
 function flag(value: unknown, fallback: boolean): boolean {
@@ -55,7 +64,9 @@ export function readSettings(config: CallbackInConfig, secret: string | undefine
   const problems: NumberProblem[] = [];
   const number = (field: string, value: unknown, fallback: number, rule?: NumberRule): number => {
     const reading = numberOrDefault(field, value, fallback, rule);
-    if (reading.problem) problems.push(reading.problem);
+    // A rate between 0 and 1 gets its own message: it is a number >= 0, yet refused.
+    const belowOne = field === "rateLimit" && Number(value) > 0 && Number(value) < 1;
+    if (reading.problem) problems.push({ ...reading.problem, key: belowOne ? "invalid-rate-limit" : "invalid-number" });
     return reading.value;
   };
 
@@ -67,20 +78,28 @@ export function readSettings(config: CallbackInConfig, secret: string | undefine
   const dedupeTtlSeconds = number("dedupeTtl", config.dedupeTtl, PROPERTIES.dedupeTtl.value, PROPERTIES.dedupeTtl.rule);
   const rateLimit = number("rateLimit", config.rateLimit, PROPERTIES.rateLimit.value, PROPERTIES.rateLimit.rule);
   const maxBodyKiB = number("maxBody", config.maxBody, PROPERTIES.maxBody.value, PROPERTIES.maxBody.rule);
+  const maxPendingKiB = number("maxPending", config.maxPending, PROPERTIES.maxPending.value, PROPERTIES.maxPending.rule);
+  const maxBodyBytes = Math.max(1, Math.floor(maxBodyKiB * 1024));
+  let secrets = splitSecrets(secret);
+  const given = secrets.length;
+  if (verify === "standard-webhooks") secrets = secrets.filter((key) => standardWebhooksKeyBytes(key) !== undefined);
 
   return {
     settings: {
       url,
       verify,
-      secrets: splitSecrets(secret),
+      secrets,
       secretHeader,
       toleranceSeconds,
       dedupe: flag(config.dedupe, PROPERTIES.dedupe.value),
       dedupeTtlMs: dedupeTtlSeconds * 1000,
       rateLimit,
-      maxBodyBytes: Math.max(1, Math.floor(maxBodyKiB * 1024)),
+      maxBodyBytes,
       respondInFlow: config.respond === "flow",
+      trustProxy: flag(config.trustProxy, PROPERTIES.trustProxy.value),
+      maxPendingBytes: Math.max(1, Math.floor(maxPendingKiB * 1024)),
     },
     problems,
+    invalidKeys: given - secrets.length,
   };
 }

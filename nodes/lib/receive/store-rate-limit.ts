@@ -34,6 +34,14 @@ export class StoreTokenBucket {
     private readonly perMinute: number,
   ) {}
 
+  /**
+   * Requests not yet authenticated are not refused early on the shared bucket (that would cost a
+   * store round trip for anyone who can reach the URL); they are counted once authenticated.
+   */
+  peek(): TakeResult {
+    return { ok: true };
+  }
+
   /** Takes one token; rejects with StoreUnavailableError when the store cannot be reached. */
   async take(): Promise<TakeResult> {
     if (this.perMinute <= 0) return { ok: true };

@@ -1,6 +1,7 @@
 // Authentication of one callback request over its exact raw body bytes: a shared-secret header,
 // an "X-Signature: sha256=<hex>" HMAC, or Standard Webhooks. Several secrets are accepted at once
-// (rotation); every comparison is constant-time.
+// (rotation); every comparison is constant-time. Everything the headers alone can settle is
+// checked by checkHeaders, before a byte of the body is read.
 import type { IncomingHttpHeaders } from "node:http";
 import { constantTimeEqual, signatureHeaderValue, SIGNATURE_PREFIX, standardWebhooksSignature } from "../shared/sign";
 
@@ -29,12 +30,15 @@ export type VerifyFailure =
   | "missing-secret"
   | "wrong-secret"
   | "missing-signature"
+  | "malformed-signature"
   | "wrong-signature"
   | "missing-webhook-headers"
   | "bad-timestamp"
   | "stale-timestamp";
 
 export type VerifyResult = { ok: true } | { ok: false; cause: VerifyFailure };
+/** What the headers alone tell: refused, authenticated (`complete`), or to be verified over the body. */
+export type HeaderCheck = { ok: true; complete: boolean } | { ok: false; cause: VerifyFailure };
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name.toLowerCase()];
@@ -52,25 +56,34 @@ function anyEqual(candidates: readonly string[], accepted: readonly string[]): b
   return found;
 }
 
-export function verifyRequest(options: VerifyOptions, headers: IncomingHttpHeaders, rawBody: Buffer): VerifyResult {
-  if (options.mode === "none") return { ok: true };
+const SIGNATURE_FORMAT = /^sha256=[0-9a-fA-F]{64}$/;
+/** "v1," and the base64 of a 32-byte HMAC-SHA256. */
+const WEBHOOK_SIGNATURE_FORMAT = /^v1,[A-Za-z0-9+/]{43}=$/;
+const MAX_WEBHOOK_ID = 256;
+
+function webhookSignatures(headers: IncomingHttpHeaders): string[] {
+  // The header holds space-separated "v1,<base64>" entries (several while the sender rotates keys).
+  return (header(headers, "webhook-signature") ?? "")
+    .split(" ")
+    .map((part) => part.trim())
+    .filter((part) => WEBHOOK_SIGNATURE_FORMAT.test(part));
+}
+
+/** Checks what can be checked before the body is read; in secret mode that is everything. */
+export function checkHeaders(options: VerifyOptions, headers: IncomingHttpHeaders): HeaderCheck {
+  if (options.mode === "none") return { ok: true, complete: true };
   if (options.secrets.length === 0) return { ok: false, cause: "no-secret-configured" };
 
   if (options.mode === "secret") {
     const given = header(headers, options.secretHeader);
     if (given === undefined || given === "") return { ok: false, cause: "missing-secret" };
-    return anyEqual([given], options.secrets) ? { ok: true } : { ok: false, cause: "wrong-secret" };
+    return anyEqual([given], options.secrets) ? { ok: true, complete: true } : { ok: false, cause: "wrong-secret" };
   }
 
   if (options.mode === "signature") {
     const given = header(headers, "x-signature");
     if (given === undefined || given === "") return { ok: false, cause: "missing-signature" };
-    const expected = options.secrets.map((key) => signatureHeaderValue(key, rawBody));
-    // Hex digits are case-insensitive; the prefix is not.
-    const normalised = given.trim().startsWith(SIGNATURE_PREFIX)
-      ? SIGNATURE_PREFIX + given.trim().slice(SIGNATURE_PREFIX.length).toLowerCase()
-      : given;
-    return anyEqual([normalised], expected) ? { ok: true } : { ok: false, cause: "wrong-signature" };
+    return SIGNATURE_FORMAT.test(given.trim()) ? { ok: true, complete: false } : { ok: false, cause: "malformed-signature" };
   }
 
   // Standard Webhooks: https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
@@ -78,16 +91,35 @@ export function verifyRequest(options: VerifyOptions, headers: IncomingHttpHeade
   const timestamp = header(headers, "webhook-timestamp");
   const signatures = header(headers, "webhook-signature");
   if (!id || !timestamp || !signatures) return { ok: false, cause: "missing-webhook-headers" };
+  if (id.length > MAX_WEBHOOK_ID) return { ok: false, cause: "missing-webhook-headers" };
   if (!/^\d{1,15}$/.test(timestamp.trim())) return { ok: false, cause: "bad-timestamp" };
-  const seconds = Number(timestamp.trim());
   const nowSeconds = Math.floor((options.now ?? Date.now)() / 1000);
-  if (Math.abs(nowSeconds - seconds) > options.toleranceSeconds) return { ok: false, cause: "stale-timestamp" };
-  // The header holds space-separated "v1,<base64>" entries (several while the sender rotates keys).
-  const given = signatures
-    .split(" ")
-    .map((part) => part.trim())
-    .filter((part) => part.startsWith("v1,"));
-  if (given.length === 0) return { ok: false, cause: "missing-signature" };
-  const expected = options.secrets.map((key) => standardWebhooksSignature(key, id, seconds, rawBody));
-  return anyEqual(given, expected) ? { ok: true } : { ok: false, cause: "wrong-signature" };
+  if (Math.abs(nowSeconds - Number(timestamp.trim())) > options.toleranceSeconds) return { ok: false, cause: "stale-timestamp" };
+  if (webhookSignatures(headers).length === 0) return { ok: false, cause: "missing-signature" };
+  return { ok: true, complete: false };
+}
+
+/** Verifies the signature over the raw body of a request whose headers passed checkHeaders. */
+export function verifyBody(options: VerifyOptions, headers: IncomingHttpHeaders, rawBody: Buffer): VerifyResult {
+  if (options.mode === "signature") {
+    const given = (header(headers, "x-signature") ?? "").trim();
+    const expected = options.secrets.map((key) => signatureHeaderValue(key, rawBody));
+    // Hex digits are case-insensitive; the prefix is not.
+    const normalised = SIGNATURE_PREFIX + given.slice(SIGNATURE_PREFIX.length).toLowerCase();
+    return anyEqual([normalised], expected) ? { ok: true } : { ok: false, cause: "wrong-signature" };
+  }
+  if (options.mode === "standard-webhooks") {
+    const id = header(headers, "webhook-id") ?? "";
+    const seconds = Number((header(headers, "webhook-timestamp") ?? "").trim());
+    const expected = options.secrets.map((key) => standardWebhooksSignature(key, id, seconds, rawBody));
+    return anyEqual(webhookSignatures(headers), expected) ? { ok: true } : { ok: false, cause: "wrong-signature" };
+  }
+  return { ok: true };
+}
+
+/** Both steps at once, for callers that already hold the body. */
+export function verifyRequest(options: VerifyOptions, headers: IncomingHttpHeaders, rawBody: Buffer): VerifyResult {
+  const checked = checkHeaders(options, headers);
+  if (!checked.ok) return checked;
+  return checked.complete ? { ok: true } : verifyBody(options, headers, rawBody);
 }

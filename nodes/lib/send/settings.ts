@@ -3,6 +3,7 @@
 // bad number falls back to its default with a problem the node shows (the one policy of both nodes).
 // Pure: the environment lookup and the message texts are passed in, so it runs without Node-RED.
 import { numberOrDefault, text, type NumberReading } from "../shared/config-values";
+import { standardWebhooksKeyBytes } from "../shared/sign";
 import { parseSchedule } from "./retry-policy";
 import {
   DEFAULT_SECRET_HEADER,
@@ -51,6 +52,8 @@ export type NumberProblem = NonNullable<NumberReading["problem"]>;
 export interface SettingsContext {
   /** Whether the signingKey credential is set (a signature mode needs it). */
   hasSigningKey: boolean;
+  /** The key itself, checked for Standard Webhooks (strict whsec_ decoding). */
+  signingKey?: string;
   /** The text that replaces `${name}` in a header value (the node's lookup warns about unset names). */
   env: (name: string) => string;
   message: MessageText;
@@ -83,6 +86,9 @@ export function readSettings(config: CallbackOutConfig, context: SettingsContext
   const signature = text(config.signature, "none");
   if (!isSignatureMode(signature)) throw new Error(message("errors.bad-signature", { signature }));
   if (signature !== "none" && !context.hasSigningKey) throw new Error(message("errors.missing-signing-key", { signature }));
+  if (signature === "standard-webhooks" && context.signingKey && !standardWebhooksKeyBytes(context.signingKey)) {
+    throw new Error(message("errors.bad-whsec"));
+  }
 
   const timeout = numberOrDefault("timeout", config.timeout, 15, { min: 0, exclusive: true });
   const concurrency = numberOrDefault("concurrency", config.concurrency, 8, { min: 1, integer: true });

@@ -19,6 +19,8 @@ export interface NumberRule {
   min?: number;
   exclusive?: boolean;
   integer?: boolean;
+  /** 0 is accepted too (an "unlimited" that lies below `min`). */
+  orZero?: boolean;
 }
 
 /** A number property read by the one policy of both nodes: a bad value is replaced by the default and reported. */
@@ -36,6 +38,9 @@ export interface NumberReading {
 export function numberOrDefault(field: string, value: unknown, fallback: number, rule: NumberRule = {}): NumberReading {
   if (value === undefined || value === null || (typeof value === "string" && value.trim() === "")) return { value: fallback };
   // The editor checks the same rule with the same function (property-rules.ts).
-  const ok = acceptsValue({ type: "number", min: rule.min ?? 0, exclusive: rule.exclusive, integer: rule.integer }, value);
+  const ok = acceptsValue(
+    { type: "number", min: rule.min ?? 0, exclusive: rule.exclusive, integer: rule.integer, orZero: rule.orZero },
+    value,
+  );
   return ok ? { value: Number(value) } : { value: fallback, problem: { field, value: String(value), fallback } };
 }

@@ -46,6 +46,7 @@ export interface Node<Credentials = Record<string, string | undefined>> {
 
 export interface NodeRedSettings {
   httpNodeRoot?: string | false;
+  httpAdminRoot?: string | false;
   httpNodeCors?: Record<string, unknown>;
   httpNodeMiddleware?: RequestHandler | RequestHandler[];
   userDir?: string;

@@ -8,8 +8,15 @@ import { z } from "zod";
 export const CALLBACK_STATUSES = ["completed", "failed", "timeout"] as const;
 export type CallbackStatus = (typeof CALLBACK_STATUSES)[number];
 
+/** Longest id or name accepted, so that the ids a receiver remembers are bounded in bytes too. */
+export const MAX_ID_LENGTH = 256;
+const atMost = { error: `must be at most ${MAX_ID_LENGTH} characters` };
+
 // Ids are used to route and deduplicate, so a blank one is as useless as a missing one.
-const nonEmptyString = z.string({ error: "required, a non-empty string" }).regex(/\S/, { error: "must not be empty or blank" });
+const nonEmptyString = z
+  .string({ error: "required, a non-empty string" })
+  .regex(/\S/, { error: "must not be empty or blank" })
+  .max(MAX_ID_LENGTH, atMost);
 const optionalString = z.string({ error: "expected a string or null" }).nullable().optional();
 const count = z
   .number({ error: "expected a whole number >= 0 or null" })
@@ -50,7 +57,7 @@ export const callbackMetadataSchema = z.looseObject(
 
 export const callbackPayloadSchema = z.looseObject({
   agent_loop_id: nonEmptyString,
-  agent_loop_name: optionalString,
+  agent_loop_name: z.string({ error: "expected a string or null" }).max(MAX_ID_LENGTH, atMost).nullable().optional(),
   execution_id: nonEmptyString,
   status: z.enum(CALLBACK_STATUSES, { error: `expected one of ${CALLBACK_STATUSES.join(", ")}` }),
   result: callbackResultSchema.nullable().optional(),

@@ -12,8 +12,8 @@ export type PropertyRule =
   | { type: "pattern"; pattern: string }
   /** Blank (the default) or one of `values`. */
   | { type: "oneOf"; values: readonly string[] }
-  /** Blank (the default) or a number (or numeric text) of at least `min`, above it when `exclusive`, whole when `integer`. */
-  | { type: "number"; min: number; exclusive?: boolean; integer?: boolean }
+  /** Blank (the default) or a number (or numeric text) of at least `min`, above it when `exclusive`, whole when `integer`, or 0 when `orZero`. */
+  | { type: "number"; min: number; exclusive?: boolean; integer?: boolean; orZero?: boolean }
   /** Blank (the default), true / false or their text. */
   | { type: "boolean" }
   /** Blank or an http:// or https:// URL. */
@@ -48,6 +48,7 @@ export function acceptsValue(rule: PropertyRule, value: unknown): boolean {
     case "number": {
       if (blank) return true;
       const n = typeof value === "number" || typeof value === "string" ? asNumber(value) : NaN;
+      if (rule.orZero && n === 0) return true;
       return Number.isFinite(n) && (rule.exclusive ? n > rule.min : n >= rule.min) && (!rule.integer || Number.isInteger(n));
     }
     case "boolean":

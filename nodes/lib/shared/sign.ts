@@ -30,19 +30,29 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(left, right);
 }
 
+/** Fewest key bytes accepted for Standard Webhooks: the spec's keys are 24 to 64 random bytes. */
+export const MIN_STANDARD_WEBHOOKS_KEY_BYTES = 24;
+
 /**
- * Standard Webhooks keys are "whsec_" + base64 of the key bytes. A key given without the prefix
- * is taken as base64 too, as the reference libraries do.
+ * Standard Webhooks keys are "whsec_" + base64 of the key bytes (a key given without the prefix
+ * is taken as base64 too, as the reference libraries do). Decoded strictly: anything that is not
+ * canonical base64 of at least 24 bytes is undefined, so no HMAC is ever made with a truncated key.
  */
-export function standardWebhooksKeyBytes(key: string): Buffer {
+export function standardWebhooksKeyBytes(key: string): Buffer | undefined {
   const trimmed = key.trim();
   const base64 = trimmed.startsWith("whsec_") ? trimmed.slice("whsec_".length) : trimmed;
-  return Buffer.from(base64, "base64");
+  if (base64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) return undefined;
+  const bytes = Buffer.from(base64, "base64");
+  // Buffer.from ignores bits it cannot use; a round trip proves every character was meant.
+  if (bytes.toString("base64") !== base64 || bytes.length < MIN_STANDARD_WEBHOOKS_KEY_BYTES) return undefined;
+  return bytes;
 }
 
 /** "v1,<base64 HMAC-SHA256 of `${id}.${timestamp}.${body}`>" */
 export function standardWebhooksSignature(key: string, webhookId: string, timestampSeconds: number, body: Buffer | string): string {
-  const mac = createHmac("sha256", standardWebhooksKeyBytes(key));
+  const bytes = standardWebhooksKeyBytes(key);
+  if (!bytes) throw new Error("invalid Standard Webhooks key: expected whsec_ and the base64 of at least 24 bytes");
+  const mac = createHmac("sha256", bytes);
   mac.update(`${webhookId}.${timestampSeconds}.`);
   mac.update(body);
   return `v1,${mac.digest("base64")}`;
