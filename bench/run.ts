@@ -38,6 +38,9 @@ import {
   type FlowNode,
 } from "../test/reliability/support/flows";
 import { cpuMsOf, diskUsage, median, rssOf, waitUntil } from "./lib/proc";
+import { makeTestPki, type TestPki } from "../test/support/tls";
+import { request } from "../test/support/request";
+import { freePort } from "../test/support/node-red";
 import { printProfileSummary, summariseProfile, type ProfileSummary } from "./lib/profile";
 import { SinkProcess } from "./lib/sink";
 
@@ -101,6 +104,8 @@ async function withRedis(start: (url: string) => Promise<Running>): Promise<Runn
 
 interface Running {
   url: string;
+  /** The CA to trust when `url` is https (a test certificate). */
+  ca?: string;
   pid: number;
   nodeRed?: NodeRedProcess;
   child?: ChildProcess;
@@ -170,12 +175,11 @@ async function startNodeRed(
 }
 
 /** Waits until an unsigned POST to the receiver's path is refused with 401 (the route exists after a deploy). */
-async function waitForRoute(url: string): Promise<void> {
+async function waitForRoute(url: string, ca?: string): Promise<void> {
   await waitUntil(
     async () => {
       try {
-        const res = await fetch(url + PATH, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
-        await res.text();
+        const res = await request(url + PATH, { headers: { "Content-Type": "application/json" }, body: "{}", ca });
         return res.status === 401;
       } catch {
         return false;
@@ -200,7 +204,7 @@ interface LoadResult {
 let runTag = 0;
 
 /** autocannon against POST PATH with valid, unique callbacks of about `bytes`, statuses rotating. */
-async function loadReceiver(url: string, bytes: number, duration: number, connections: number): Promise<LoadResult> {
+async function loadReceiver(url: string, bytes: number, duration: number, connections: number, ca?: string): Promise<LoadResult> {
   const tag = `r${++runTag}`;
   const templates = [0, 1, 2].map((i) => JSON.stringify(callbackOfSize("@@ID@@", bytes, i)).split("@@ID@@"));
   let n = 0;
@@ -210,6 +214,7 @@ async function loadReceiver(url: string, bytes: number, duration: number, connec
     pipelining: 1,
     duration,
     timeout: 30,
+    ...(ca ? { tlsOptions: { ca } } : {}),
     requests: [
       {
         method: "POST",
@@ -233,9 +238,9 @@ async function measureReceiver(
   load: { warmup: number; duration: number; connections: number },
   label: string,
 ): Promise<LoadResult & { rss: number }> {
-  await waitForRoute(running.url);
-  await loadReceiver(running.url, bytes, load.warmup, load.connections);
-  const result = await loadReceiver(running.url, bytes, load.duration, load.connections);
+  await waitForRoute(running.url, running.ca);
+  await loadReceiver(running.url, bytes, load.warmup, load.connections, running.ca);
+  const result = await loadReceiver(running.url, bytes, load.duration, load.connections, running.ca);
   if (result.non2xx || result.errors) notes.push(`${label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return { ...result, rss: rssOf(running.pid).peak };
 }
@@ -314,28 +319,68 @@ async function receiverSection(): Promise<void> {
       { key: "p99", label: "p99 ms", higherIsBetter: false, digits: 1 },
       { key: "rss", label: "peak RSS MiB", higherIsBetter: false, digits: 0 },
     ],
-    variants: selected(["node:http (bare)", "Node-RED core nodes", "Express express.json()", "Node-RED callback in", STORE_IN]),
+    variants: selected([
+      "node:http (bare)",
+      "Node-RED core nodes",
+      "Express express.json()",
+      "Node-RED callback in",
+      OWN_PORT,
+      OWN_PORT_HTTPS,
+      STORE_IN,
+    ]),
     runs: {},
   };
   tables.push(table);
+  const pki = table.variants.includes(OWN_PORT_HTTPS) ? makeTestPki() : undefined;
   const starters: Record<string, () => Promise<Running>> = {
     "node:http (bare)": () => startScript("servers/bare.js", { BENCH_SECRET: SECRET, BENCH_PATH: PATH }),
     "Express express.json()": () => startScript("servers/express.js", { BENCH_SECRET: SECRET, BENCH_PATH: PATH }),
     "Node-RED core nodes": () => startNodeRed(coreReceiverFlow(PATH, SECRET), "receiver-core", false),
     "Node-RED callback in": () => startNodeRed(callbackInFlow(PATH, SECRET, { rateLimit: 0 }), "receiver-callback-in", true),
+    [OWN_PORT]: () => startOwnPort(undefined),
+    [OWN_PORT_HTTPS]: () => startOwnPort(pki),
     [STORE_IN]: () =>
       withRedis((url) => startNodeRed(callbackInFlow(PATH, SECRET, { rateLimit: 0, store: url }), "receiver-callback-in-redis", true)),
   };
-  for (let round = 1; round <= settings.rounds; round++) {
-    for (const variant of table.variants) {
-      const running = await (starters[variant] as () => Promise<Running>)();
-      try {
-        record(table, variant, { ...(await measureReceiver(running, 1024, settings, `receiver ${variant} round ${round}`)) });
-      } finally {
-        await running.stop();
+  try {
+    for (let round = 1; round <= settings.rounds; round++) {
+      for (const variant of table.variants) {
+        const running = await (starters[variant] as () => Promise<Running>)();
+        try {
+          record(table, variant, { ...(await measureReceiver(running, 1024, settings, `receiver ${variant} round ${round}`)) });
+        } finally {
+          await running.stop();
+        }
       }
     }
+  } finally {
+    pki?.cleanup();
   }
+}
+
+const OWN_PORT = "Node-RED callback in, own port";
+const OWN_PORT_HTTPS = "Node-RED callback in, own port, HTTPS";
+
+/** callback in on a port of its own (HTTPS with the test certificate when `pki` is given); the load goes to that port. */
+async function startOwnPort(pki: TestPki | undefined): Promise<Running> {
+  const port = await freePort();
+  const flows = callbackInFlow(PATH, SECRET, { rateLimit: 0 });
+  const node = flows.find((n) => n.type === "agent-callback-in") as FlowNode;
+  Object.assign(node, { listen: "port", port, host: "127.0.0.1", tls: pki ? "bench-tls" : "" });
+  if (pki) {
+    flows.push({
+      id: "bench-tls",
+      type: "tls-config",
+      name: "",
+      cert: "",
+      key: "",
+      ca: "",
+      verifyservercert: false,
+      credentials: { certdata: pki.serverCert, keydata: pki.serverKey },
+    });
+  }
+  const running = await startNodeRed(flows, pki ? "receiver-own-port-https" : "receiver-own-port", true);
+  return { ...running, url: `${pki ? "https" : "http"}://127.0.0.1:${port}`, ...(pki ? { ca: pki.ca } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -644,6 +689,18 @@ function goals(): string[] {
       const p99 = (ours.median.p99 ?? NaN) < (core.median.p99 ?? NaN);
       lines.push(
         `callback in p99 ${ours.median.p99?.toFixed(1)} ms vs the core-node flow's ${core.median.p99?.toFixed(1)} ms (goal lower): ${verdict(p99)}`,
+      );
+    }
+    const bare = receiver.find((r) => r.variant === "node:http (bare)");
+    for (const variant of [OWN_PORT, OWN_PORT_HTTPS]) {
+      const own = receiver.find((r) => r.variant === variant);
+      if (!bare || !own) continue;
+      const rps = (own.median.rps ?? NaN) / (bare.median.rps ?? NaN);
+      const p99 = (own.median.p99 ?? NaN) / (bare.median.p99 ?? NaN);
+      // Judged for plain HTTP (issue 13); HTTPS is reported beside it against the same plain bare server.
+      const judged = variant === OWN_PORT ? `: ${verdict(rps >= 0.5 && p99 <= 2)}` : " (reported, not judged)";
+      lines.push(
+        `${variant}: req/s ${rps.toFixed(2)}x, p99 ${p99.toFixed(2)}x the bare node:http server's (goal >= 0.5x and <= 2x)${judged}`,
       );
     }
   }

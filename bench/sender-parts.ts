@@ -12,6 +12,7 @@ import { createDispatcher, deliverOnce } from "../nodes/lib/send/deliver";
 import { formatCallback } from "../nodes/lib/send/format";
 import { Outbox } from "../nodes/lib/outbox/outbox";
 import { requestHeaders, type HeaderSettings } from "../nodes/lib/send/request-headers";
+import { deliveryMessages as messages } from "../test/support/delivery-messages";
 import { callbackOfSize } from "../test/reliability/support/payloads";
 
 function cpuMicros(): number {
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
     await measure(
       `deliverOnce, 10 in flight (+ server), round ${round}`,
       20_000,
-      () => deliverOnce({ url, headers: { "content-type": "application/json" }, body, timeoutMs: 15_000, dispatcher }),
+      () => deliverOnce({ url, headers: { "content-type": "application/json" }, body, timeoutMs: 15_000, dispatcher, messages }),
       10,
     );
   }

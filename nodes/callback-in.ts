@@ -1,5 +1,6 @@
 // "callback in": receives agent-loop callbacks on a POST endpoint and routes each accepted payload
 // by status to one of three outputs. This file only wires Node-RED to lib/receive.
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from "./lib/shared/node-red-types";
 import { CALLBACK_STATUSES } from "./lib/shared/payload";
 import { messagesFor } from "./lib/shared/messages";
@@ -11,7 +12,10 @@ import { StoreUnavailableError, type StoreConnection } from "./lib/store/connect
 import { findStore, storeId } from "./lib/store/store-node";
 import { replyJson } from "./lib/receive/reply";
 import { addRawPostRoute, type RawRoute } from "./lib/receive/route";
-import { readSettings, type CallbackInConfig } from "./lib/receive/settings";
+import { readSettings, type CallbackInConfig, type NumberProblemKey } from "./lib/receive/settings";
+import { listenSettings, openOwnPort, type ListenProperties, type OwnPortHandle, type TlsConfigNode } from "./lib/receive/listen";
+import { lendExpress } from "./lib/receive/express-bridge";
+import { forFlow } from "./lib/receive/flow-response";
 
 type Credentials = { secret?: string };
 
@@ -28,6 +32,11 @@ function unavailable(reason: string): DedupeCheck & RateLimit {
 }
 
 export = function (RED: NodeAPI): void {
+  /** msg.req/msg.res on a port of its own: the plain node:http pair made Express's first (lendExpress). */
+  const forFlowOnOwnPort = (req: IncomingMessage, res: ServerResponse, hiddenHeaders: readonly string[]): ReturnType<typeof forFlow> => {
+    lendExpress(RED.httpNode, req, res);
+    return forFlow(req, res, hiddenHeaders);
+  };
   /** Dedupe memories of nodes stopped by a deploy that did not remove them, by node id, until they start again. */
   const keptDedupe = new Map<string, DedupeMemory>();
   const t = messagesFor((key, substitutions) => RED._(key, substitutions), "agent-callback-in", "callback-in");
@@ -47,9 +56,12 @@ export = function (RED: NodeAPI): void {
     };
   }
 
-  function CallbackInNode(this: Node<Credentials>, def: NodeDef & CallbackInConfig & { store?: unknown }): void {
+  function CallbackInNode(this: Node<Credentials>, def: NodeDef & CallbackInConfig & ListenProperties & { store?: unknown }): void {
     RED.nodes.createNode(this, def);
-    const { settings, problems, invalidKeys } = readSettings(def, this.credentials?.secret);
+    const { settings, problems: settingProblems, invalidKeys } = readSettings(def, this.credentials?.secret);
+    const listen = listenSettings(def);
+    const numberKey: NumberProblemKey = "invalid-number";
+    const problems = listen.portProblem ? [...settingProblems, { ...listen.portProblem, key: numberKey }] : settingProblems;
     for (const problem of problems) this.warn(t(`warn.${problem.key}`, problem));
     // A bad number stays visible next to the counts until the node is fixed.
     const numberNote = problems.map((p) => t("status.invalid-number", p)).join(", ");
@@ -85,6 +97,8 @@ export = function (RED: NodeAPI): void {
       settings,
       dedupe: shared?.dedupe ?? dedupe,
       ...(shared ? { rateLimit: shared.rateLimit } : {}),
+      // On a port of its own the request is plain node:http; core http response needs Express's methods.
+      ...(listen.mode === "port" ? { forFlow: forFlowOnOwnPort } : {}),
       events: {
         onMessage: (output, received) => {
           const outputs: Array<NodeMessage | null> = CALLBACK_STATUSES.map(() => null);
@@ -131,16 +145,39 @@ export = function (RED: NodeAPI): void {
     }
 
     let route: RawRoute | undefined;
-    const added = addRawPostRoute(RED, {
-      url: settings.url,
-      ownerId: this.id,
-      handler: (req, res) => receiver.handle(req, res),
-      onError: (err, _req, res) => {
-        this.warn(err instanceof Error ? err.message : String(err));
-        replyJson(res, 500, { error: "Internal Server Error" });
-      },
-    });
-    if (added.ok) {
+    let own: OwnPortHandle | undefined;
+    if (listen.mode === "port") {
+      own = openOwnPort({
+        settings: listen,
+        path: settings.url,
+        ownerId: this.id,
+        tlsConfig: listen.tlsId ? (RED.nodes.getNode(listen.tlsId) as TlsConfigNode | null) : undefined,
+        handler: (req, res) => receiver.handle(req, res),
+        t,
+        onListening: (url) => {
+          if (!configProblem) status({ fill: "green", shape: "dot", text: t("status.listening-port", { url }) });
+        },
+        onProblem: (problem) => {
+          configProblem = true;
+          this.error(problem.error);
+          this.status({ fill: "red", shape: "ring", text: problem.status });
+        },
+      });
+    }
+    const added = own
+      ? undefined
+      : addRawPostRoute(RED, {
+          url: settings.url,
+          ownerId: this.id,
+          handler: (req, res) => receiver.handle(req, res),
+          onError: (err, _req, res) => {
+            this.warn(err instanceof Error ? err.message : String(err));
+            replyJson(res, 500, { error: "Internal Server Error" });
+          },
+        });
+    if (!added) {
+      // On its own port: the status comes once the server listens (or fails to).
+    } else if (added.ok) {
       route = added.route;
       if (!configProblem && storeDown !== undefined) showCounts();
       else if (!configProblem) status({ fill: "green", shape: "dot", text: t("status.listening", { path: added.route.fullPath }) });
@@ -165,7 +202,8 @@ export = function (RED: NodeAPI): void {
       route?.remove();
       if (removed || !settings.dedupe) dedupe.clear();
       else keptDedupe.set(this.id, dedupe);
-      done();
+      // The port must be free before the next deploy starts its nodes.
+      void (own?.close() ?? Promise.resolve()).then(done, done);
     });
   }
 

@@ -57,6 +57,8 @@ function withProperties(html) {
       `                value: JSON.parse(JSON.stringify(properties[name].value)),`,
       `                validate: function (v) { return editor.acceptsValue(rule, v); }`,
       `            };`,
+      `            // A config node reference: the editor offers the nodes of that type to pick (none is allowed).`,
+      `            if (rule.type === "config") { defaults[name].type = rule.configType; defaults[name].required = false; }`,
       `        });`,
       `        return defaults;`,
       `    };`,

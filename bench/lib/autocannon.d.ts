@@ -28,6 +28,8 @@ declare module "autocannon" {
     headers?: Record<string, string>;
     body?: string | Buffer;
     requests?: RequestSpec[];
+    /** Passed to tls.connect for https URLs. */
+    tlsOptions?: { ca?: string };
   }
   interface Result {
     requests: Histogram;

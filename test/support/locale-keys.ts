@@ -2,9 +2,10 @@
 // catalogs (nodes/locales/en-US/*.json) both ways: every key used exists, every key is used.
 //
 // What counts as a use (by reading the text, so keys added later are found without a list):
-// - TypeScript: calls of a translate function, i.e. `t(...)`, or a name declared with a translate
+// - TypeScript: calls (also as members) of a translate function: `t(...)`, or a name declared with a translate
 //   type (`Translate`, or any `type X = (key: string, ...) => string` alias under nodes/). Its
 //   keys are relative to the node type(s) whose node file imports the module (directly or not).
+//   A `key: "group.name"` property (a message handed up for the node to translate) is a use as well.
 // - Editor HTML: `RED._(...)`, `this._(...)`, `t(...)` (relative to the type registered in the
 //   file), `NS + "..."` where `NS` is a string constant, and every key in `data-i18n`.
 // A key given as `"a.b." + x` or `` `a.b.${x}` `` uses every key under `a.b.`.
@@ -27,11 +28,14 @@ export interface KeyUse {
 
 const QUOTED = String.raw`(["'\x60])((?:(?!\1)[^\\\n$]|\\.)*)(\$\{|\1\s*\+)?`;
 
-/** Keys passed as the first argument of calls to `names` (a literal, or a literal prefix). */
-function callArguments(text: string, names: string[]): Array<{ key: string; prefix: boolean }> {
+/**
+ * Keys passed as the first argument of calls to `names` (a literal, or a literal prefix); with
+ * `members`, also as a member (`this.t(...)`, `options.t(...)`).
+ */
+function callArguments(text: string, names: string[], members = false): Array<{ key: string; prefix: boolean }> {
   if (names.length === 0) return [];
   const escaped = names.map((n) => n.replace(/[.$]/g, (c) => `\\${c}`)).join("|");
-  const pattern = new RegExp(String.raw`(?<![\w$])(?:${escaped})\(\s*${QUOTED}`, "g");
+  const pattern = new RegExp(String.raw`(?<![\w$${members ? "" : "."}])(?:${escaped})\(\s*${QUOTED}`, "g");
   return [...text.matchAll(pattern)].map((m) => ({ key: m[2] ?? "", prefix: m[3] !== undefined }));
 }
 
@@ -107,7 +111,11 @@ export function keyUses(files: SourceFile[], ourTypes: string[]): KeyUse[] {
     );
     const assigned = [...file.text.matchAll(/(\w+)\s*=\s*messagesFor\(/g)].map((m) => m[1] ?? "");
     const names = [...new Set(["t", ...declared, ...assigned])];
-    for (const { key, prefix } of callArguments(file.text, names)) {
+    const keys = [
+      ...callArguments(file.text, names, true),
+      ...[...file.text.matchAll(/(?<![\w$])key:\s*"([\w-]+\.[\w.-]+)"/g)].map((m) => ({ key: m[1] ?? "", prefix: false })),
+    ];
+    for (const { key, prefix } of keys) {
       for (const type of typesOf.get(file.path) ?? []) uses.push({ file: file.path, catalog: type, key: `${type}.${key}`, prefix });
     }
   }

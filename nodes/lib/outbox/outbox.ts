@@ -135,14 +135,8 @@ export class Outbox implements OutboxStore {
     const stored = storedEntry(entry, entry.body, -1, 0);
     this.live.set(entry.id, stored);
     this.bodyBytesHeld += entry.body.length;
-    return this.writeLine(JSON.stringify({ op: "add", entry }), stored).catch((err: unknown) => {
-      // Not durable, so not accepted: the caller reports the error on the msg.
-      if (this.live.get(entry.id) === stored) {
-        this.live.delete(entry.id);
-        this.forgetBody(stored);
-      }
-      throw err;
-    });
+    // Not durable, so not accepted (see refused): the caller reports the error on the msg.
+    return this.writeLine(JSON.stringify({ op: "add", entry }), stored);
   }
 
   reschedule(id: string, update: RetryUpdate): Promise<void> {
@@ -221,6 +215,9 @@ export class Outbox implements OutboxStore {
     } catch (err) {
       // Kept so that a delivered callback is not sent again after a restart; an "add" is refused instead.
       this.unwritten = [...carried, ...batch.filter((item) => item.entry === undefined).map((item) => item.line)];
+      for (const { entry } of batch) if (entry) this.refused(entry);
+      // A rewrite holds only what is pending, so it may fit where appends no longer do.
+      this.compactDue = true;
       const error = err instanceof Error ? err : new Error(String(err));
       for (const item of batch) item.reject(error);
       return;
@@ -232,6 +229,13 @@ export class Outbox implements OutboxStore {
       if (item.entry && place) this.placed(item.entry, place);
     });
     for (const item of batch) item.resolve();
+  }
+
+  /** An entry's "add" could not be written: it is not kept (now, before any rewrite could copy it). */
+  private refused(entry: StoredEntry): void {
+    if (this.live.get(entry.id) !== entry) return;
+    this.live.delete(entry.id);
+    this.forgetBody(entry);
   }
 
   /** An entry's "add" line is on disk: note where, and let go of the body if the budget is spent. */

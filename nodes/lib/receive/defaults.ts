@@ -7,10 +7,13 @@ export const NODE_TYPE = "agent-callback-in";
 
 export const RESPOND_MODES = ["immediately", "flow"] as const;
 
+/** Node-RED's HTTP server (under httpNodeRoot) or a server of the node's own (lib/receive/listen.ts). */
+export const LISTEN_MODES = ["node-red", "port"] as const;
+
 export const PROPERTIES = {
   name: { value: "", rule: { type: "text" } },
-  // Without its leading "/" the runtime adds it.
-  url: { value: "/agent-results", rule: { type: "pattern", pattern: "^/?\\S*$" } },
+  // The runtime adds a missing leading "/", but the editor asks for it so the path reads as one.
+  url: { value: "/agent-results", rule: { type: "pattern", pattern: "^/\\S*$" } },
   verify: { value: "secret", rule: { type: "oneOf", values: VERIFY_MODES } },
   secretHeader: { value: "X-Webhook-Secret", rule: { type: "pattern", pattern: HEADER_NAME_PATTERN } },
   tolerance: { value: 300, rule: { type: "number", min: 0 } },
@@ -22,6 +25,11 @@ export const PROPERTIES = {
   maxPending: { value: 16384, rule: { type: "number", min: 0, exclusive: true } },
   trustProxy: { value: false, rule: { type: "boolean" } },
   respond: { value: "immediately", rule: { type: "oneOf", values: RESPOND_MODES } },
+  listen: { value: "node-red", rule: { type: "oneOf", values: LISTEN_MODES } },
+  port: { value: 8443, rule: { type: "number", min: 1, integer: true, max: 65535 } },
+  // An address to bind: an IP literal or a host name, no spaces or slashes.
+  host: { value: "0.0.0.0", rule: { type: "pattern", pattern: "^[^\\s/]+$" } },
+  tls: { value: "", rule: { type: "config", configType: "tls-config" } },
   // The id of a callback store config node; blank: dedupe and rate limit in this process's memory.
-  store: { value: "", rule: { type: "text" } },
+  store: { value: "", rule: { type: "config", configType: "agent-callback-store" } },
 } as const satisfies Record<string, PropertySpec>;

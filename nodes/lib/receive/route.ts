@@ -5,7 +5,7 @@
 // we put a tiny middleware at the top of the root app's stack; unlike core it does not read the
 // body, it only marks the request as already parsed (`req._body`) so that every body parser skips
 // it. Our own route then reads the raw bytes itself, after httpNodeAuth, httpNodeMiddleware, CORS
-// and the node's cheaper checks (rate limit, content type), stopping at the size limit.
+// and the header checks of the Receiver, stopping at the size limit. Paths of the editor itself are refused.
 import type { Application, NextFunction, Request, RequestHandler, Response } from "express";
 import type { NodeAPI } from "../shared/node-red-types";
 import { adminClash } from "./admin-paths";

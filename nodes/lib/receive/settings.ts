@@ -45,7 +45,10 @@ export interface ReceiveSettings {
 }
 
 /** A number replaced by its default, with the message key that says what the field must be. */
-export type NumberProblem = NonNullable<NumberReading["problem"]> & { key: "invalid-number" | "invalid-rate-limit" };
+/** The message (under "warn.") that says what the field must be. */
+export type NumberProblemKey = "invalid-number" | "invalid-rate-limit";
+
+export type NumberProblem = NonNullable<NumberReading["problem"]> & { key: NumberProblemKey };
 
 export interface SettingsReading {
   settings: ReceiveSettings;

@@ -16,6 +16,15 @@ export interface DeliveryRequest {
   dispatcher: Dispatcher;
   /** Aborts the attempt (node closing); reported as a network outcome. */
   signal?: AbortSignal;
+  /** The causes deliver names itself, in the user's language (the node's catalog). */
+  messages: DeliveryMessages;
+}
+
+export interface DeliveryMessages {
+  /** No complete reply within `seconds`. */
+  timeout(seconds: number): string;
+  /** The attempt was stopped because the node is closing. */
+  stopped: string;
 }
 
 export interface DeliveryResult {
@@ -173,9 +182,9 @@ export async function deliverOnce(req: DeliveryRequest): Promise<DeliveryResult>
   };
   const timer = setTimeout(() => {
     timedOut = true;
-    stop(new Error(`no complete reply within ${req.timeoutMs / 1000} s`));
+    stop(new Error(req.messages.timeout(req.timeoutMs / 1000)));
   }, req.timeoutMs);
-  const onAbort = (): void => stop(new Error("delivery stopped: the node is closing"));
+  const onAbort = (): void => stop(new Error(req.messages.stopped));
   if (req.signal) {
     if (req.signal.aborted) onAbort();
     else req.signal.addEventListener("abort", onAbort, { once: true });
@@ -215,7 +224,7 @@ export async function deliverOnce(req: DeliveryRequest): Promise<DeliveryResult>
   } catch (err) {
     const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
     if (timedOut || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
-      const error = `timeout: no complete reply within ${req.timeoutMs / 1000} s`;
+      const error = req.messages.timeout(req.timeoutMs / 1000);
       return { outcome: { kind: "timeout", error }, error };
     }
     const error = describeError(stopped ?? err);

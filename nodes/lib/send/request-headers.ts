@@ -3,11 +3,10 @@
 // Pure: the environment lookup and the message texts are passed in, so it runs without Node-RED.
 import { SIGNATURE_HEADER, signatureHeaderValue, standardWebhooksSignature } from "../shared/sign";
 import { text } from "../shared/config-values";
+import { HEADER_NAME_PATTERN } from "../shared/property-rules";
 
 export type SignatureMode = "none" | "hmac-sha256" | "standard-webhooks";
 export const SIGNATURE_MODES: readonly SignatureMode[] = ["none", "hmac-sha256", "standard-webhooks"];
-
-export const DEFAULT_SECRET_HEADER = "X-Webhook-Secret";
 
 /** The node's credentials: never in flows.json, only ever sent in headers. */
 export interface CallbackCredentials {
@@ -19,8 +18,7 @@ export interface CallbackCredentials {
 /** A localised message for a key of the node's catalog (keys under `errors.`). */
 export type MessageText = (key: string, substitutions?: Record<string, string | number>) => string;
 
-/** RFC 9110 token: what a header name may be. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_NAME = new RegExp(HEADER_NAME_PATTERN);
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 export function isHeaderName(name: string): boolean {

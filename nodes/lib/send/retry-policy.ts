@@ -72,7 +72,11 @@ export function nextDelayMs(
   return Math.round(wait * 1000);
 }
 
-export type ScheduleCheck = { ok: true; schedule: number[] } | { ok: false; error: string };
+/** A refused schedule names the catalog message (errors.*) and its substitutions, for the node to translate. */
+export type ScheduleCheck =
+  | { ok: true; schedule: number[] }
+  | { ok: false; key: "errors.bad-schedule"; substitutions: { delay: number; value: string } }
+  | { ok: false; key: "errors.bad-schedule-type"; substitutions: Record<string, never> };
 
 /**
  * Reads a schedule from flow JSON (array of numbers) or from the editor's comma list. Each delay
@@ -85,15 +89,12 @@ export function parseSchedule(value: unknown): ScheduleCheck {
     const text = value.trim();
     parts = text === "" ? [] : text.split(",").map((part) => part.trim());
   } else if (value === undefined || value === null) return { ok: true, schedule: [...DEFAULT_RETRY_SCHEDULE] };
-  else return { ok: false, error: "retrySchedule: expected a list of seconds such as 5, 300, 1800" };
+  else return { ok: false, key: "errors.bad-schedule-type", substitutions: {} };
   const schedule: number[] = [];
   for (const [index, part] of parts.entries()) {
     const number = typeof part === "number" ? part : typeof part === "string" && part !== "" ? Number(part) : NaN;
     if (!Number.isFinite(number) || number < 0) {
-      return {
-        ok: false,
-        error: `retrySchedule: delay ${index + 1} (${String(part)}) is not a number of seconds >= 0; write a list such as 5, 300, 1800`,
-      };
+      return { ok: false, key: "errors.bad-schedule", substitutions: { delay: index + 1, value: String(part) } };
     }
     schedule.push(number);
   }

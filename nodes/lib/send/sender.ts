@@ -8,7 +8,7 @@ import type { Translate } from "../shared/messages";
 import type { NodeMessage, NodeStatus } from "../shared/node-red-types";
 import { samplePayload } from "../shared/payload";
 import { randomHex } from "../shared/random-hex";
-import { createDispatcher, deliverOnce, type DeliveryResult } from "./deliver";
+import { createDispatcher, deliverOnce, type DeliveryMessages, type DeliveryResult } from "./deliver";
 import { DeliveryQueue, type Finish } from "./delivery-queue";
 import { formatCallback } from "./format";
 import { OutboxHealth } from "./outbox-health";
@@ -61,6 +61,7 @@ export class Sender {
   private readonly headerSettings: HeaderSettings;
   private readonly dispatcher: Agent;
   private readonly stopAll = new AbortController();
+  private readonly deliveryMessages: DeliveryMessages;
   /** Input msgs of callbacks queued in this run, kept without payload and error for the outputs. */
   private readonly inputMsgs = new Map<string, NodeMessage>();
   /** Bodies of the attempts in flight, for the output msg's `callback`. */
@@ -80,6 +81,7 @@ export class Sender {
     this.settings = options.settings;
     this.headerSettings = { ...options.settings, userAgent: options.userAgent };
     this.dispatcher = createDispatcher(options.settings.concurrency);
+    this.deliveryMessages = { timeout: (seconds) => options.t("errors.timeout", { seconds }), stopped: options.t("errors.stopped") };
     if (options.shared) this.shared = this.sharedBackend(options.shared);
   }
 
@@ -235,6 +237,7 @@ export class Sender {
       timeoutMs: this.settings.timeoutMs,
       dispatcher: this.dispatcher,
       signal: this.stopAll.signal,
+      messages: this.deliveryMessages,
     });
   }
 

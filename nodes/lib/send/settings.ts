@@ -4,15 +4,10 @@
 // Pure: the environment lookup and the message texts are passed in, so it runs without Node-RED.
 import { numberOrDefault, text, type NumberReading } from "../shared/config-values";
 import { standardWebhooksKeyBytes } from "../shared/sign";
+import { acceptsValue } from "../shared/property-rules";
+import { PROPERTIES } from "./defaults";
 import { parseSchedule } from "./retry-policy";
-import {
-  DEFAULT_SECRET_HEADER,
-  SIGNATURE_MODES,
-  configuredHeaders,
-  isHeaderName,
-  type MessageText,
-  type SignatureMode,
-} from "./request-headers";
+import { SIGNATURE_MODES, configuredHeaders, isHeaderName, type MessageText, type SignatureMode } from "./request-headers";
 
 /** The node's properties as they appear in flows.json. */
 export interface CallbackOutConfig {
@@ -60,12 +55,7 @@ export interface SettingsContext {
 }
 
 export function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === "http:" || url.protocol === "https:";
-  } catch {
-    return false;
-  }
+  return value.trim() !== "" && acceptsValue(PROPERTIES.url.rule, value);
 }
 
 function isSignatureMode(value: string): value is SignatureMode {
@@ -80,22 +70,24 @@ export function readSettings(config: CallbackOutConfig, context: SettingsContext
 
   const headers = configuredHeaders(config.headers, context.env, message);
 
-  const secretHeader = text(config.secretHeader, DEFAULT_SECRET_HEADER).trim() || DEFAULT_SECRET_HEADER;
+  const secretHeader = text(config.secretHeader).trim() || PROPERTIES.secretHeader.value;
   if (!isHeaderName(secretHeader)) throw new Error(message("errors.bad-header-name", { name: secretHeader }));
 
-  const signature = text(config.signature, "none");
+  const signature = text(config.signature, PROPERTIES.signature.value);
   if (!isSignatureMode(signature)) throw new Error(message("errors.bad-signature", { signature }));
   if (signature !== "none" && !context.hasSigningKey) throw new Error(message("errors.missing-signing-key", { signature }));
   if (signature === "standard-webhooks" && context.signingKey && !standardWebhooksKeyBytes(context.signingKey)) {
     throw new Error(message("errors.bad-whsec"));
   }
 
-  const timeout = numberOrDefault("timeout", config.timeout, 15, { min: 0, exclusive: true });
-  const concurrency = numberOrDefault("concurrency", config.concurrency, 8, { min: 1, integer: true });
-  const maxQueue = numberOrDefault("maxQueue", config.maxQueue, 10000, { min: 1, integer: true });
+  const number = (field: "timeout" | "concurrency" | "maxQueue") =>
+    numberOrDefault(field, config[field], PROPERTIES[field].value, PROPERTIES[field].rule);
+  const timeout = number("timeout");
+  const concurrency = number("concurrency");
+  const maxQueue = number("maxQueue");
   const problems = [timeout, concurrency, maxQueue].flatMap((reading) => (reading.problem ? [reading.problem] : []));
   const schedule = parseSchedule(config.retrySchedule);
-  if (!schedule.ok) throw new Error(schedule.error);
+  if (!schedule.ok) throw new Error(message(schedule.key, schedule.substitutions));
 
   return {
     url,
@@ -106,7 +98,7 @@ export function readSettings(config: CallbackOutConfig, context: SettingsContext
     agentLoopName: text(config.agentLoopName),
     timeoutMs: Math.round(timeout.value * 1000),
     schedule: schedule.schedule,
-    retry4xx: config.retry4xx === undefined ? true : config.retry4xx === true || config.retry4xx === "true",
+    retry4xx: config.retry4xx === undefined ? PROPERTIES.retry4xx.value : config.retry4xx === true || config.retry4xx === "true",
     concurrency: concurrency.value,
     maxQueue: maxQueue.value,
     problems,

@@ -14,13 +14,14 @@ export function nonNegativeNumber(value: unknown, fallback: number): number | un
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
-/** What a number property must be: at least `min` (default 0), above `min` when `exclusive`, whole when `integer`. */
+/** What a number property must be: at least `min` (default 0), above `min` when `exclusive`, whole when `integer`, at most `max`. */
 export interface NumberRule {
   min?: number;
   exclusive?: boolean;
   integer?: boolean;
   /** 0 is accepted too (an "unlimited" that lies below `min`). */
   orZero?: boolean;
+  max?: number;
 }
 
 /** A number property read by the one policy of both nodes: a bad value is replaced by the default and reported. */
@@ -39,7 +40,7 @@ export function numberOrDefault(field: string, value: unknown, fallback: number,
   if (value === undefined || value === null || (typeof value === "string" && value.trim() === "")) return { value: fallback };
   // The editor checks the same rule with the same function (property-rules.ts).
   const ok = acceptsValue(
-    { type: "number", min: rule.min ?? 0, exclusive: rule.exclusive, integer: rule.integer, orZero: rule.orZero },
+    { type: "number", min: rule.min ?? 0, exclusive: rule.exclusive, integer: rule.integer, orZero: rule.orZero, max: rule.max },
     value,
   );
   return ok ? { value: Number(value) } : { value: fallback, problem: { field, value: String(value), fallback } };

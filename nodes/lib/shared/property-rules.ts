@@ -12,8 +12,10 @@ export type PropertyRule =
   | { type: "pattern"; pattern: string }
   /** Blank (the default) or one of `values`. */
   | { type: "oneOf"; values: readonly string[] }
-  /** Blank (the default) or a number (or numeric text) of at least `min`, above it when `exclusive`, whole when `integer`, or 0 when `orZero`. */
-  | { type: "number"; min: number; exclusive?: boolean; integer?: boolean; orZero?: boolean }
+  /** Blank (the default) or a number (or numeric text) of at least `min`, above it when `exclusive`, whole when `integer`, at most `max`, or 0 when `orZero`. */
+  | { type: "number"; min: number; exclusive?: boolean; integer?: boolean; max?: number; orZero?: boolean }
+  /** Blank (none) or the id of a config node of `configType` (the editor offers those nodes to pick from). */
+  | { type: "config"; configType: string }
   /** Blank (the default), true / false or their text. */
   | { type: "boolean" }
   /** Blank or an http:// or https:// URL. */
@@ -49,8 +51,15 @@ export function acceptsValue(rule: PropertyRule, value: unknown): boolean {
       if (blank) return true;
       const n = typeof value === "number" || typeof value === "string" ? asNumber(value) : NaN;
       if (rule.orZero && n === 0) return true;
-      return Number.isFinite(n) && (rule.exclusive ? n > rule.min : n >= rule.min) && (!rule.integer || Number.isInteger(n));
+      return (
+        Number.isFinite(n) &&
+        (rule.exclusive ? n > rule.min : n >= rule.min) &&
+        (!rule.integer || Number.isInteger(n)) &&
+        (rule.max === undefined || n <= rule.max)
+      );
     }
+    case "config":
+      return blank || typeof value === "string";
     case "boolean":
       return blank || value === true || value === false || value === "true" || value === "false";
     case "httpUrl": {

@@ -9,5 +9,5 @@ export const PROPERTIES = {
   url: { value: "redis://127.0.0.1:6379", rule: { type: "pattern", pattern: "^rediss?://\\S+$" } },
   prefix: { value: "agent-callback:", rule: { type: "text" } },
   // The id of a core tls-config node, for rediss:// URLs.
-  tls: { value: "", rule: { type: "text" } },
+  tls: { value: "", rule: { type: "config", configType: "tls-config" } },
 } as const satisfies Record<string, PropertySpec>;

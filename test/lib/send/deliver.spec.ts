@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { MAX_REPLY_BYTES, createDispatcher, deliverOnce } from "../../../nodes/lib/send/deliver";
+import { deliveryMessages as messages } from "../../support/delivery-messages";
 import { freePort } from "../../support/node-red";
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
@@ -41,6 +42,7 @@ describe("lib/deliver", () => {
       headers: { "Content-Type": "application/json", "X-Test": "1" },
       timeoutMs: 5000,
       dispatcher,
+      messages,
     });
     assert.equal(seen.method, "POST");
     assert.equal(seen.body, body);
@@ -56,7 +58,7 @@ describe("lib/deliver", () => {
       res.writeHead(429, { "Content-Type": "text/plain", "Retry-After": "7" });
       res.end("slow down");
     };
-    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher });
+    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher, messages });
     assert.equal(result.statusCode, 429);
     assert.equal(result.payload, "slow down");
     assert.equal(result.retryAfterSeconds, 7);
@@ -68,7 +70,7 @@ describe("lib/deliver", () => {
       res.writeHead(302, { Location: "/elsewhere" });
       res.end();
     };
-    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher });
+    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher, messages });
     assert.equal(result.statusCode, 302);
   });
 
@@ -76,14 +78,14 @@ describe("lib/deliver", () => {
     handler = () => {
       /* never answers */
     };
-    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 200, dispatcher });
+    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 200, dispatcher, messages });
     assert.equal(result.outcome.kind, "timeout");
     assert.match(result.error ?? "", /timeout/);
   });
 
   it("reports a refused connection as a network outcome", async () => {
     const port = await freePort();
-    const result = await deliverOnce({ url: `http://127.0.0.1:${port}/`, body: "{}", headers: {}, timeoutMs: 5000, dispatcher });
+    const result = await deliverOnce({ url: `http://127.0.0.1:${port}/`, body: "{}", headers: {}, timeoutMs: 5000, dispatcher, messages });
     assert.equal(result.outcome.kind, "network");
     assert.match(result.error ?? "", /ECONNREFUSED/);
   });
@@ -93,7 +95,7 @@ describe("lib/deliver", () => {
       /* never answers */
     };
     const controller = new AbortController();
-    const pending = deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 10_000, dispatcher, signal: controller.signal });
+    const pending = deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 10_000, dispatcher, signal: controller.signal, messages });
     setTimeout(() => controller.abort(), 50);
     const result = await pending;
     assert.equal(result.outcome.kind, "network");
@@ -108,7 +110,7 @@ describe("lib/deliver", () => {
       res.on("close", () => clearInterval(drip));
     };
     const started = Date.now();
-    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 400, dispatcher });
+    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 400, dispatcher, messages });
     assert.equal(result.outcome.kind, "timeout");
     assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
   });
@@ -118,12 +120,12 @@ describe("lib/deliver", () => {
       res.writeHead(200, { "Content-Type": "text/plain" });
       res.end("y".repeat(MAX_REPLY_BYTES + 300_000));
     };
-    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher });
+    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher, messages });
     assert.equal(result.statusCode, 200);
     assert.equal((result.payload as string).length, MAX_REPLY_BYTES);
     // The connection was drained, not left half-read: the next attempt on the pool works.
     handler = (_req, _body, res) => res.end("ok");
-    assert.equal((await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher })).payload, "ok");
+    assert.equal((await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher, messages })).payload, "ok");
   });
 
   it("reports a connection reset after the headers as a network outcome", async () => {
@@ -132,7 +134,7 @@ describe("lib/deliver", () => {
       res.write("short");
       setTimeout(() => req.socket.destroy(), 20);
     };
-    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher });
+    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher, messages });
     assert.equal(result.outcome.kind, "network");
     assert.ok(result.error);
   });
@@ -143,7 +145,7 @@ describe("lib/deliver", () => {
       res.writeHead(201, { "Content-Type": "application/json" });
       res.end('{"ok":1}');
     };
-    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher });
+    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher, messages });
     assert.equal(result.statusCode, 201);
     assert.deepEqual(result.headers?.["set-cookie"], ["a=1", "b=2"]);
     assert.deepEqual(result.payload, { ok: 1 });
@@ -157,7 +159,7 @@ describe("lib/deliver", () => {
     };
     const controller = new AbortController();
     controller.abort();
-    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher, signal: controller.signal });
+    const result = await deliverOnce({ url, body: "{}", headers: {}, timeoutMs: 5000, dispatcher, signal: controller.signal, messages });
     assert.equal(result.outcome.kind, "network");
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(seen, 0);

@@ -90,7 +90,7 @@ describe("lib/callback-out-settings", () => {
       [{ signature: "md5" }, 'errors.bad-signature {"signature":"md5"}'],
     ];
     for (const [config, error] of cases) assert.throws(() => read(config), { message: error }, JSON.stringify(config));
-    assert.throws(() => read({ retrySchedule: "5, soon" }), /^Error: retrySchedule: delay 2 \(soon\)/);
+    assert.throws(() => read({ retrySchedule: "5, soon" }), /^Error: errors\.bad-schedule \{"delay":2,"value":"soon"\}/);
   });
 
   it("replaces each bad number by its default and names the field in a problem (the one policy)", () => {

@@ -72,11 +72,20 @@ describe("the key scanner (test/support/locale-keys.ts)", () => {
   it("follows imports from the node file to a lib module that is handed a translate function", () => {
     const lib = {
       path: "nodes/lib/side/check.ts",
-      text: "export type Text = (key: string, substitutions?: Subs) => string;\nexport function check(message: Text) { message(\"errors.bad\"); message('errors.gone'); }",
+      text: [
+        "export type Text = (key: string, substitutions?: Subs) => string;",
+        "export function check(message: Text) { message(\"errors.bad\"); message('errors.gone'); }",
+        'export const refused = { ok: false, key: "errors.handed-up" };',
+        'class Sender { constructor(private t: Text) {} fail() { return this.t("errors.member"); } }',
+      ].join("\n"),
     };
     const uses = keyUses([nodeFile, lib], ["my-node"]);
     const result = compareKeys(uses, catalog);
-    assert.deepEqual(result.missing, ["nodes/lib/side/check.ts: my-node.errors.gone"]);
+    assert.deepEqual(result.missing.sort(), [
+      "nodes/lib/side/check.ts: my-node.errors.gone",
+      "nodes/lib/side/check.ts: my-node.errors.handed-up",
+      "nodes/lib/side/check.ts: my-node.errors.member",
+    ]);
     assert.deepEqual(result.unused, ["my-node.label.name"]);
   });
 

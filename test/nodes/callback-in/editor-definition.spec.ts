@@ -1,26 +1,14 @@
-// The editor's definition of callback in (nodes/callback-in.html), run in a sandbox with a stand-in
-// RED: the new properties have the runtime's defaults, and the validators refuse what the runtime
-// would replace by its default.
+// The editor's definition of callback in (the built callback-in.html), run in a sandbox with a
+// stand-in RED: the new properties have the runtime's defaults, and the validators refuse what the
+// runtime would replace by its default.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import path from "node:path";
-import vm from "node:vm";
 import { readSettings } from "../../../nodes/lib/receive/settings";
+import { registeredTypes, type EditorProperty } from "../../support/editor-definition";
 import { repoRoot } from "../../support/node-red";
 
-interface Property {
-  value: unknown;
-  validate?: (value: unknown) => boolean;
-}
-
-function editorDefaults(): Record<string, Property> {
-  // The built file: the build writes the runtime's defaults in front of the definition (scripts/build.js).
-  const html = readFileSync(path.join(repoRoot, "dist", "nodes", "callback-in.html"), "utf8");
-  const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1] ?? "");
-  let definition: { defaults: Record<string, Property> } | undefined;
-  const RED = { nodes: { registerType: (_type: string, def: { defaults: Record<string, Property> }) => (definition = def) }, settings: {} };
-  const context = vm.createContext({ RED, window: {}, $: () => undefined, location: {} });
-  for (const script of scripts) vm.runInContext(script, context);
+function editorDefaults(): Record<string, EditorProperty> {
+  const definition = registeredTypes(path.join(repoRoot, "dist", "nodes", "callback-in.html")).get("agent-callback-in");
   assert.ok(definition, "registerType was called");
   return definition.defaults;
 }
