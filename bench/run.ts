@@ -19,6 +19,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import autocannon from "autocannon";
 import { NodeRedProcess, nodeRedVersion, repoRoot } from "../test/support/node-red";
+import { RedisServer } from "../test/support/redis-server";
 import { FaultReceiver } from "../test/reliability/support/fault-receiver";
 import { callbackOfSize } from "../test/reliability/support/payloads";
 import {
@@ -75,6 +76,31 @@ const profileDir = path.join(resultsDir, "profiles", new Date().toISOString().re
 
 // ---------------------------------------------------------------------------------------------
 // Running variants
+
+/** The nodes with a callback store on a local redis-server (appendonly yes, as advised for production). */
+const STORE_IN = "Node-RED callback in (Redis store)";
+const STORE_OUT = "Node-RED callback out (Redis store)";
+
+/** Starts a fresh local redis-server for one variant run; it stops with the variant. */
+async function withRedis(start: (url: string) => Promise<Running>): Promise<Running> {
+  const redis = new RedisServer();
+  await redis.start();
+  try {
+    const running = await start(redis.url);
+    return {
+      ...running,
+      stop: async () => {
+        await running.stop();
+        await redis.stop();
+        redis.cleanup();
+      },
+    };
+  } catch (err) {
+    await redis.stop();
+    redis.cleanup();
+    throw err;
+  }
+}
 
 interface Running {
   url: string;
@@ -300,6 +326,7 @@ async function receiverSection(): Promise<void> {
       "Node-RED callback in",
       OWN_PORT,
       OWN_PORT_HTTPS,
+      STORE_IN,
     ]),
     runs: {},
   };
@@ -312,6 +339,8 @@ async function receiverSection(): Promise<void> {
     "Node-RED callback in": () => startNodeRed(callbackInFlow(PATH, SECRET, { rateLimit: 0 }), "receiver-callback-in", true),
     [OWN_PORT]: () => startOwnPort(undefined),
     [OWN_PORT_HTTPS]: () => startOwnPort(pki),
+    [STORE_IN]: () =>
+      withRedis((url) => startNodeRed(callbackInFlow(PATH, SECRET, { rateLimit: 0, store: url }), "receiver-callback-in-redis", true)),
   };
   try {
     for (let round = 1; round <= settings.rounds; round++) {
@@ -387,12 +416,13 @@ async function runSender(variant: string, count: number, bytes: number): Promise
   /** Triggers deliveries exec_<first>.. (n of them) and resolves with the time the last was done. */
   let send: (first: number, n: number) => Promise<number>;
   // callback out's flow: outputs unwired, like the core http request variant's (only the sending is measured).
-  const outFlow = (): FlowNode[] =>
+  const outFlow = (store?: string): FlowNode[] =>
     callbackOutFlow(target, template, {
       concurrency: settings.inFlight,
       maxQueue: Math.max(10_000, count),
       window: 500,
       countOutputs: false,
+      ...(store !== undefined ? { store } : {}),
     });
   if (variant === "undici Pool (raw)") {
     const script = await startScript("senders/undici.js", {
@@ -421,7 +451,9 @@ async function runSender(variant: string, count: number, bytes: number): Promise
     const core = variant === "Node-RED http request";
     const nodeRed = core
       ? await startNodeRed(coreSenderFlow(target, template, settings.inFlight), "sender-core", false)
-      : await startNodeRed(outFlow(), "sender-callback-out", true);
+      : variant === STORE_OUT
+        ? await withRedis((url) => startNodeRed(outFlow(url), "sender-callback-out-redis", true))
+        : await startNodeRed(outFlow(), "sender-callback-out", true);
     running = nodeRed;
     send = async (first, n) => {
       await startFeed(nodeRed.url, n, first);
@@ -457,7 +489,7 @@ async function senderSection(): Promise<void> {
       { key: "sinkCpuUs", label: "sink CPU µs each", higherIsBetter: false, digits: 0 },
       { key: "rss", label: "peak RSS MiB", higherIsBetter: false, digits: 0 },
     ],
-    variants: selected(["undici Pool (raw)", "Node-RED http request", "Node-RED callback out (outbox)", FEED_ALONE]),
+    variants: selected(["undici Pool (raw)", "Node-RED http request", "Node-RED callback out (outbox)", STORE_OUT, FEED_ALONE]),
     runs: {},
   };
   tables.push(table);
@@ -630,6 +662,12 @@ async function measureQueue(table: Table, variant: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
+/** The store's goal: at least half of what the same node does without a store. */
+function storeGoal(what: string, withStore: number | undefined, without: number | undefined): string {
+  const ratio = (withStore ?? NaN) / (without ?? NaN);
+  return `${what} with a Redis store = ${ratio.toFixed(2)}x the same node without (goal >= 0.5x): ${ratio >= 0.5 ? "met" : "NOT met"}`;
+}
+
 /** The goals in docs/benchmarks.md, judged on this run's medians. */
 function goals(): string[] {
   const find = (title: string): ReturnType<typeof summarise> | undefined => {
@@ -674,6 +712,13 @@ function goals(): string[] {
       const vsRaw = (ours.median.rate ?? NaN) / (raw.median.rate ?? NaN);
       lines.push(`callback out deliveries/s = ${vsRaw.toFixed(2)}x raw undici (goal >= 0.5x): ${verdict(vsRaw >= 0.5)}`);
     }
+    const stored = sender.find((r) => r.variant === STORE_OUT);
+    if (ours && stored) lines.push(storeGoal("callback out deliveries/s", stored.median.rate, ours.median.rate));
+  }
+  if (receiver) {
+    const plain = receiver.find((r) => r.variant === "Node-RED callback in");
+    const stored = receiver.find((r) => r.variant === STORE_IN);
+    if (plain && stored) lines.push(storeGoal("callback in req/s", stored.median.rps, plain.median.rps));
   }
   const queue = find("callback out:");
   if (queue) {

@@ -5,7 +5,11 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from "./lib/shar
 import { CALLBACK_STATUSES } from "./lib/shared/payload";
 import { messagesFor } from "./lib/shared/messages";
 import { DedupeMemory } from "./lib/receive/dedupe";
-import { Receiver, type ReceiverCounts } from "./lib/receive/receiver";
+import { Receiver, type DedupeCheck, type RateLimit, type ReceiverCounts } from "./lib/receive/receiver";
+import { StoreDedupe } from "./lib/receive/store-dedupe";
+import { StoreTokenBucket } from "./lib/receive/store-rate-limit";
+import { StoreUnavailableError, type StoreConnection } from "./lib/store/connection";
+import { findStore, storeId } from "./lib/store/store-node";
 import { replyJson } from "./lib/receive/reply";
 import { addRawPostRoute, type RawRoute } from "./lib/receive/route";
 import { readSettings, type CallbackInConfig, type NumberProblemKey } from "./lib/receive/settings";
@@ -17,6 +21,18 @@ import { DELIVERIES_CHANGED_EVENT, type InDeliveries } from "./lib/shared/delive
 
 type Credentials = { secret?: string };
 
+/** Dedupe and rate limit shared through the callback store, or why they cannot be. */
+type Shared = { dedupe: DedupeCheck; rateLimit: RateLimit; connection?: StoreConnection; problem?: string };
+
+/** A check that always fails as "store unreachable": requests get 503, nothing is emitted unchecked. */
+function unavailable(reason: string): DedupeCheck & RateLimit {
+  return {
+    checkAndRemember: () => Promise.reject(new StoreUnavailableError(reason)),
+    take: () => Promise.reject(new StoreUnavailableError(reason)),
+    peek: () => ({ ok: true }),
+  };
+}
+
 export = function (RED: NodeAPI): void {
   /** msg.req/msg.res on a port of its own: the plain node:http pair made Express's first (lendExpress). */
   const forFlowOnOwnPort = (req: IncomingMessage, res: ServerResponse, hiddenHeaders: readonly string[]): ReturnType<typeof forFlow> => {
@@ -27,9 +43,24 @@ export = function (RED: NodeAPI): void {
   const keptDedupe = new Map<string, DedupeMemory>();
   const t = messagesFor((key, substitutions) => RED._(key, substitutions), "agent-callback-in", "callback-in");
 
+  /** The shared checks of a node whose `store` names a callback store config node. */
+  function sharedChecks(nodeId: string, store: string, settings: ReturnType<typeof readSettings>["settings"]): Shared {
+    const found = findStore(RED, store);
+    if (!found.ok) {
+      const problem = t("errors.no-store", { id: store });
+      return { dedupe: unavailable(problem), rateLimit: unavailable(problem), problem };
+    }
+    const connection = found.store.agentCallbackStore();
+    return {
+      dedupe: new StoreDedupe(connection, connection.key("dedupe", nodeId, ""), settings.dedupeTtlMs),
+      rateLimit: new StoreTokenBucket(connection, connection.key("rate", nodeId), settings.rateLimit),
+      connection,
+    };
+  }
+
   /** For the deliveries sidebar (nodes/plugins/deliveries.ts). */
   type CallbackInNode = Node<Credentials> & { agentCallbackDeliveries?: InDeliveries };
-  function CallbackInNode(this: CallbackInNode, def: NodeDef & CallbackInConfig & ListenProperties): void {
+  function CallbackInNode(this: CallbackInNode, def: NodeDef & CallbackInConfig & ListenProperties & { store?: unknown }): void {
     RED.nodes.createNode(this, def);
     const { settings, problems: settingProblems, invalidKeys } = readSettings(def, this.credentials?.secret);
     const listen = listenSettings(def);
@@ -39,11 +70,17 @@ export = function (RED: NodeAPI): void {
     // A bad number stays visible next to the counts until the node is fixed.
     const numberNote = problems.map((p) => t("status.invalid-number", p)).join(", ");
 
+    // With a store, dedupe and rate limit are shared by every instance running this flow.
+    const store = storeId(def.store);
+    const shared = store !== undefined ? sharedChecks(this.id, store, settings) : undefined;
     // A redeploy (the node stopped, not removed) keeps the ids already seen: a sender's retry of a
     // callback accepted just before the deploy must still be recognised as a duplicate.
     const dedupe = keptDedupe.get(this.id) ?? new DedupeMemory(settings.dedupeTtlMs);
     keptDedupe.delete(this.id);
     dedupe.ttlMs = settings.dedupeTtlMs;
+    /** Why the store cannot be reached now (undefined while it can). */
+    let storeDown: string | undefined = shared?.problem;
+    if (shared?.problem) this.error(shared.problem);
 
     let configProblem = false;
     let statusTimer: NodeJS.Timeout | undefined;
@@ -56,6 +93,7 @@ export = function (RED: NodeAPI): void {
       RED.events?.emit(DELIVERIES_CHANGED_EVENT, this.id);
       const counts: ReceiverCounts = { accepted: receiver.accepted, rejected: receiver.rejected };
       if (configProblem) return;
+      if (storeDown !== undefined) return this.status({ fill: "red", shape: "ring", text: t("status.store-down", { error: storeDown }) });
       // Numbers outside the message so that the counts read the same in every language.
       const text = `${counts.accepted} ${t("status.accepted")}, ${counts.rejected} ${t("status.rejected")}`;
       status({ fill: counts.rejected > 0 && counts.accepted === 0 ? "yellow" : "green", shape: "dot", text });
@@ -84,7 +122,8 @@ export = function (RED: NodeAPI): void {
 
     const receiver = new Receiver({
       settings,
-      dedupe,
+      dedupe: shared?.dedupe ?? dedupe,
+      ...(shared ? { rateLimit: shared.rateLimit } : {}),
       requestLog: deliveries.log,
       // On a port of its own the request is plain node:http; core http response needs Express's methods.
       ...(listen.mode === "port" ? { forFlow: forFlowOnOwnPort } : {}),
@@ -95,8 +134,27 @@ export = function (RED: NodeAPI): void {
         },
         onFirstRejection: (cause, code) => this.warn(t("warn.rejected", { status: code, cause: t(`causes.${cause}`) })),
         onError: (err) => this.error(t("errors.unexpected", { detail: err instanceof Error ? err.message : String(err) })),
+        onStoreUnavailable: (err) => {
+          if (storeDown === undefined) showStoreDown(err.message);
+        },
       },
     });
+
+    // The store's state in the status: down says why (requests are answered 503), back shows the counts.
+    const showStoreDown = (error: string): void => {
+      const first = storeDown === undefined;
+      storeDown = error;
+      if (first) this.warn(t("warn.store-down", { error }));
+      if (!statusTimer) statusTimer = setTimeout(showCounts, 250);
+    };
+    const stopWatching = shared?.connection?.onChange((state, error) => {
+      if (state === "down") return showStoreDown(error);
+      if (state !== "ready" || storeDown === undefined) return;
+      storeDown = undefined;
+      this.log(t("log.store-back"));
+      if (!statusTimer) statusTimer = setTimeout(showCounts, 250);
+    });
+    if (shared?.connection?.state === "down") showStoreDown(shared.connection.lastError);
 
     if (invalidKeys > 0) {
       configProblem = true;
@@ -147,7 +205,8 @@ export = function (RED: NodeAPI): void {
     } else if (added.ok) {
       route = added.route;
       fullPath = added.route.fullPath;
-      if (!configProblem) status({ fill: "green", shape: "dot", text: t("status.listening", { path: added.route.fullPath }) });
+      if (!configProblem && storeDown !== undefined) showCounts();
+      else if (!configProblem) status({ fill: "green", shape: "dot", text: t("status.listening", { path: added.route.fullPath }) });
     } else if (added.reason === "duplicate") {
       configProblem = true;
       this.error(t("errors.duplicate-path", { path: added.fullPath }));
@@ -165,6 +224,7 @@ export = function (RED: NodeAPI): void {
     this.on("close", (removed: boolean, done: () => void) => {
       if (statusTimer) clearTimeout(statusTimer);
       statusTimer = undefined;
+      stopWatching?.();
       route?.remove();
       if (removed || !settings.dedupe) dedupe.clear();
       else keptDedupe.set(this.id, dedupe);

@@ -1,20 +1,27 @@
 // The "callback out" node: wires Node-RED to the Sender (lib/send/sender.ts), which formats,
 // journals, delivers and retries. Here: settings, node status, the outputs, the log, and the
 // editor's "send test" endpoint.
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
 import path from "node:path";
 import { readSettings, type CallbackOutConfig, type CallbackOutSettings } from "./lib/send/settings";
 import { Sender } from "./lib/send/sender";
 import type { CallbackCredentials } from "./lib/send/request-headers";
 import type { Node, NodeAPI, NodeDef } from "./lib/shared/node-red-types";
-import { nonNegativeNumber } from "./lib/shared/config-values";
+import { nonNegativeNumber, numberOrDefault } from "./lib/shared/config-values";
 import { readJsonFile } from "./lib/shared/json-file";
 import { messagesFor, type Translate } from "./lib/shared/messages";
 import { journalFileName } from "./lib/outbox/records";
 import { gaveUpFileName } from "./lib/send/gave-up-store";
 import { DELIVERIES_CHANGED_EVENT, type OutDeliveries } from "./lib/shared/deliveries-api";
+import { RedisOutbox } from "./lib/outbox/redis-outbox";
+import type { SharedOutbox } from "./lib/send/shared-backend";
+import { randomHex } from "./lib/shared/random-hex";
+import { findStore, storeId } from "./lib/store/store-node";
 
-interface CallbackOutDef extends NodeDef, CallbackOutConfig {}
+interface CallbackOutDef extends NodeDef, CallbackOutConfig {
+  store?: unknown;
+  leaseSeconds?: unknown;
+}
 
 /** The package version, from dist/nodes/ (installed) or nodes/ (run from source by the tests). */
 function readVersion(): string {
@@ -84,7 +91,34 @@ function settingsOf(RED: NodeAPI, t: Translate, node: CallbackOutNode, def: Call
   }
 }
 
-function senderFor(RED: NodeAPI, t: Translate, node: CallbackOutNode, settings: CallbackOutSettings): Sender {
+/**
+ * The queue in the callback store named by `store`, shared with every instance running this flow;
+ * undefined without a store; an Error when the store config node is not deployed.
+ */
+function sharedOutboxFor(
+  RED: NodeAPI,
+  t: Translate,
+  node: CallbackOutNode,
+  def: CallbackOutDef,
+  settings: CallbackOutSettings,
+): SharedOutbox | Error | undefined {
+  const id = storeId(def.store);
+  if (id === undefined) return undefined;
+  const found = findStore(RED, id);
+  if (!found.ok) return new Error(t("errors.no-store", { id }));
+  const connection = found.store.agentCallbackStore();
+  const lease = numberOrDefault("leaseSeconds", def.leaseSeconds, 60, { min: 1 });
+  if (lease.problem) node.warn(t("errors.bad-number", { ...lease.problem }));
+  // A lease shorter than one attempt would let another instance send the same callback meanwhile.
+  const leaseMs = Math.max(lease.value * 1000, settings.timeoutMs + 5000);
+  const holder = `${hostname()}:${process.pid}:${randomHex(4)}`;
+  return {
+    outbox: new RedisOutbox(connection, { queueKey: connection.key("outbox", node.id), leaseMs, holder }),
+    watch: (listener) => connection.onChange(listener),
+  };
+}
+
+function senderFor(RED: NodeAPI, t: Translate, node: CallbackOutNode, settings: CallbackOutSettings, shared?: SharedOutbox): Sender {
   const userDir = RED.settings.userDir || path.join(homedir(), ".node-red");
   return new Sender({
     settings,
@@ -104,6 +138,7 @@ function senderFor(RED: NodeAPI, t: Translate, node: CallbackOutNode, settings: 
     },
     // Node-RED keeps the wires on the node; unknown wires count as wired.
     wantsDelivered: () => node.wires === undefined || (node.wires[0]?.length ?? 0) > 0,
+    ...(shared ? { shared } : {}),
   });
 }
 
@@ -114,7 +149,13 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the handlers below need the node
     const settings = settingsOf(RED, t, node, def);
-    const sender = settings ? senderFor(RED, t, node, settings) : undefined;
+    const shared = settings ? sharedOutboxFor(RED, t, node, def, settings) : undefined;
+    if (shared instanceof Error) {
+      node.agentCallbackConfigError = shared.message;
+      node.error(shared.message);
+      node.status({ fill: "red", shape: "ring", text: t("status.config-error") });
+    }
+    const sender = settings && !(shared instanceof Error) ? senderFor(RED, t, node, settings, shared) : undefined;
     node.agentCallbackSender = sender;
     Object.defineProperty(node, "agentCallbackDeliveries", { get: () => sender?.deliveries });
     void sender?.start();

@@ -33,4 +33,6 @@ export const PROPERTIES = {
   tls: { value: "", rule: { type: "config", configType: "tls-config" } },
   // Editor only: the status the node's simulate button emits (the sidebar's API takes any of them).
   simulateStatus: { value: "completed", rule: { type: "oneOf", values: CALLBACK_STATUSES } },
+  // The id of a callback store config node; blank: dedupe and rate limit in this process's memory.
+  store: { value: "", rule: { type: "config", configType: "agent-callback-store" } },
 } as const satisfies Record<string, PropertySpec>;

@@ -10,9 +10,10 @@ import { isJsonMediaType } from "../shared/json-media-type";
 import { readRawBody, type RawBodyResult } from "./body";
 import { ClientLimiter, clientAddress } from "./client-limit";
 import { PendingBudget } from "./pending";
-import type { DedupeMemory } from "./dedupe";
+import { isStoreUnavailable } from "../store/connection";
+import { CallbackPendingError } from "./store-dedupe";
 import { forFlow } from "./flow-response";
-import { TokenBucket } from "./rate-limit";
+import { TokenBucket, type TakeResult } from "./rate-limit";
 import { replyJson, replyJsonText } from "./reply";
 import type { ReceiveSettings } from "./settings";
 import { checkHeaders, verifyBody, type VerifyFailure, type VerifyOptions } from "./verify";
@@ -24,6 +25,8 @@ export type RejectCause =
   | "rate-limited"
   | "client-rate-limited"
   | "busy"
+  | "store-unavailable"
+  | "pending"
   | "unsupported-media-type"
   | "too-large"
   | "aborted"
@@ -45,7 +48,27 @@ const REPLIES = {
   busy: "Too many request bodies being received: retry later",
   consumed: "Request body was consumed before it could be verified",
   invalidJson: (detail: string) => `(body): expected JSON: ${detail}`,
+  storeUnavailable: (seconds: number) => `Service unavailable: retry after ${seconds} s`,
+  pending: (seconds: number) => `Callback is being processed: retry after ${seconds} s`,
 };
+
+/** Seconds a sender is asked to wait while the shared store cannot be reached. */
+export const STORE_RETRY_AFTER_SECONDS = 5;
+
+/** Remembers execution_ids: in memory (one instance) or in a shared store (answers later). */
+export interface DedupeCheck {
+  /** True when `id` was seen already; otherwise remembers it (a store may reject: then 503). */
+  checkAndRemember(id: string): boolean | Promise<boolean>;
+  /** After a new callback was emitted: a store keeps it as seen from then on. */
+  emitted?(id: string): Promise<void>;
+}
+
+/** The endpoint's rate limit: in memory (one instance) or in a shared store (answers later). */
+export interface RateLimit {
+  take(): TakeResult | Promise<TakeResult>;
+  /** Whether a token is left, without taking it (an early refusal of requests not yet authenticated). */
+  peek(): TakeResult;
+}
 
 /** Headers that carry proof of the secret: the flow never sees them (the check has happened). */
 const SIGNATURE_HEADERS = ["x-signature", "webhook-signature"];
@@ -89,11 +112,15 @@ export interface ReceiverEvents {
   onFirstRejection(cause: RejectCause, status: number): void;
   /** An exception in our own code; the request was answered 500 without any of it. */
   onError(err: unknown): void;
+  /** The shared store could not be reached: the request was answered 503 and nothing was emitted. */
+  onStoreUnavailable?(err: Error): void;
 }
 
 export interface ReceiverOptions {
   settings: ReceiveSettings;
-  dedupe: DedupeMemory;
+  dedupe: DedupeCheck;
+  /** The endpoint's rate limit; by default a token bucket in memory of settings.rateLimit a minute. */
+  rateLimit?: RateLimit;
   events: ReceiverEvents;
   /** msg.req / msg.res for `respond: flow`; by default core http in's shape over Express's response. */
   forFlow?: (req: IncomingMessage, res: ServerResponse, hiddenHeaders: readonly string[]) => { req: unknown; res: unknown };
@@ -104,14 +131,14 @@ export interface ReceiverOptions {
 export class Receiver {
   private readonly counts: ReceiverCounts = { accepted: 0, rejected: 0 };
   private readonly loggedCauses = new Set<RejectCause>();
-  private readonly bucket: TokenBucket;
+  private readonly bucket: RateLimit;
   private readonly clients: ClientLimiter;
   private readonly pending: PendingBudget;
   private readonly verify: VerifyOptions;
 
   constructor(private readonly options: ReceiverOptions) {
     const { settings } = options;
-    this.bucket = new TokenBucket(settings.rateLimit);
+    this.bucket = options.rateLimit ?? new TokenBucket(settings.rateLimit);
     // Failed requests get the same per-minute allowance per client as the endpoint has for good ones.
     this.clients = new ClientLimiter(settings.rateLimit);
     this.pending = new PendingBudget(settings.maxPendingBytes);
@@ -133,7 +160,22 @@ export class Receiver {
 
   /** Answers one request; never throws and never leaves a request unanswered. */
   handle(req: IncomingMessage, res: ServerResponse): void {
-    this.process(req, res).catch((err: unknown) => this.fail(res, err));
+    this.process(req, res).catch((err: unknown) => this.failed(res, err));
+  }
+
+  /** A store that cannot be reached or a callback in process elsewhere: 503, the sender retries. */
+  private failed(res: ServerResponse, err: unknown): void {
+    if (isStoreUnavailable(err)) {
+      this.options.events.onStoreUnavailable?.(err);
+      const seconds = STORE_RETRY_AFTER_SECONDS;
+      const headers = { "Retry-After": String(seconds), Connection: "close" };
+      return this.reject(res, "store-unavailable", 503, { error: REPLIES.storeUnavailable(seconds) }, headers);
+    }
+    if (err instanceof CallbackPendingError) {
+      const seconds = err.retryAfterSeconds;
+      return this.reject(res, "pending", 503, { error: REPLIES.pending(seconds) }, { "Retry-After": String(seconds) });
+    }
+    this.fail(res, err);
   }
 
   /** Answers 500 for an exception of our own, with nothing of it in the reply. */
@@ -164,7 +206,8 @@ export class Receiver {
       if (!client429.ok) return this.tooMany(res, "client-rate-limited", client429.retryAfterSeconds);
     }
     // Only authenticated requests spend the endpoint's budget; the others only look at it here.
-    const budget = authenticated ? this.bucket.take() : this.bucket.peek();
+    const taking = authenticated ? this.bucket.take() : this.bucket.peek();
+    const budget = "ok" in taking ? taking : await taking;
     if (!budget.ok) return this.tooMany(res, "rate-limited", budget.retryAfterSeconds);
 
     const reserved = declared ?? settings.maxBodyBytes;
@@ -186,13 +229,14 @@ export class Receiver {
     if (!authenticated) {
       const verified = verifyBody(this.verify, req.headers, read.body);
       if (!verified.ok) return this.refuse(res, client, verified.cause, 401, UNAUTHORIZED);
-      const take = this.bucket.take();
+      const taking = this.bucket.take();
+      const take = "ok" in taking ? taking : await taking;
       if (!take.ok) return this.tooMany(res, "rate-limited", take.retryAfterSeconds);
     }
-    this.parseAndAccept(req, res, read.body);
+    return this.parseAndAccept(req, res, read.body);
   }
 
-  private parseAndAccept(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+  private async parseAndAccept(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     let value: unknown;
     try {
       value = JSON.parse(body.toString("utf8"));
@@ -201,7 +245,13 @@ export class Receiver {
     }
     const checked = checkCallbackPayload(value);
     if (!checked.ok) return this.reject(res, "invalid-payload", 400, { error: checked.error });
-    this.accept(req, res, checked.payload, body.length);
+    let duplicate = false;
+    if (this.options.settings.dedupe) {
+      // A store that cannot be reached rejects here: answered 503 by handle(), nothing emitted.
+      const checking = this.options.dedupe.checkAndRemember(checked.payload.execution_id);
+      duplicate = typeof checking === "boolean" ? checking : await checking;
+    }
+    this.accept(req, res, checked.payload, duplicate, body.length);
   }
 
   private tooLarge(): { error: string } {
@@ -220,11 +270,10 @@ export class Receiver {
     this.reject(res, cause, 429, { error: REPLIES.rateLimited(seconds) }, headers);
   }
 
-  private accept(req: IncomingMessage, res: ServerResponse, payload: CallbackPayload, bytes: number): void {
+  private accept(req: IncomingMessage, res: ServerResponse, payload: CallbackPayload, duplicate: boolean, bytes: number): void {
     const { settings, events, requestLog } = this.options;
     this.counts.accepted++;
     events.onCounts(this.counts);
-    const duplicate = settings.dedupe && this.options.dedupe.checkAndRemember(payload.execution_id);
     if (requestLog) {
       const request = {
         at: Date.now(),
@@ -249,6 +298,13 @@ export class Receiver {
       replyJsonText(res, 200, RECEIVED);
     }
     events.onMessage(CALLBACK_STATUSES.indexOf(payload.status), msg);
+    if (settings.dedupe) this.options.dedupe.emitted?.(payload.execution_id).catch((err: unknown) => this.storeLost(err));
+  }
+
+  /** A store that went away after the callback was emitted: reported, the reply stands. */
+  private storeLost(err: unknown): void {
+    if (isStoreUnavailable(err)) this.options.events.onStoreUnavailable?.(err);
+    else this.options.events.onError(err);
   }
 
   private reject(res: ServerResponse, cause: RejectCause, status: number, body: unknown, headers?: Record<string, string>): void {

@@ -22,4 +22,7 @@ export const PROPERTIES = {
   retry4xx: { value: true, rule: { type: "boolean" } },
   concurrency: { value: 8, rule: { type: "number", min: 1, integer: true } },
   maxQueue: { value: 10000, rule: { type: "number", min: 1, integer: true } },
+  // The id of a callback store config node; blank: the outbox is this instance's journal file.
+  store: { value: "", rule: { type: "config", configType: "agent-callback-store" } },
+  leaseSeconds: { value: 60, rule: { type: "number", min: 1 } },
 } as const satisfies Record<string, PropertySpec>;

@@ -18,6 +18,7 @@ import { createNetworkDispatcher } from "./network";
 import { executionIdProblem, type CallbackCredentials, type HeaderSettings } from "./request-headers";
 import type { CallbackOutSettings } from "./settings";
 import { urlFromMsg } from "./origins";
+import { SharedBackend, type SharedOutbox } from "./shared-backend";
 import { senderStatus } from "./status";
 import { GaveUpStore } from "./gave-up-store";
 import { SendDeliveries } from "./send-deliveries";
@@ -54,6 +55,8 @@ export interface SenderOptions {
   wantsDelivered?(): boolean;
   /** The outbox backend; the journal file by default. */
   openOutbox?: OpenOutbox<OutboxOptions>;
+  /** A queue in a callback store shared with other instances, instead of the journal file. */
+  shared?: SharedOutbox;
   /** Milliseconds between status updates at most. */
   statusDelayMs?: number;
   /** Where gave-up callbacks are kept for the deliveries sidebar's resend; none: not kept. */
@@ -80,6 +83,7 @@ export class Sender {
   private readonly health: OutboxHealth;
   /** What the deliveries sidebar shows and acts on; set once the outbox is open. */
   deliveries: SendDeliveries | undefined;
+  private readonly shared: SharedBackend | undefined;
 
   constructor(private readonly options: SenderOptions) {
     this.health = new OutboxHealth(options.journal, options.t, options.log, () => this.showStatus());
@@ -88,16 +92,31 @@ export class Sender {
     // Through the proxy config node, else the environment's proxy variables, as core http request.
     this.dispatcher = createNetworkDispatcher(options.settings.concurrency, options.settings.network, process.env, options.t);
     this.deliveryMessages = { timeout: (seconds) => options.t("errors.timeout", { seconds }), stopped: options.t("errors.stopped") };
+    if (options.shared) this.shared = this.sharedBackend(options.shared);
   }
 
   /** Callbacks in the outbox now. */
   get pending(): number {
-    return this.outbox?.size ?? 0;
+    return this.shared ? this.shared.pending : (this.outbox?.size ?? 0);
+  }
+
+  private sharedBackend(shared: SharedOutbox): SharedBackend {
+    const { settings } = this;
+    return new SharedBackend({
+      ...settings,
+      shared,
+      t: this.options.t,
+      log: this.options.log,
+      attempt: (entry) => this.attempt(settings.url || entry.url || "", entry.body, entry.executionId),
+      onFinish: (entry, attempts, result, finish) => this.finish(entry, entry.body, result, attempts, finish),
+      onChange: () => this.showStatus(),
+    });
   }
 
   /** Opens the outbox and resumes what it holds; a failure is logged and shown, and later msgs are refused with it. */
   start(): Promise<void> {
     const { log, journal, bodyMemoryBytes } = this.options;
+    if (this.shared) return Promise.resolve(this.shared.start());
     const open = this.options.openOutbox ?? ((file: string, options?: OutboxOptions) => Outbox.open(file, options));
     const { gaveUpFile } = this.options;
     const opening = Promise.all([open(journal, { bodyMemoryBytes }), gaveUpFile ? GaveUpStore.open(gaveUpFile) : undefined]);
@@ -129,7 +148,10 @@ export class Sender {
   /** Resolves once the callback is durable in the outbox (acknowledge the msg); rejects with the msg's error. */
   async accept(msg: NodeMessage): Promise<void> {
     await this.ready;
+    const { t } = this.options;
+    if (this.closing || (!this.shared && !this.outbox)) throw new Error(this.openError ?? t("errors.closing"));
     const entry = this.entryFor(msg);
+    if (this.shared) return this.shared.add(entry);
     const outbox = this.outbox as OutboxStore;
     // A shallow copy taken now: other nodes may still hold and change the input msg object.
     this.inputMsgs.set(entry.id, withoutPayload(msg));
@@ -170,11 +192,12 @@ export class Sender {
       await this.ready;
       // Gave-up callbacks on their way from the outbox to the gave-up file get there first.
       await this.deliveries?.settled();
-      const pending = this.pending;
+      const pending = this.shared ? await this.shared.close() : this.pending;
       await this.outbox?.close();
       await this.deliveries?.close();
       await this.dispatcher.destroy().catch(() => undefined);
-      if (pending > 0) {
+      // A shared store keeps its entries for the other instances: nothing of this node's to report.
+      if (pending > 0 && !this.shared) {
         if (removed) log.warn(t("log.kept-removed", { count: pending, file: journal, id: this.options.nodeId }));
         else log.info(t("log.kept", { count: pending, file: journal }));
       }
@@ -187,8 +210,8 @@ export class Sender {
   private entryFor(msg: NodeMessage): OutboxEntry {
     const { t } = this.options;
     const config = this.settings;
-    if (!this.outbox || this.closing) throw new Error(this.openError ?? t("errors.closing"));
-    if (this.outbox.size >= config.maxQueue) throw new Error(t("errors.queue-full", { max: config.maxQueue }));
+    if (this.closing || (!this.shared && !this.outbox)) throw new Error(this.openError ?? t("errors.closing"));
+    if (this.outbox && this.outbox.size >= config.maxQueue) throw new Error(t("errors.queue-full", { max: config.maxQueue }));
     const url = config.url === "" ? urlFromMsg(msg.url, config.origins, t) : undefined;
     let formatted: ReturnType<typeof formatCallback>;
     try {
@@ -314,11 +337,11 @@ export class Sender {
     return senderStatus(
       {
         pending: this.pending,
-        inFlight: this.queue?.inFlight ?? 0,
+        inFlight: this.shared?.inFlight ?? this.queue?.inFlight ?? 0,
         next: this.queue?.nextDue(),
         retries: this.settings.schedule.length,
         lastFinish: this.lastFinish,
-        refusing: this.health.refusing,
+        refusing: this.shared?.refusing ?? this.health.refusing,
         problem: this.settings.problems[0],
       },
       this.options.t,

@@ -102,9 +102,19 @@ return [msg, null];`;
   ];
 }
 
+/** The id of the callback store config node that storeNode() makes. */
+export const STORE_ID = "cb-store";
+
+/** A callback store config node on the Redis at `url` (shared by the nodes whose `store` names it). */
+export function storeNode(url: string): FlowNode {
+  return { id: STORE_ID, type: "agent-callback-store", name: "", url, prefix: "agent-callback:", tls: "" };
+}
+
 export interface CallbackInOptions {
   maxBody?: number;
   rateLimit?: number;
+  /** Redis URL: dedupe and rate limit shared through a callback store there. */
+  store?: string;
   /** Record each emitted execution_id by output in global context, readable at GET /__emitted. */
   record?: boolean;
 }
@@ -128,11 +138,13 @@ export function callbackInFlow(path: string, secret: string, options: CallbackIn
       rateLimit: options.rateLimit ?? 0,
       maxBody: options.maxBody ?? 1024,
       respond: "immediately",
+      ...(options.store !== undefined ? { store: STORE_ID } : {}),
       credentials: { secret },
       ...at(),
       wires: outputs.map((status) => [`cb-in-${status}`]),
     },
   ];
+  if (options.store !== undefined) nodes.push(storeNode(options.store));
   for (const status of outputs) {
     if (options.record) {
       nodes.push(
@@ -246,6 +258,9 @@ export interface CallbackOutOptions {
   secret?: string;
   /** Count each output's messages in global "outputs" (reported by /__probe); default true. */
   countOutputs?: boolean;
+  /** Redis URL: the outbox lives in a callback store there, shared by every instance. */
+  store?: string;
+  leaseSeconds?: number;
 }
 
 /** callback out (durable outbox, always on) fed by the feeder. */
@@ -274,11 +289,13 @@ function callbackOutNodes(sinkUrl: string, options: CallbackOutOptions): FlowNod
       retry4xx: true,
       concurrency: options.concurrency ?? 10,
       maxQueue: options.maxQueue ?? 10000,
+      ...(options.store !== undefined ? { store: STORE_ID, leaseSeconds: options.leaseSeconds ?? 60 } : {}),
       ...(options.secret !== undefined ? { credentials: { secret: options.secret } } : {}),
       ...at(),
       wires: options.countOutputs === false ? [[], []] : [["cb-out-delivered"], ["cb-out-gaveup"]],
     },
     ...(options.countOutputs === false ? [] : [fn("cb-out-delivered", count(0), 1, [[]]), fn("cb-out-gaveup", count(1), 1, [[]])]),
+    ...(options.store !== undefined ? [storeNode(options.store)] : []),
   ];
 }
 

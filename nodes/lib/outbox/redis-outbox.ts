@@ -1,0 +1,193 @@
+// The outbox of callback out kept in the store (Redis or Valkey) instead of a file, shared by every
+// instance running the same flow: the node id names the queue, each instance takes due entries
+// with a lease, and an entry whose holder died is taken again once the lease has run out.
+//
+// Keys under `<prefix>outbox:<node id>:`
+//   entries  hash  id -> the entry as JSON (body included)
+//   due      zset  id -> when it may be taken next: its due time, or the end of its lease
+//   lease    hash  id -> the token of the instance holding it
+// A holder's retry or finish counts only while it still holds the lease: an instance that lost
+// its entry to a takeover (it was too slow, or cut off) cannot undo the new holder's work.
+import type { OutboxEntry, RetryUpdate } from "./types";
+import type { StoreClient } from "../store/connection";
+import { StoreScript } from "../store/script";
+
+// KEYS entries, due; ARGV id, entry JSON, dueAt, max pending (0: no limit). 1 added, 0 full.
+const ADD = new StoreScript(`
+if tonumber(ARGV[4]) > 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+`);
+
+// KEYS entries, due, lease; ARGV now, lease ms, how many at most, holder token. The entries taken.
+const TAKE = new StoreScript(`
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local taken = {}
+for _, id in ipairs(ids) do
+  local entry = redis.call('HGET', KEYS[1], id)
+  if entry then
+    redis.call('ZADD', KEYS[2], tonumber(ARGV[1]) + tonumber(ARGV[2]), id)
+    redis.call('HSET', KEYS[3], id, ARGV[4])
+    taken[#taken + 1] = entry
+  else
+    redis.call('ZREM', KEYS[2], id)
+  end
+end
+return taken
+`);
+
+// KEYS entries, due, lease; ARGV id, token, entry JSON, dueAt. 1 when this holder still had it.
+const RETRY = new StoreScript(`
+if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return 1
+`);
+
+// KEYS entries, due, lease; ARGV id, token. 1 when this holder still had it.
+const REMOVE = new StoreScript(`
+if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return 1
+`);
+
+// KEYS due, lease; ARGV token, then (id, dueAt) pairs. Gives entries back before their lease ends.
+const RELEASE = new StoreScript(`
+for i = 2, #ARGV, 2 do
+  if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[1] then
+    redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
+    redis.call('HDEL', KEYS[2], ARGV[i])
+  end
+end
+return 1
+`);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** The entry a stored JSON stands for, or undefined when it is not one. */
+export function parseEntry(json: string): OutboxEntry | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(value)) return undefined;
+  const { id, executionId, body, url, topic, attempts, dueAt, createdAt, lastStatus, lastError } = value;
+  if (typeof id !== "string" || typeof executionId !== "string" || typeof body !== "string") return undefined;
+  if (typeof attempts !== "number" || typeof dueAt !== "number" || typeof createdAt !== "number") return undefined;
+  const entry: OutboxEntry = { id, executionId, body, attempts, dueAt, createdAt };
+  if (typeof url === "string") entry.url = url;
+  if (typeof topic === "string") entry.topic = topic;
+  if (typeof lastStatus === "number") entry.lastStatus = lastStatus;
+  if (typeof lastError === "string") entry.lastError = lastError;
+  return entry;
+}
+
+export interface RedisOutboxOptions {
+  /** Store prefix + node id: the queue's name. */
+  queueKey: string;
+  /** How long a taken entry stays with its holder before another instance may take it. */
+  leaseMs: number;
+  /** Who holds what this outbox takes (one per node instance). */
+  holder: string;
+  now?: () => number;
+}
+
+export class RedisOutbox {
+  private readonly keys: { entries: string; due: string; lease: string };
+  private readonly now: () => number;
+  /** Entries this instance holds now, with their due time (to give them back on close). */
+  private readonly held = new Map<string, OutboxEntry>();
+
+  constructor(
+    private readonly client: StoreClient,
+    private readonly options: RedisOutboxOptions,
+  ) {
+    const base = options.queueKey;
+    this.keys = { entries: `${base}:entries`, due: `${base}:due`, lease: `${base}:lease` };
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Entries held by this instance now. */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  /** The held entry `id` (undefined when this instance does not hold it). */
+  peek(id: string): Readonly<OutboxEntry> | undefined {
+    return this.held.get(id);
+  }
+
+  /**
+   * Stores a new entry; resolves once the store has it (the msg may be acknowledged then),
+   * false when `maxPending` entries are pending already (nothing stored).
+   */
+  async add(entry: OutboxEntry, maxPending = 0): Promise<boolean> {
+    const { entries, due } = this.keys;
+    const reply = await ADD.run(this.client, [entries, due], [entry.id, JSON.stringify(entry), entry.dueAt, maxPending]);
+    return Number(reply) === 1;
+  }
+
+  /** Pending entries across all instances (held ones included). */
+  async size(): Promise<number> {
+    return Number(await this.client.sendCommand(["HLEN", this.keys.entries]));
+  }
+
+  /** Takes up to `max` due entries for this instance, each with a lease. */
+  async take(max: number): Promise<OutboxEntry[]> {
+    if (max <= 0) return [];
+    const { entries, due, lease } = this.keys;
+    const reply = await TAKE.run(this.client, [entries, due, lease], [this.now(), this.options.leaseMs, max, this.options.holder]);
+    const taken: OutboxEntry[] = [];
+    for (const json of Array.isArray(reply) ? reply : []) {
+      const entry = typeof json === "string" ? parseEntry(json) : undefined;
+      if (!entry) continue;
+      this.held.set(entry.id, entry);
+      taken.push(entry);
+    }
+    return taken;
+  }
+
+  /** Puts a held entry back for another attempt at `update.dueAt`; false when its lease was lost. */
+  async reschedule(id: string, update: RetryUpdate): Promise<boolean> {
+    const entry = this.held.get(id);
+    if (!entry) return false;
+    this.held.delete(id);
+    const next: OutboxEntry = { ...entry, attempts: update.attempts, dueAt: update.dueAt };
+    delete next.lastStatus;
+    delete next.lastError;
+    if (update.lastStatus !== undefined) next.lastStatus = update.lastStatus;
+    if (update.lastError !== undefined) next.lastError = update.lastError;
+    const { entries, due, lease } = this.keys;
+    const reply = await RETRY.run(this.client, [entries, due, lease], [id, this.options.holder, JSON.stringify(next), next.dueAt]);
+    return Number(reply) === 1;
+  }
+
+  /** Removes a held entry for good (delivered or given up); false when its lease was lost. */
+  async remove(id: string): Promise<boolean> {
+    if (!this.held.delete(id)) return false;
+    const { entries, due, lease } = this.keys;
+    return Number(await REMOVE.run(this.client, [entries, due, lease], [id, this.options.holder])) === 1;
+  }
+
+  /** Gives back every held entry (at its own due time), so other instances need not wait for the lease. */
+  async releaseAll(): Promise<void> {
+    const pairs: Array<string | number> = [];
+    for (const entry of this.held.values()) pairs.push(entry.id, entry.dueAt);
+    this.held.clear();
+    if (pairs.length === 0) return;
+    await RELEASE.run(this.client, [this.keys.due, this.keys.lease], [this.options.holder, ...pairs]);
+  }
+
+  /** Forgets what this instance holds without telling the store (its leases run out by themselves). */
+  forgetHeld(): void {
+    this.held.clear();
+  }
+}

@@ -1,0 +1,135 @@
+// Delivery from the shared outbox in the store: takes due entries (as many as there are free
+// attempt slots, so every entry held is being worked on and no lease runs out waiting), makes one
+// attempt each, then decides with retry-policy, like DeliveryQueue does for the file outbox, and
+// writes the decision back to the store. Entries are taken, not pushed: whichever instance has a
+// free slot when an entry is due delivers it.
+import type { DeliveryResult } from "./deliver";
+import type { Finish } from "./delivery-queue";
+import { classify, nextDelayMs } from "./retry-policy";
+import type { OutboxEntry } from "../outbox/types";
+import type { RedisOutbox } from "../outbox/redis-outbox";
+
+export interface SharedDeliveryOptions {
+  outbox: RedisOutbox;
+  concurrency: number;
+  /** Delays in seconds before attempts 2, 3, ... */
+  schedule: readonly number[];
+  retry4xx: boolean;
+  /** One attempt; `attempt` counts from 1. A rejection counts as a network error (retried). */
+  attempt(entry: Readonly<OutboxEntry>, attempt: number): Promise<DeliveryResult>;
+  /** Delivered or given up (already removed from the store). */
+  onFinish(entry: Readonly<OutboxEntry>, attempts: number, result: DeliveryResult, finish: Finish): void;
+  /** The store could not be reached or refused a write: delivery goes on when it answers again. */
+  onStoreError(err: Error): void;
+  /** Something changed for the node's status. */
+  onChange?(): void;
+  /** How often to look for due entries while idle (ms, default 250). */
+  pollMs?: number;
+  random?: () => number;
+  now?: () => number;
+}
+
+export class SharedDelivery {
+  private readonly running = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private taking = false;
+  private again = false;
+  private stopped = false;
+  private readonly settled = new Set<Promise<void>>();
+
+  constructor(private readonly options: SharedDeliveryOptions) {}
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /** Starts looking for due entries. */
+  start(): void {
+    this.wake();
+  }
+
+  /** Looks for due entries now (say, one was just added). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.taking) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    void this.takeDue();
+  }
+
+  /** Stops taking entries; attempts in flight are left to end (their caller aborts them), then their entries go back. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await Promise.all([...this.settled]);
+    await this.options.outbox.releaseAll();
+  }
+
+  private async takeDue(): Promise<void> {
+    this.taking = true;
+    let delay = this.options.pollMs ?? 250;
+    try {
+      const free = this.options.concurrency - this.running.size;
+      const taken = await this.options.outbox.take(free);
+      for (const entry of taken) this.track(this.run(entry));
+      // A full batch: more may be due, look again as soon as a slot frees up.
+      if (taken.length > 0 && taken.length === free) delay = -1;
+    } catch (err) {
+      this.options.onStoreError(err instanceof Error ? err : new Error(String(err)));
+      delay = Math.max(delay, 1000);
+    } finally {
+      this.taking = false;
+    }
+    if (this.stopped) return;
+    if (this.again) {
+      this.again = false;
+      delay = 0;
+    }
+    if (delay >= 0) this.timer = setTimeout(() => this.wake(), delay);
+    this.options.onChange?.();
+  }
+
+  private track(run: Promise<void>): void {
+    this.settled.add(run);
+    void run.finally(() => this.settled.delete(run));
+  }
+
+  private async run(entry: OutboxEntry): Promise<void> {
+    this.running.add(entry.id);
+    const attempts = entry.attempts + 1;
+    let result: DeliveryResult;
+    try {
+      result = await this.options.attempt(entry, attempts);
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      result = { outcome: { kind: "network", error }, error };
+    }
+    try {
+      if (this.stopped) return;
+      await this.decide(entry, attempts, result);
+    } catch (err) {
+      // The decision could not be written: the entry stays with its lease and is tried again after it.
+      this.options.onStoreError(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      this.running.delete(entry.id);
+      if (!this.stopped) this.wake();
+    }
+  }
+
+  private async decide(entry: OutboxEntry, attempts: number, result: DeliveryResult): Promise<void> {
+    const { outbox, schedule, retry4xx } = this.options;
+    const verdict = classify(result.outcome, retry4xx);
+    const delay = verdict === "retry" ? nextDelayMs(schedule, attempts, result.retryAfterSeconds, this.options.random) : undefined;
+    if (verdict === "delivered" || delay === undefined) {
+      await outbox.remove(entry.id);
+      this.options.onFinish(entry, attempts, result, verdict === "delivered" ? "delivered" : "gave-up");
+      return;
+    }
+    const dueAt = (this.options.now ?? Date.now)() + delay;
+    await outbox.reschedule(entry.id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error });
+  }
+}

@@ -1,0 +1,171 @@
+// One connection to the shared store (Redis or Valkey), opened by the "callback store" config
+// node and shared by the nodes that use it. The client package is required here, on first use,
+// so that a Node-RED without a store configured never loads it.
+import type { ConnectionOptions } from "node:tls";
+
+/** The one command the store modules need: raw arguments in, the server's reply out. */
+export interface StoreClient {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+export interface StoreOptions {
+  /** redis://host:port/db or rediss://host:port/db */
+  url: string;
+  /** Put in front of every key, so that several setups can share one server. */
+  prefix: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  /** TLS options (from a tls-config node) for rediss:// URLs. */
+  tls?: ConnectionOptions | undefined;
+  /** Milliseconds a command may wait for its reply before it fails (default 5,000). */
+  commandTimeoutMs?: number;
+}
+
+export type StoreState = "connecting" | "ready" | "down";
+
+/** What the client package gives us, typed only as far as we use it. */
+interface RedisClientLike extends StoreClient {
+  on(event: "ready" | "end" | "reconnecting", listener: () => void): unknown;
+  on(event: "error", listener: (err: Error) => void): unknown;
+  connect(): Promise<unknown>;
+  destroy(): void;
+  close(): Promise<void>;
+}
+
+interface RedisClientModule {
+  createClient(options: Record<string, unknown>): RedisClientLike;
+  ErrorReply: new (...args: never[]) => Error;
+}
+
+/** Whether the client package was loaded by this process (for the test that it is loaded lazily). */
+export const CLIENT_PACKAGE = "@redis/client";
+
+let clientPackage: RedisClientModule | undefined;
+
+function loadClientPackage(): RedisClientModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a store is configured
+  clientPackage ??= require(CLIENT_PACKAGE) as RedisClientModule;
+  return clientPackage;
+}
+
+/** Thrown by every store operation while the store cannot be reached. */
+export class StoreUnavailableError extends Error {
+  constructor(readonly cause: string) {
+    super(`store unreachable: ${cause}`);
+    this.name = "StoreUnavailableError";
+  }
+}
+
+/** Reconnect delays: quick at first, then every 2 s at most, for as long as the node runs. */
+function reconnectDelay(retries: number): number {
+  return Math.min(50 * 2 ** Math.min(retries, 6), 2000);
+}
+
+export class StoreConnection implements StoreClient {
+  private readonly client: RedisClientLike;
+  private currentState: StoreState = "connecting";
+  private error = "";
+  private readonly listeners = new Set<(state: StoreState, error: string) => void>();
+  private closed = false;
+  /** Settles when the first connection attempt has succeeded or failed. */
+  private readonly firstAttempt: Promise<void>;
+  private settleFirstAttempt: () => void = () => undefined;
+
+  constructor(readonly options: StoreOptions) {
+    this.firstAttempt = new Promise((resolve) => (this.settleFirstAttempt = resolve));
+    const tls = options.url.startsWith("rediss:");
+    const socket: Record<string, unknown> = { reconnectStrategy: reconnectDelay, connectTimeout: 5000 };
+    if (tls) Object.assign(socket, { tls: true }, options.tls ?? {});
+    const settings: Record<string, unknown> = {
+      url: options.url,
+      socket,
+      // A command while disconnected fails at once instead of waiting in memory: callback in
+      // answers 503 and callback out refuses the msg, so nothing is acknowledged that is not stored.
+      disableOfflineQueue: true,
+      commandOptions: { timeout: options.commandTimeoutMs ?? 5000 },
+    };
+    if (options.username) settings.username = options.username;
+    if (options.password) settings.password = options.password;
+    this.client = loadClientPackage().createClient(settings);
+    this.client.on("ready", () => this.setState("ready", ""));
+    this.client.on("error", (err) => this.setState("down", err.message || err.name));
+    this.client.on("reconnecting", () => {
+      if (this.currentState === "ready") this.setState("down", "connection lost");
+    });
+    this.client.on("end", () => {
+      if (!this.closed) this.setState("down", "connection closed");
+    });
+    // The first connection may fail (store down at start): the client keeps retrying.
+    this.client.connect().catch((err: unknown) => this.setState("down", err instanceof Error ? err.message : String(err)));
+  }
+
+  get state(): StoreState {
+    return this.currentState;
+  }
+
+  /** Why the store is down (empty when it is up). */
+  get lastError(): string {
+    return this.error;
+  }
+
+  /** Key prefix + name. */
+  key(...parts: string[]): string {
+    return this.options.prefix + parts.join(":");
+  }
+
+  /** Calls `listener` on every change of state; returns the function that stops it. */
+  onChange(listener: (state: StoreState, error: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async sendCommand(args: string[]): Promise<unknown> {
+    if (this.closed) throw new StoreUnavailableError("connection closed");
+    // Commands of a node that has just started wait for the first connection instead of failing.
+    if (this.currentState === "connecting") await this.firstAttempt;
+    try {
+      return await this.client.sendCommand(args);
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.settleFirstAttempt();
+    this.listeners.clear();
+    try {
+      await this.client.close();
+    } catch {
+      this.client.destroy();
+    }
+  }
+
+  private setState(state: StoreState, error: string): void {
+    if (this.closed || (state === this.currentState && error === this.error)) return;
+    this.currentState = state;
+    this.error = error;
+    this.settleFirstAttempt();
+    for (const listener of this.listeners) listener(state, error);
+  }
+}
+
+/** Replies of a server that is up but cannot serve yet (loading its file, a busy script, a failover). */
+const NOT_SERVING = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|READONLY|CLUSTERDOWN)\b/;
+
+/**
+ * A reply error from the server (a script's error, a wrong type) is a bug to report as it is;
+ * anything about the connection (closed, offline, timed out, refused) means "unreachable".
+ */
+export function toStoreError(err: unknown): Error {
+  if (err instanceof StoreUnavailableError) return err;
+  const error = err instanceof Error ? err : new Error(String(err));
+  const replyClass = clientPackage?.ErrorReply;
+  if (replyClass && error instanceof replyClass && !NOT_SERVING.test(error.message)) return error;
+  return new StoreUnavailableError(error.message || error.name);
+}
+
+export function isStoreUnavailable(err: unknown): err is StoreUnavailableError {
+  return err instanceof StoreUnavailableError;
+}
