@@ -1,0 +1,90 @@
+// What callback in's status shows: a configuration problem (red, until the next deploy), the store
+// being unreachable, or the counts, with a bad number's note in front. Count changes are coalesced
+// so that a flood of requests does not flood the editor.
+import type { NodeStatus } from "../shared/node-red-types";
+import type { Translate } from "../shared/messages";
+import type { ReceiverCounts } from "./receiver";
+
+export interface ReceiverStatusOptions {
+  t: Translate;
+  /** Shows a status on the node. */
+  show(status: NodeStatus): void;
+  counts(): ReceiverCounts;
+  /** Bad numbers, shown before every status that is not a problem ("" when none). */
+  numberNote: string;
+  /** Called with each coalesced change (the sidebar listens). */
+  changed(): void;
+  warn(text: string): void;
+  log(text: string): void;
+  delayMs?: number;
+  /** Why the store cannot be reached from the start (already logged). */
+  storeDown?: string;
+}
+
+export class ReceiverStatus {
+  private configProblem = false;
+  /** Why the store cannot be reached now (undefined while it can). */
+  private storeDown: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: ReceiverStatusOptions) {
+    this.storeDown = options.storeDown;
+  }
+
+  /** A problem that stops the node from receiving: shown as it is and kept until the next deploy. */
+  problem(fill: "red" | "grey", text: string): void {
+    this.configProblem = true;
+    this.options.show({ fill, shape: "ring", text });
+  }
+
+  /** The endpoint is ready: `text` says where, unless the store is down or a problem was shown. */
+  listening(text: string): void {
+    if (this.configProblem) return;
+    if (this.storeDown !== undefined) return this.showNow();
+    this.withNote({ fill: "green", shape: "dot", text });
+  }
+
+  /** The counts changed. */
+  countsChanged(): void {
+    if (!this.timer) this.timer = setTimeout(() => this.showNow(), this.options.delayMs ?? 250);
+  }
+
+  storeIsDown(error: string): void {
+    if (this.storeDown === undefined) this.options.warn(this.options.t("warn.store-down", { error }));
+    this.storeDown = error;
+    this.countsChanged();
+  }
+
+  storeIsBack(): void {
+    if (this.storeDown === undefined) return;
+    this.storeDown = undefined;
+    this.options.log(this.options.t("log.store-back"));
+    this.countsChanged();
+  }
+
+  get isStoreDown(): boolean {
+    return this.storeDown !== undefined;
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private showNow(): void {
+    const { t, show } = this.options;
+    this.timer = undefined;
+    this.options.changed();
+    if (this.configProblem) return;
+    if (this.storeDown !== undefined) return show({ fill: "red", shape: "ring", text: t("status.store-down", { error: this.storeDown }) });
+    const counts = this.options.counts();
+    // Numbers outside the message so that the counts read the same in every language.
+    const text = `${counts.accepted} ${t("status.accepted")}, ${counts.rejected} ${t("status.rejected")}`;
+    this.withNote({ fill: counts.rejected > 0 && counts.accepted === 0 ? "yellow" : "green", shape: "dot", text });
+  }
+
+  private withNote(status: NodeStatus): void {
+    const { numberNote, show } = this.options;
+    show(numberNote ? { fill: "yellow", shape: "ring", text: `${numberNote}; ${status.text}` } : status);
+  }
+}

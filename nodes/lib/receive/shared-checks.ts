@@ -1,0 +1,35 @@
+// Dedupe and rate limit through a callback store (Redis), shared by every instance running the flow.
+import type { ReceiveSettings } from "./settings";
+import type { DedupeCheck, RateLimit } from "./receiver";
+import { StoreDedupe } from "./store-dedupe";
+import { StoreTokenBucket } from "./store-rate-limit";
+import { StoreUnavailableError, type StoreConnection } from "../store/connection";
+import type { FoundStore } from "../store/store-node";
+
+/** Dedupe and rate limit shared through the callback store, or why they cannot be. */
+export interface SharedChecks {
+  dedupe: DedupeCheck;
+  rateLimit: RateLimit;
+  connection?: StoreConnection;
+  problem?: string;
+}
+
+/** A check that always fails as "store unreachable": requests get 503, nothing is emitted unchecked. */
+function unavailable(reason: string): DedupeCheck & RateLimit {
+  return {
+    checkAndRemember: () => Promise.reject(new StoreUnavailableError(reason)),
+    take: () => Promise.reject(new StoreUnavailableError(reason)),
+    peek: () => ({ ok: true }),
+  };
+}
+
+/** The shared checks of a node whose `store` names a callback store config node (`found`); `noStore` says why when it is not deployed. */
+export function sharedChecks(found: FoundStore, nodeId: string, settings: ReceiveSettings, noStore: string): SharedChecks {
+  if (!found.ok) return { dedupe: unavailable(noStore), rateLimit: unavailable(noStore), problem: noStore };
+  const connection = found.store.agentCallbackStore();
+  return {
+    dedupe: new StoreDedupe(connection, connection.key("dedupe", nodeId, ""), settings.dedupeTtlMs),
+    rateLimit: new StoreTokenBucket(connection, connection.key("rate", nodeId), settings.rateLimit),
+    connection,
+  };
+}
