@@ -16,9 +16,14 @@ const TOTAL = 1000;
 
 type Send = "once" | "twice" | "both-at-once";
 
-/** POSTs until the endpoint says 200 (a 503 while the store is down, or a 502 from the proxy, is retried). */
+/**
+ * POSTs until the endpoint says 200 (a 503 while the store is down or while a claim lost in the
+ * restart is still pending, or a 502 from the proxy, is retried), for up to 90 s: longer than the
+ * 30 s a pending claim is held, as a sender's own retries would be.
+ */
 async function postUntilAccepted(pool: Pool, body: string, refusals: Map<number, number>): Promise<void> {
-  for (let tries = 0; tries < 400; tries++) {
+  const giveUpAt = Date.now() + 90_000;
+  while (Date.now() < giveUpAt) {
     const res = await pool.request({
       method: "POST",
       path: PATH,

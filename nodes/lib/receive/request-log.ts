@@ -69,8 +69,13 @@ export class RequestLog {
       entry.bytes = bytes;
       this.payloadBytes += bytes;
       this.withPayload.push(entry);
-      while (this.payloadBytes > this.budgetBytes && this.head < this.withPayload.length) {
-        this.dropPayload(this.withPayload[this.head++] as Entry);
+      // Let go of the oldest while over budget, and step past those the ring has already dropped,
+      // so that the list holds no more entries than the ring and the budget keep.
+      while (this.head < this.withPayload.length) {
+        const oldest = this.withPayload[this.head] as Entry;
+        if (oldest.payload !== undefined && this.payloadBytes <= this.budgetBytes) break;
+        this.dropPayload(oldest);
+        this.head++;
       }
       if (this.head > 1024 && this.head * 2 > this.withPayload.length) {
         this.withPayload = this.withPayload.slice(this.head);
@@ -100,6 +105,11 @@ export class RequestLog {
   /** Whether request `id` is in the log at all. */
   has(id: number): boolean {
     return this.ring.newestFirst().some((entry) => entry.id === id);
+  }
+
+  /** Entries still listed as holding a payload (at most the ring's size, plus the slack before a compaction). */
+  get listedPayloads(): number {
+    return this.withPayload.length - this.head;
   }
 
   private dropPayload(entry: Entry): void {

@@ -52,4 +52,13 @@ describe("lib/receive/request-log", () => {
     assert.deepEqual(log.payload(id), { n: 4 });
     assert.equal(log.has(1), false);
   });
+
+  it("holds no more payload entries than the log keeps, however many requests pass within the budget", () => {
+    const log = new RequestLog(200, 1024 * 1024);
+    for (let n = 1; n <= 10_000; n++) log.record(req(n), { n }, 100);
+    // 200 in the ring, and at most the 1,024 stepped past before the list is compacted.
+    assert.ok(log.listedPayloads <= 200, `listed ${log.listedPayloads}`);
+    const internal = log as unknown as { withPayload: unknown[] };
+    assert.ok(internal.withPayload.length <= 200 + 1025, `kept ${internal.withPayload.length} entries`);
+  });
 });
