@@ -85,13 +85,23 @@ describe("reliability: callback out on a full disk (prlimit --fsize)", function 
     assert.equal(full.size, COUNT, "every msg was answered: acknowledged or caught");
     assert.ok(acked.size > 0 && refused.length > 0, `${acked.size} acknowledged, ${refused.length} refused`);
     for (const [id, r] of refused) assert.match(r.error ?? "", /^(Error: )?outbox: disk full/, `${id}: ${r.error}`);
-    assert.match((await probe(nodeRed.url)).status?.text ?? "", /^outbox: disk full/);
-    // Logged when writing stops and when it works again (a small group may still fit at the edge), not per msg.
-    const stops = (nodeRed.log.match(/outbox: disk full, msg not queued/g) ?? []).length;
-    const resumes = (nodeRed.log.match(/outbox: writing to .* again/g) ?? []).length;
+    // Logged when writing stops and when it works again, not per msg: stops and resumes alternate.
+    // Near the edge a small group may still fit, and a rewrite of the journal (tried after a failed
+    // write) can make room for one more late in the feed, so the last line may say either.
+    const changes = (): string[] => nodeRed.log.match(/outbox: disk full, msg not queued|outbox: writing to .* again/g) ?? [];
+    const alternate = (lines: string[]): boolean => lines.every((line, i) => /disk full/.test(line) === (i % 2 === 0));
+    const stops = changes().filter((line) => /disk full/.test(line)).length;
     assert.ok(
-      stops >= 1 && stops === resumes + 1 && stops < 10,
-      `${stops} stops, ${resumes} resumes logged for ${refused.length} refused msgs`,
+      alternate(changes()) && stops >= 1 && stops < 10,
+      `${stops} stops for ${refused.length} refused msgs: ${changes().join(" / ")}`,
+    );
+    // The status (shown at most 4 times a second) says what the last line says.
+    const stillFull = /disk full/.test(changes().at(-1) ?? "");
+    await waitUntil(
+      async () => /^outbox: disk full/.test((await probe(nodeRed.url)).status?.text ?? "") === stillFull,
+      5_000,
+      `the status to say ${stillFull ? "disk full" : "msgs are taken"}`,
+      50,
     );
 
     // Room again (the limit lifted in the running process): msgs are taken again without a redeploy.
@@ -102,7 +112,7 @@ describe("reliability: callback out on a full disk (prlimit --fsize)", function 
       assert.equal(r.status, 200, `${id} after the limit was lifted: ${r.error}`);
       acked.add(id);
     }
-    assert.equal((nodeRed.log.match(/outbox: writing to .* again/g) ?? []).length, stops, "the node said it writes again");
+    assert.ok(alternate(changes()) && changes().length % 2 === 0, `the node said it writes again: ${changes().join(" / ")}`);
 
     await nodeRed.stop();
     const lines = readFileSync(journal, "utf8").split("\n");
