@@ -10,6 +10,7 @@
 //   BENCH_ROUNDS=3                   rounds of the comparisons (at least 2)
 //   BENCH_VARIANTS=callback          only receiver and sender variants whose name contains one of these (comma list)
 //   BENCH_DELIVERIES=20000           deliveries per sender run (e.g. for a longer profile)
+//   BENCH_BEFORE=../before           a built checkout of an earlier version: its rows beside this one's, alternated
 //   BENCH_QUEUED=100000              callbacks queued in the queue section (its goal is judged at 100,000 only)
 //   BENCH_SETTLE_SECONDS=30          idle time before the queue's "settled" RSS is read
 import { spawn, type ChildProcess } from "node:child_process";
@@ -69,6 +70,14 @@ const variantFilter = (process.env.BENCH_VARIANTS || "")
   .filter(Boolean);
 const selected = (variants: string[]): string[] =>
   variantFilter.length ? variants.filter((v) => variantFilter.some((f) => v.toLowerCase().includes(f))) : variants;
+/**
+ * BENCH_BEFORE=<folder>: a built checkout of the plugin before a change. Each plugin row then gets a
+ * twin marked BEFORE, run alternately with it in the same run, so a change is judged against its past.
+ */
+const beforeDir = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
+const BEFORE = " [before]";
+/** `variant` and, with BENCH_BEFORE, its twin right after it. */
+const withBefore = (variant: string): string[] => (beforeDir ? [variant, variant + BEFORE] : [variant]);
 const SECRET = "bench-secret-0123456789";
 const PATH = "/agent-results";
 const resultsDir = path.join(repoRoot, "bench", "results");
@@ -143,15 +152,20 @@ function startScript(script: string, env: Record<string, string>): Promise<Runni
 }
 
 /** A real Node-RED child with `flows` deployed through its admin API. */
-async function startNodeRed(
-  flows: FlowNode[],
-  label: string,
-  profile: boolean,
-  gc = false,
-  extraNodeArgs: string[] = [],
-): Promise<Running> {
+interface NodeRedStart {
+  /** --cpu-prof when BENCH_PROFILE is set. */
+  profile?: boolean;
+  /** Started so that GET /__gc collects garbage and reports memory. */
+  gc?: boolean;
+  nodeArgs?: string[];
+  /** The plugin's folder (BENCH_BEFORE's twins); this repo when not given. */
+  pluginDir?: string;
+}
+
+async function startNodeRed(flows: FlowNode[], label: string, start: NodeRedStart = {}): Promise<Running> {
+  const { profile = false, gc = false, pluginDir } = start;
   const nodeArgs = [
-    ...extraNodeArgs,
+    ...(start.nodeArgs ?? []),
     ...(profile && profiling
       ? ["--cpu-prof", "--cpu-prof-interval=100", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`]
       : []),
@@ -159,6 +173,7 @@ async function startNodeRed(
   // With gc, GET /__gc runs a full collection and returns process.memoryUsage() (retained vs garbage).
   const nodeRed = new NodeRedProcess({
     ...harnessProcessOptions,
+    ...(pluginDir ? { pluginDir } : {}),
     ...(gc ? { nodeArgs: [...nodeArgs, ...gcProcessOptions.nodeArgs], settingsSource: gcProcessOptions.settingsSource } : { nodeArgs }),
   });
   await nodeRed.start();
@@ -323,7 +338,7 @@ async function receiverSection(): Promise<void> {
       "node:http (bare)",
       "Node-RED core nodes",
       "Express express.json()",
-      "Node-RED callback in",
+      ...withBefore("Node-RED callback in"),
       OWN_PORT,
       OWN_PORT_HTTPS,
       STORE_IN,
@@ -335,12 +350,16 @@ async function receiverSection(): Promise<void> {
   const starters: Record<string, () => Promise<Running>> = {
     "node:http (bare)": () => startScript("servers/bare.js", { BENCH_SECRET: SECRET, BENCH_PATH: PATH }),
     "Express express.json()": () => startScript("servers/express.js", { BENCH_SECRET: SECRET, BENCH_PATH: PATH }),
-    "Node-RED core nodes": () => startNodeRed(coreReceiverFlow(PATH, SECRET), "receiver-core", false),
-    "Node-RED callback in": () => startNodeRed(callbackInFlow(PATH, SECRET, { rateLimit: 0 }), "receiver-callback-in", true),
+    "Node-RED core nodes": () => startNodeRed(coreReceiverFlow(PATH, SECRET), "receiver-core"),
+    "Node-RED callback in": () => startNodeRed(callbackInFlow(PATH, SECRET, { rateLimit: 0 }), "receiver-callback-in", { profile: true }),
+    ["Node-RED callback in" + BEFORE]: () =>
+      startNodeRed(callbackInFlow(PATH, SECRET, { rateLimit: 0 }), "receiver-callback-in-before", { profile: true, pluginDir: beforeDir }),
     [OWN_PORT]: () => startOwnPort(undefined),
     [OWN_PORT_HTTPS]: () => startOwnPort(pki),
     [STORE_IN]: () =>
-      withRedis((url) => startNodeRed(callbackInFlow(PATH, SECRET, { rateLimit: 0, store: url }), "receiver-callback-in-redis", true)),
+      withRedis((url) =>
+        startNodeRed(callbackInFlow(PATH, SECRET, { rateLimit: 0, store: url }), "receiver-callback-in-redis", { profile: true }),
+      ),
   };
   try {
     for (let round = 1; round <= settings.rounds; round++) {
@@ -379,7 +398,7 @@ async function startOwnPort(pki: TestPki | undefined): Promise<Running> {
       credentials: { certdata: pki.serverCert, keydata: pki.serverKey },
     });
   }
-  const running = await startNodeRed(flows, pki ? "receiver-own-port-https" : "receiver-own-port", true);
+  const running = await startNodeRed(flows, pki ? "receiver-own-port-https" : "receiver-own-port", { profile: true });
   return { ...running, url: `${pki ? "https" : "http"}://127.0.0.1:${port}`, ...(pki ? { ca: pki.ca } : {}) };
 }
 
@@ -439,7 +458,7 @@ async function runSender(variant: string, count: number, bytes: number): Promise
   } else if (variant === FEED_ALONE) {
     // callback out's flow with callback out replaced by a node that drops each msg: what the
     // feed itself costs, the floor under both Node-RED variants.
-    const nodeRed = await startNodeRed(withoutCallbackOut(outFlow()), "sender-feed", false);
+    const nodeRed = await startNodeRed(withoutCallbackOut(outFlow()), "sender-feed");
     running = nodeRed;
     send = async (first, n) => {
       await startFeed(nodeRed.url, n, first);
@@ -450,10 +469,12 @@ async function runSender(variant: string, count: number, bytes: number): Promise
   } else {
     const core = variant === "Node-RED http request";
     const nodeRed = core
-      ? await startNodeRed(coreSenderFlow(target, template, settings.inFlight), "sender-core", false)
+      ? await startNodeRed(coreSenderFlow(target, template, settings.inFlight), "sender-core")
       : variant === STORE_OUT
-        ? await withRedis((url) => startNodeRed(outFlow(url), "sender-callback-out-redis", true))
-        : await startNodeRed(outFlow(), "sender-callback-out", true);
+        ? await withRedis((url) => startNodeRed(outFlow(url), "sender-callback-out-redis", { profile: true }))
+        : variant.endsWith(BEFORE)
+          ? await startNodeRed(outFlow(), "sender-callback-out-before", { profile: true, pluginDir: beforeDir })
+          : await startNodeRed(outFlow(), "sender-callback-out", { profile: true });
     running = nodeRed;
     send = async (first, n) => {
       await startFeed(nodeRed.url, n, first);
@@ -489,7 +510,13 @@ async function senderSection(): Promise<void> {
       { key: "sinkCpuUs", label: "sink CPU µs each", higherIsBetter: false, digits: 0 },
       { key: "rss", label: "peak RSS MiB", higherIsBetter: false, digits: 0 },
     ],
-    variants: selected(["undici Pool (raw)", "Node-RED http request", "Node-RED callback out (outbox)", STORE_OUT, FEED_ALONE]),
+    variants: selected([
+      "undici Pool (raw)",
+      "Node-RED http request",
+      ...withBefore("Node-RED callback out (outbox)"),
+      STORE_OUT,
+      FEED_ALONE,
+    ]),
     runs: {},
   };
   tables.push(table);
@@ -532,7 +559,9 @@ async function growthSection(): Promise<void> {
   for (const kb of sizes) {
     const bytes = kb * 1024;
     // maxBody is in KiB: leave room above the largest payload.
-    const running = await startNodeRed(callbackInFlow(PATH, SECRET, { rateLimit: 0, maxBody: 2048 }), `growth-in-${kb}k`, true);
+    const running = await startNodeRed(callbackInFlow(PATH, SECRET, { rateLimit: 0, maxBody: 2048 }), `growth-in-${kb}k`, {
+      profile: true,
+    });
     try {
       const load = await measureReceiver(
         running,
@@ -576,7 +605,7 @@ async function queueSection(): Promise<void> {
       { key: "drainRate", label: "drain/s", higherIsBetter: true, digits: 0 },
     ],
     // Last, the same feed with nothing queued: how much of the burst's RSS is the feed's own.
-    variants: ["callback out", SMALL_HEAP, FEEDER_ALONE],
+    variants: [...withBefore("callback out"), SMALL_HEAP, FEEDER_ALONE],
     runs: {},
   };
   tables.push(table);
@@ -597,13 +626,12 @@ async function measureQueue(table: Table, variant: string): Promise<void> {
     timeout: 600,
     window: 1000,
   });
-  const running = await startNodeRed(
-    feederAlone ? withoutCallbackOut(flows) : flows,
-    feederAlone ? "queue-feeder" : "queue-callback-out",
-    !feederAlone,
-    true,
-    variant === SMALL_HEAP ? SMALL_HEAP_ARGS : [],
-  );
+  const running = await startNodeRed(feederAlone ? withoutCallbackOut(flows) : flows, feederAlone ? "queue-feeder" : "queue-callback-out", {
+    profile: !feederAlone,
+    gc: true,
+    nodeArgs: variant === SMALL_HEAP ? SMALL_HEAP_ARGS : [],
+    ...(variant.endsWith(BEFORE) ? { pluginDir: beforeDir } : {}),
+  });
   try {
     await sleep(1000);
     const memBefore = await collectGarbage(running.url);

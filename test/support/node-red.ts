@@ -54,6 +54,8 @@ export interface NodeRedProcessOptions {
    * node_modules; "none" expects the caller to have installed it (e.g. from npm pack).
    */
   plugin?: "link" | "none";
+  /** The plugin folder "link" points at (default: this repo), e.g. a built checkout of an earlier version. */
+  pluginDir?: string;
   /** Environment variables for the child. */
   env?: Record<string, string>;
   /** Extra Node.js flags for the child, before red.js (e.g. --cpu-prof, --expose-gc). */
@@ -87,7 +89,7 @@ export class NodeRedProcess {
       const modules = path.join(this.userDir, "node_modules");
       mkdirSync(modules, { recursive: true });
       const link = path.join(modules, "node-red-contrib-agent-callback");
-      if (!existsSync(link)) symlinkSync(repoRoot, link, "dir");
+      if (!existsSync(link)) symlinkSync(options.pluginDir ?? repoRoot, link, "dir");
     }
     for (const name of options.modules ?? []) {
       const modules = path.join(this.userDir, "node_modules");
