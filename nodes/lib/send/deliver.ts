@@ -179,6 +179,36 @@ function unsendableHeader(headers: Record<string, string>): string | undefined {
 }
 
 /** Posts once. Never throws: every failure is an outcome. */
+/** The receiver's reply as a result: the body parsed when it says it is JSON, Retry-After read. */
+function responseResult(reply: Reply): DeliveryResult {
+  const { statusCode, headers, text } = reply;
+  let payload: unknown = text;
+  if (isJsonMediaType(headers["content-type"]) && text.length > 0) {
+    try {
+      payload = JSON.parse(text) as unknown;
+    } catch {
+      payload = text; // a receiver that mislabels its reply still gets its text shown
+    }
+  }
+  const retryAfterHeader = headers["retry-after"];
+  const retryAfter = Array.isArray(retryAfterHeader) ? retryAfterHeader[0] : retryAfterHeader;
+  const result: DeliveryResult = { outcome: { kind: "response", statusCode, retryAfter }, statusCode, headers, payload };
+  const seconds = parseRetryAfter(retryAfter);
+  if (seconds !== undefined) result.retryAfterSeconds = seconds;
+  return result;
+}
+
+/** An attempt that got no reply: a timeout (ours or undici's), or the network error (or why we stopped it). */
+function failureResult(err: unknown, req: DeliveryRequest, timedOut: boolean, stopped: Error | undefined): DeliveryResult {
+  const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
+  if (timedOut || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
+    const error = req.messages.timeout(req.timeoutMs / 1000);
+    return { outcome: { kind: "timeout", error }, error };
+  }
+  const error = describeError(stopped ?? err);
+  return { outcome: { kind: "network", error }, error };
+}
+
 export async function deliverOnce(req: DeliveryRequest): Promise<DeliveryResult> {
   // undici would throw on such a value at every attempt, for the whole retry schedule: refuse it once.
   const unsendable = unsendableHeader(req.headers);
@@ -214,34 +244,9 @@ export async function deliverOnce(req: DeliveryRequest): Promise<DeliveryResult>
       headersTimeout: req.timeoutMs,
       bodyTimeout: req.timeoutMs,
     });
-    const { statusCode, headers, text } = await attempt.reply;
-    let payload: unknown = text;
-    if (isJsonMediaType(headers["content-type"]) && text.length > 0) {
-      try {
-        payload = JSON.parse(text) as unknown;
-      } catch {
-        payload = text; // a receiver that mislabels its reply still gets its text shown
-      }
-    }
-    const retryAfterHeader = headers["retry-after"];
-    const retryAfter = Array.isArray(retryAfterHeader) ? retryAfterHeader[0] : retryAfterHeader;
-    const result: DeliveryResult = {
-      outcome: { kind: "response", statusCode, retryAfter },
-      statusCode,
-      headers,
-      payload,
-    };
-    const seconds = parseRetryAfter(retryAfter);
-    if (seconds !== undefined) result.retryAfterSeconds = seconds;
-    return result;
+    return responseResult(await attempt.reply);
   } catch (err) {
-    const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
-    if (timedOut || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
-      const error = req.messages.timeout(req.timeoutMs / 1000);
-      return { outcome: { kind: "timeout", error }, error };
-    }
-    const error = describeError(stopped ?? err);
-    return { outcome: { kind: "network", error }, error };
+    return failureResult(err, req, timedOut, stopped);
   } finally {
     clearTimeout(timer);
     req.signal?.removeEventListener("abort", onAbort);

@@ -85,6 +85,45 @@ function has(object: Json, key: string): boolean {
  * Builds the payload for one msg and checks it with the shared schema. The body string is what
  * is sent and signed, byte for byte, on every attempt.
  */
+/** status, result and error: from a Catch node's msg.error, a payload shaped like a callback, or any other payload as the output. */
+function outcomeFields(msg: FormatInput, given: Json): { status: unknown; result: unknown; error: unknown } {
+  if (msg.error !== undefined && msg.error !== null) {
+    // A Catch node's msg: the run failed whatever the payload said.
+    return { status: "failed", result: null, error: errorMessage(msg.error) };
+  }
+  if (isPayloadShaped(msg.payload)) {
+    return {
+      status: has(given, "status") ? given.status : "completed",
+      result: has(given, "result") ? given.result : null,
+      error: has(given, "error") ? given.error : null,
+    };
+  }
+  return { status: "completed", result: { output: outputText(msg.payload), iterations_used: null, tool_calls: null }, error: null };
+}
+
+/** metadata in the seed's field order: the flow's values, else msg.started_at and now, with the duration between them. */
+function metadataOf(msg: FormatInput, givenMetadata: unknown, now: Date): Json {
+  const metadata: Json = {};
+  const source: Json = isPlainObject(givenMetadata) ? givenMetadata : {};
+  const startedRaw = has(source, "started_at") ? source.started_at : msg.started_at;
+  const started = toDate(startedRaw);
+  const completedRaw = has(source, "completed_at") ? source.completed_at : now.toISOString();
+  const completed = toDate(completedRaw);
+  metadata.started_at =
+    startedRaw === undefined ? null : typeof startedRaw === "string" || started === undefined ? startedRaw : started.toISOString();
+  metadata.completed_at = completedRaw;
+  if (has(source, "duration_seconds")) metadata.duration_seconds = source.duration_seconds;
+  else if (started && completed && completed.getTime() >= started.getTime()) {
+    metadata.duration_seconds = Math.round(completed.getTime() - started.getTime()) / 1000;
+  } else metadata.duration_seconds = null;
+  metadata.model = has(source, "model") ? source.model : null;
+  metadata.tokens_used = has(source, "tokens_used") ? source.tokens_used : null;
+  for (const [key, value] of Object.entries(source)) {
+    if (!(METADATA_FIELDS as readonly string[]).includes(key)) metadata[key] = value;
+  }
+  return metadata;
+}
+
 export function formatCallback(
   msg: FormatInput,
   defaults: FormatDefaults,
@@ -92,47 +131,8 @@ export function formatCallback(
   makeId: () => string = newExecutionId,
 ): FormatResult {
   const given: Json = isPayloadShaped(msg.payload) ? msg.payload : {};
-  const failed = msg.error !== undefined && msg.error !== null;
-
-  let status: unknown;
-  let result: unknown;
-  let error: unknown;
-  if (failed) {
-    // A Catch node's msg: the run failed whatever the payload said.
-    status = "failed";
-    result = null;
-    error = errorMessage(msg.error);
-  } else if (isPayloadShaped(msg.payload)) {
-    status = has(given, "status") ? given.status : "completed";
-    result = has(given, "result") ? given.result : null;
-    error = has(given, "error") ? given.error : null;
-  } else {
-    status = "completed";
-    result = { output: outputText(msg.payload), iterations_used: null, tool_calls: null };
-    error = null;
-  }
-
+  const { status, result, error } = outcomeFields(msg, given);
   const givenMetadata = given.metadata;
-  const metadata: Json = {};
-  if (isPlainObject(givenMetadata) || givenMetadata === undefined || givenMetadata === null) {
-    const source: Json = isPlainObject(givenMetadata) ? givenMetadata : {};
-    const startedRaw = has(source, "started_at") ? source.started_at : msg.started_at;
-    const started = toDate(startedRaw);
-    const completedRaw = has(source, "completed_at") ? source.completed_at : now.toISOString();
-    const completed = toDate(completedRaw);
-    metadata.started_at =
-      startedRaw === undefined ? null : typeof startedRaw === "string" || started === undefined ? startedRaw : started.toISOString();
-    metadata.completed_at = completedRaw;
-    if (has(source, "duration_seconds")) metadata.duration_seconds = source.duration_seconds;
-    else if (started && completed && completed.getTime() >= started.getTime()) {
-      metadata.duration_seconds = Math.round(completed.getTime() - started.getTime()) / 1000;
-    } else metadata.duration_seconds = null;
-    metadata.model = has(source, "model") ? source.model : null;
-    metadata.tokens_used = has(source, "tokens_used") ? source.tokens_used : null;
-    for (const [key, value] of Object.entries(source)) {
-      if (!(METADATA_FIELDS as readonly string[]).includes(key)) metadata[key] = value;
-    }
-  }
 
   const pick = (key: string, fallback: unknown): unknown => (has(given, key) ? given[key] : fallback);
   // Built in the seed's field order; unknown fields the flow added are kept after them.
@@ -143,7 +143,10 @@ export function formatCallback(
     status,
     result,
     // A metadata value that is not an object is passed on so that the schema names it.
-    metadata: isPlainObject(givenMetadata) || givenMetadata === undefined || givenMetadata === null ? metadata : givenMetadata,
+    metadata:
+      isPlainObject(givenMetadata) || givenMetadata === undefined || givenMetadata === null
+        ? metadataOf(msg, givenMetadata, now)
+        : givenMetadata,
     error,
   };
   for (const [key, value] of Object.entries(given)) {
