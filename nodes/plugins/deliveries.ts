@@ -42,16 +42,36 @@ interface NodeSummary {
   z: string;
 }
 
+type Translate = (key: string, substitutions?: Substitutions) => string;
+type DeliveriesOf<K extends Kind> = K extends "in" ? InDeliveries : OutDeliveries;
+type WithNode = <K extends Kind>(
+  kind: K,
+  handle: (found: DeliveriesOf<K>, req: Request, res: Response) => Promise<void> | void,
+) => RequestHandler;
+
 export = function register(RED: PluginAPI): void {
+  const t = translator(RED);
+  RED.plugins.registerPlugin(PLUGIN_ID, { type: "agent-callback-sidebar" });
+  pushChanges(RED);
+  const read = RED.auth.needsPermission("agent-callback.read");
+  const write = RED.auth.needsPermission("agent-callback.write");
+  const withNode = nodeHandlers(RED, t);
+  RED.httpAdmin.get("/agent-callback/nodes", read, (_req, res) => void res.json({ nodes: deployedNodes(RED) }));
+  outRoutes(RED, withNode, t, { read, write });
+  inRoutes(RED, withNode, t, { read, write });
+};
+
+/** The runtime's translation of a message of this plugin, else the English catalog's. */
+function translator(RED: PluginAPI): Translate {
   const english = readJsonFile(path.join(__dirname, "locales", "en-US", "deliveries.json"));
-  const t = (key: string, substitutions?: Substitutions): string => {
+  return (key, substitutions) => {
     const translated = RED._(`deliveries.${key}`, substitutions);
     return translated.endsWith(`deliveries.${key}`) ? (lookup(english, `deliveries.${key}`, substitutions) ?? key) : translated;
   };
+}
 
-  RED.plugins.registerPlugin(PLUGIN_ID, { type: "agent-callback-sidebar" });
-
-  // --- pushes: which nodes changed, at most every PUSH_EVERY_MS --------------------------
+/** Tells editors which nodes changed, at most every PUSH_EVERY_MS, and that a deploy changed the list. */
+function pushChanges(RED: PluginAPI): void {
   const changed = new Set<string>();
   let pushTimer: NodeJS.Timeout | undefined;
   const push = (): void => {
@@ -65,70 +85,64 @@ export = function register(RED: PluginAPI): void {
     changed.add(id);
     pushTimer ??= setTimeout(push, PUSH_EVERY_MS);
   });
-  // A deploy changes the list of nodes: the editor reloads it.
   RED.events?.on("flows:started", () => RED.comms?.publish(TOPIC, { ids: [], nodes: true }, false));
+}
 
-  // --- routes ----------------------------------------------------------------------------
-  const read = RED.auth.needsPermission("agent-callback.read");
-  const write = RED.auth.needsPermission("agent-callback.write");
+/** Whether node `id` is a running node of `kind`, and its deliveries once it has them (callback out: once its outbox is open). */
+function deployed(RED: PluginAPI, kind: Kind, id: string): { deliveries: NodeDeliveries | undefined } | undefined {
+  const node = RED.nodes.getNode(id) as WithDeliveries | null;
+  if (node?.type !== TYPES[kind]) return undefined;
+  const found = node.agentCallbackDeliveries;
+  return { deliveries: found?.kind === kind ? found : undefined };
+}
 
-  /** Whether node `id` is a running node of `kind`, and its deliveries once it has them (callback out: once its outbox is open). */
-  function deployed(kind: Kind, id: string): { deliveries: NodeDeliveries | undefined } | undefined {
-    const node = RED.nodes.getNode(id) as WithDeliveries | null;
-    if (node?.type !== TYPES[kind]) return undefined;
-    const found = node.agentCallbackDeliveries;
-    return { deliveries: found?.kind === kind ? found : undefined };
-  }
-
-  /** Finds node :id of `kind` or answers 404; then runs `handle`, answering 500 with the cause if it throws. */
-  function withNode<K extends Kind>(
-    kind: K,
-    handle: (found: K extends "in" ? InDeliveries : OutDeliveries, req: Request, res: Response) => Promise<void> | void,
-  ): RequestHandler {
-    return (req, res) => {
-      const id = String(req.params.id ?? "");
-      const node = deployed(kind, id);
-      if (!node) {
-        res.status(404).json({ error: t("errors.unknown-node", { kind: TYPES[kind], id }) });
-        return;
-      }
-      const found = node.deliveries;
-      if (!found) {
-        res.status(503).json({ error: t("errors.not-ready", { id }) });
-        return;
-      }
-      Promise.resolve()
-        .then(() => handle(found as K extends "in" ? InDeliveries : OutDeliveries, req, res))
-        .catch((err: unknown) =>
-          res.status(500).json({ error: t("errors.action-failed", { error: err instanceof Error ? err.message : String(err) }) }),
-        );
-    };
-  }
-
-  function badBody(res: Response, field: string, problem: string): void {
-    res.status(400).json({ error: t("errors.bad-body", { field, expected: t(`errors.expected.${problem}`) }), field });
-  }
-
-  RED.httpAdmin.get("/agent-callback/nodes", read, (_req, res) => {
-    const nodes: NodeSummary[] = [];
-    RED.nodes.eachNode((def) => {
-      const kind: Kind | undefined = def.type === TYPES.in ? "in" : def.type === TYPES.out ? "out" : undefined;
-      if (kind && deployed(kind, def.id)) nodes.push({ id: def.id, type: def.type, kind, name: def.name ?? "", z: def.z ?? "" });
-    });
-    res.json({ nodes });
+function deployedNodes(RED: PluginAPI): NodeSummary[] {
+  const nodes: NodeSummary[] = [];
+  RED.nodes.eachNode((def) => {
+    const kind: Kind | undefined = def.type === TYPES.in ? "in" : def.type === TYPES.out ? "out" : undefined;
+    if (kind && deployed(RED, kind, def.id)) nodes.push({ id: def.id, type: def.type, kind, name: def.name ?? "", z: def.z ?? "" });
   });
+  return nodes;
+}
 
+/** Route handlers that find node :id of a kind or answer 404 (503 while it opens), and answer 500 with the cause if they throw. */
+function nodeHandlers(RED: PluginAPI, t: Translate): WithNode {
+  return (kind, handle) => (req, res) => {
+    const id = String(req.params.id ?? "");
+    const node = deployed(RED, kind, id);
+    if (!node) {
+      res.status(404).json({ error: t("errors.unknown-node", { kind: TYPES[kind], id }) });
+      return;
+    }
+    const found = node.deliveries;
+    if (!found) {
+      res.status(503).json({ error: t("errors.not-ready", { id }) });
+      return;
+    }
+    Promise.resolve()
+      .then(() => handle(found as DeliveriesOf<typeof kind>, req, res))
+      .catch((err: unknown) =>
+        res.status(500).json({ error: t("errors.action-failed", { error: err instanceof Error ? err.message : String(err) }) }),
+      );
+  };
+}
+
+function badBody(t: Translate, res: Response, field: string, problem: string): void {
+  res.status(400).json({ error: t("errors.bad-body", { field, expected: t(`errors.expected.${problem}`) }), field });
+}
+
+interface Permissions {
+  read: RequestHandler;
+  write: RequestHandler;
+}
+
+/** callback out: its view, and retry / cancel / resend on a selection of its callbacks. */
+function outRoutes(RED: PluginAPI, withNode: WithNode, t: Translate, { read, write }: Permissions): void {
   RED.httpAdmin.get(
     "/agent-callback/out/:id",
     read,
     withNode("out", async (found, _req, res) => void res.json(await found.view())),
   );
-  RED.httpAdmin.get(
-    "/agent-callback/in/:id",
-    read,
-    withNode("in", (found, _req, res) => void res.json(found.view())),
-  );
-
   const actions: Array<{ name: "retry" | "cancel" | "resend"; allowAll: boolean }> = [
     { name: "retry", allowAll: true },
     { name: "cancel", allowAll: false },
@@ -140,20 +154,28 @@ export = function register(RED: PluginAPI): void {
       write,
       withNode("out", async (found, req, res) => {
         const checked = checkSelection(req.body, allowAll);
-        if (!checked.ok) return badBody(res, checked.field, checked.problem);
+        if (!checked.ok) return badBody(t, res, checked.field, checked.problem);
         const selection: Selection = checked.value;
         const result: ActionResult = await found[name](selection);
         res.json(result);
       }),
     );
   }
+}
 
+/** callback in: its view, replay of an accepted request, and simulate. */
+function inRoutes(RED: PluginAPI, withNode: WithNode, t: Translate, { read, write }: Permissions): void {
+  RED.httpAdmin.get(
+    "/agent-callback/in/:id",
+    read,
+    withNode("in", (found, _req, res) => void res.json(found.view())),
+  );
   RED.httpAdmin.post(
     "/agent-callback/in/:id/replay",
     write,
     withNode("in", (found, req, res) => {
       const checked = checkRequestId(req.body);
-      if (!checked.ok) return badBody(res, checked.field, checked.problem);
+      if (!checked.ok) return badBody(t, res, checked.field, checked.problem);
       const replayed = found.replay(checked.value);
       if (replayed.ok) return void res.json({ executionId: replayed.executionId });
       if (replayed.reason === "unknown")
@@ -161,14 +183,13 @@ export = function register(RED: PluginAPI): void {
       res.status(409).json({ error: t("errors.not-replayable", { id: checked.value }) });
     }),
   );
-
   RED.httpAdmin.post(
     "/agent-callback/in/:id/simulate",
     write,
     withNode("in", (found, req, res) => {
       const status: unknown = (req.body as { status?: unknown } | undefined)?.status;
-      if (!isSimulatedStatus(status)) return badBody(res, "status", "status");
+      if (!isSimulatedStatus(status)) return badBody(t, res, "status", "status");
       res.json(found.simulate(status));
     }),
   );
-};
+}

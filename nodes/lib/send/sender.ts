@@ -6,7 +6,6 @@ import { Outbox, type OutboxOptions } from "../outbox/outbox";
 import type { OpenOutbox, OutboxEntry, OutboxStore, QueuedEntry, ReplayReport } from "../outbox/types";
 import type { Translate } from "../shared/messages";
 import type { NodeMessage, NodeStatus } from "../shared/node-red-types";
-import { samplePayload } from "../shared/payload";
 import { randomHex } from "../shared/random-hex";
 import { attemptHeaders } from "./attempt-headers";
 import { deliverOnce, type DeliveryMessages, type DeliveryResult } from "./deliver";
@@ -22,18 +21,12 @@ import { SharedBackend, type SharedOutbox } from "./shared-backend";
 import { senderStatus } from "./status";
 import { GaveUpStore } from "./gave-up-store";
 import { SendDeliveries } from "./send-deliveries";
+import { sendTest, type TestReply } from "./send-test";
 
 export interface SenderLog {
   info(text: string): void;
   warn(text: string): void;
   error(text: string): void;
-}
-
-export interface TestReply {
-  url: string;
-  statusCode?: number;
-  payload?: unknown;
-  error?: string;
 }
 
 export interface SenderOptions {
@@ -168,17 +161,8 @@ export class Sender {
 
   /** One attempt with the seed's sample payload to the node's URL; nothing is queued. */
   async sendTest(): Promise<TestReply> {
-    const { settings } = this;
-    const { t } = this.options;
-    if (settings.url === "") throw new Error(t("errors.test-no-url"));
-    const payload = { ...samplePayload(), execution_id: `exec_test_${randomHex(6)}` };
-    const body = JSON.stringify(payload);
-    const result = await this.attempt(settings.url, body, payload.execution_id);
-    const reply: TestReply = { url: settings.url };
-    if (result.statusCode !== undefined) reply.statusCode = result.statusCode;
-    if (result.payload !== undefined) reply.payload = result.payload;
-    if (result.error !== undefined) reply.error = result.error;
-    return reply;
+    if (this.settings.url === "") throw new Error(this.options.t("errors.test-no-url"));
+    return sendTest(this.settings.url, (url, body, executionId) => this.attempt(url, body, executionId));
   }
 
   /** Stops timers and attempts and closes the outbox; pending callbacks stay in it for the next start. */
