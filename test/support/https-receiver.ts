@@ -3,7 +3,7 @@
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
-import type { TestCerts } from "./certs";
+import type { TestPki } from "./tls";
 
 export interface HttpsReceiver {
   url: string;
@@ -12,7 +12,7 @@ export interface HttpsReceiver {
   server: Server;
 }
 
-export async function startHttpsReceiver(certs: TestCerts, clientCert: boolean): Promise<HttpsReceiver> {
+export async function startHttpsReceiver(certs: TestPki, clientCert: boolean): Promise<HttpsReceiver> {
   const seen: Array<string | undefined> = [];
   const server = createServer(
     { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca, requestCert: clientCert, rejectUnauthorized: clientCert },

@@ -13,6 +13,8 @@ export interface TestPki {
   serverKey: string;
   clientCert: string;
   clientKey: string;
+  /** A second CA that signed nothing here: trusting it alone must fail verification. */
+  otherCa: string;
   /** The same as files (tls-config's cert/key/ca properties take paths). */
   files: { ca: string; serverCert: string; serverKey: string; clientCert: string; clientKey: string };
   cleanup(): void;
@@ -46,8 +48,8 @@ function issue(dir: string, name: string, subject: string, extensions: string): 
   ]);
 }
 
-export function makeTestPki(): TestPki {
-  const dir = mkdtempSync(path.join(tmpdir(), "cb-pki-"));
+/** A self-signed CA: `name`.key and `name`.crt. */
+function makeCa(dir: string, name: string, subject: string): void {
   openssl(dir, [
     "req",
     "-x509",
@@ -55,14 +57,20 @@ export function makeTestPki(): TestPki {
     "rsa:2048",
     "-nodes",
     "-keyout",
-    "ca.key",
+    `${name}.key`,
     "-out",
-    "ca.crt",
+    `${name}.crt`,
     "-days",
     "2",
     "-subj",
-    "/CN=callback test CA",
+    subject,
   ]);
+}
+
+export function makeTestPki(): TestPki {
+  const dir = mkdtempSync(path.join(tmpdir(), "cb-pki-"));
+  makeCa(dir, "ca", "/CN=callback test CA");
+  makeCa(dir, "other-ca", "/CN=another test CA");
   issue(dir, "server", "/CN=localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
   issue(dir, "client", "/CN=agent platform", "extendedKeyUsage=clientAuth\n");
   const files = {
@@ -80,6 +88,7 @@ export function makeTestPki(): TestPki {
     serverKey: read(files.serverKey),
     clientCert: read(files.clientCert),
     clientKey: read(files.clientKey),
+    otherCa: read(path.join(dir, "other-ca.crt")),
     files,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };

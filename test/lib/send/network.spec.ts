@@ -9,7 +9,7 @@ import {
   type NetworkSettings,
 } from "../../../nodes/lib/send/network";
 import { deliveryMessages as messages } from "../../support/delivery-messages";
-import { makeTestCerts, type TestCerts } from "../../support/certs";
+import { makeTestPki, type TestPki } from "../../support/tls";
 import { startHttpsReceiver } from "../../support/https-receiver";
 import { ForwardProxy } from "../../support/forward-proxy";
 import { Receiver } from "../../support/receiver";
@@ -18,7 +18,7 @@ const message = (key: string, substitutions?: Record<string, string | number>): 
 
 describe("lib/network", function () {
   this.timeout(30_000);
-  let certs: TestCerts;
+  let certs: TestPki;
   let receiver: Receiver;
   let proxy: ForwardProxy;
   let otherProxy: ForwardProxy;
@@ -38,7 +38,7 @@ describe("lib/network", function () {
   }
 
   before(async () => {
-    certs = makeTestCerts();
+    certs = makeTestPki();
     receiver = await new Receiver().start();
     proxy = await new ForwardProxy().start();
     otherProxy = await new ForwardProxy().start();
@@ -51,7 +51,7 @@ describe("lib/network", function () {
   after(async () => {
     await Promise.all(dispatchers.map((d) => d.destroy().catch(() => undefined)));
     await Promise.all([receiver.stop(), proxy.stop(), otherProxy.stop()]);
-    certs.remove();
+    certs.cleanup();
   });
 
   describe("proxies", () => {

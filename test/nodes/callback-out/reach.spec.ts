@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type supertest from "supertest";
 import callbackOut from "../../../nodes/callback-out";
-import { makeTestCerts, type TestCerts } from "../../support/certs";
+import { makeTestPki, type TestPki } from "../../support/tls";
 import { startHttpsReceiver } from "../../support/https-receiver";
 import { ForwardProxy } from "../../support/forward-proxy";
 import { nodeRedDir, nodeRedMain } from "../../support/node-red";
@@ -75,18 +75,18 @@ describe("callback out: allowed origins, header values, proxy and TLS", function
   this.timeout(60_000);
   let receiver: Receiver;
   let userDir: string;
-  let certs: TestCerts;
+  let certs: TestPki;
   let proxy: ForwardProxy;
 
   before(async () => {
     await helper.startServer();
-    certs = makeTestCerts();
+    certs = makeTestPki();
     proxy = await new ForwardProxy().start();
   });
   after(async () => {
     await helper.stopServer();
     await proxy.stop();
-    certs.remove();
+    certs.cleanup();
   });
   beforeEach(async () => {
     userDir = mkdtempSync(path.join(tmpdir(), "co-reach-"));
@@ -292,7 +292,7 @@ describe("callback out: allowed origins, header values, proxy and TLS", function
         out.receive({ payload: "no CA" });
         assert.match(errorText(await gaveUp), /certificate/i);
         await helper.unload();
-        out = await load({ url: https.url, tls: "tls1" }, [tlsNode({ ca: path.join(certs.dir, "ca.pem") })]);
+        out = await load({ url: https.url, tls: "tls1" }, [tlsNode({ ca: certs.files.ca })]);
         const delivered = next("delivered");
         out.receive({ payload: "with CA" });
         assert.deepEqual((await delivered).payload, { tls: true });
@@ -306,9 +306,9 @@ describe("callback out: allowed origins, header values, proxy and TLS", function
       try {
         const out = await load({ url: https.url, tls: "tls1" }, [
           tlsNode({
-            ca: path.join(certs.dir, "ca.pem"),
-            cert: path.join(certs.dir, "client.pem"),
-            key: path.join(certs.dir, "client-key.pem"),
+            ca: certs.files.ca,
+            cert: certs.files.clientCert,
+            key: certs.files.clientKey,
           }),
         ]);
         const delivered = next("delivered");
