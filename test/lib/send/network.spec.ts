@@ -180,7 +180,7 @@ describe("lib/network", function () {
         assert.equal(https.seen.length, 0);
         const withCert = await post(https.url, { tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey } });
         assert.equal(withCert.statusCode, 200, withCert.error);
-        assert.deepEqual(https.seen, ["client"]);
+        assert.deepEqual(https.seen, ["agent platform"]);
         // Through a proxy too: the client certificate is presented inside the CONNECT tunnel.
         const proxied = await post(https.url, {
           proxy: { url: proxy.url, noProxy: [] },

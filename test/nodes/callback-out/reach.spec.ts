@@ -316,7 +316,7 @@ describe("callback out: allowed origins, header values, proxy and TLS", function
         assert.equal((await delivered).statusCode, 200);
         const res = await helper.request().post("/agent-callback-out/out/test").expect(200);
         assert.equal((res.body as { statusCode?: number }).statusCode, 200);
-        assert.deepEqual(https.seen, ["client", "client"]);
+        assert.deepEqual(https.seen, ["agent platform", "agent platform"]);
       } finally {
         https.server.close();
       }
