@@ -9,6 +9,7 @@ import { nodeRedVersion, repoRoot } from "../support/node-red";
 import { Receiver, type Received } from "../support/receiver";
 import { ADMIN, READER, adminAuthSettings, token } from "../support/admin-auth";
 import { openEditor, screenshot, startEditorNodeRed, useEditor, versionTag } from "./support";
+import { feedNodes } from "../support/feed-flow";
 
 function flows(receiverUrl: string): unknown[] {
   const debug = (id: string, property: string, y: number): Record<string, unknown> => ({
@@ -28,19 +29,7 @@ function flows(receiverUrl: string): unknown[] {
   });
   return [
     { id: "tab", type: "tab", label: "agent callbacks" },
-    {
-      id: "feed",
-      type: "http in",
-      z: "tab",
-      url: "/feed",
-      method: "post",
-      upload: false,
-      swaggerDoc: "",
-      x: 110,
-      y: 60,
-      wires: [["out", "ack"]],
-    },
-    { id: "ack", type: "http response", z: "tab", statusCode: "200", headers: {}, x: 330, y: 100, wires: [] },
+    ...feedNodes("out", { x: 110, y: 60 }),
     {
       id: "out",
       type: "agent-callback-out",
@@ -130,7 +119,10 @@ describe(`editor on Node-RED ${nodeRedVersion()}: the agent callbacks sidebar`, 
     assert.equal(await waiting.locator(".agent-callback-name").innerText(), "Browser test");
     assert.equal(await waiting.locator(".agent-callback-attempts").innerText(), "1 attempt(s)", "one attempt so far");
     const nextAttempt = (await (await fetch(`${red.url}/agent-callback/out/out`)).json()) as { waiting: Array<{ nextAttempt: number }> };
-    const expected: string = await page.evaluate(`new Date(${nextAttempt.waiting[0]!.nextAttempt}).toLocaleTimeString()`);
+    // The time alone when it is today, else with its date (past midnight, an evening run sees that).
+    const expected: string = await page.evaluate(
+      `(() => { const d = new Date(${nextAttempt.waiting[0]!.nextAttempt}); return d.toDateString() === new Date().toDateString() ? d.toLocaleTimeString() : d.toLocaleString(); })()`,
+    );
     assert.equal(await waiting.locator(".agent-callback-next").innerText(), `next attempt ${expected}`);
     await page.locator('#agent-callback-deliveries .agent-callback-health[data-state="failing"]').waitFor();
     forDocs(await screenshot(page, "sidebar-waiting", { locator: "#agent-callback-deliveries" }), "sidebar-waiting");

@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { NodeRedProcess } from "../../support/node-red";
 import { Receiver } from "../../support/receiver";
+import { feedNodes } from "../../support/feed-flow";
 
 const SECRET = "secret-value-7f3a";
 const TOKEN = "token-value-91bc";
@@ -22,19 +23,7 @@ describe("callback out in the editor and admin API (Node-RED child process)", fu
     await nodeRed.start();
     const flows = [
       { id: "tab", type: "tab", label: "admin" },
-      {
-        id: "feed",
-        type: "http in",
-        z: "tab",
-        url: "/feed",
-        method: "post",
-        upload: false,
-        swaggerDoc: "",
-        x: 100,
-        y: 100,
-        wires: [["out", "ack"]],
-      },
-      { id: "ack", type: "http response", z: "tab", statusCode: "200", headers: {}, x: 300, y: 150, wires: [] },
+      ...feedNodes("out", { x: 100, y: 100 }),
       {
         id: "out",
         type: "agent-callback-out",

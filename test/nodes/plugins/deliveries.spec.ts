@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { NodeRedProcess } from "../../support/node-red";
 import { Receiver, type Received } from "../../support/receiver";
 import { ADMIN, READER, adminAuthSettings, token } from "../../support/admin-auth";
+import { feedNodes } from "../../support/feed-flow";
 
 const IN_SECRET = "in-secret-5b1e9a";
 const OUT_SECRET = "out-secret-77c2d4";
@@ -22,19 +23,7 @@ function flows(receiverUrl: string, sinkUrl: string): unknown[] {
   });
   return [
     { id: "tab", type: "tab", label: "deliveries" },
-    {
-      id: "feed",
-      type: "http in",
-      z: "tab",
-      url: "/feed",
-      method: "post",
-      upload: false,
-      swaggerDoc: "",
-      x: 100,
-      y: 40,
-      wires: [["out", "ack"]],
-    },
-    { id: "ack", type: "http response", z: "tab", statusCode: "200", headers: {}, x: 300, y: 80, wires: [] },
+    ...feedNodes("out", { x: 100, y: 40 }),
     {
       id: "out",
       type: "agent-callback-out",
