@@ -46,6 +46,16 @@ function httpResponse(id: string): FlowNode {
  * What users build without the plugin: http in -> function (secret check, required fields) ->
  * switch on status -> change -> http response; rejects go from the function straight to the response.
  */
+/** A core change node with `rules`. */
+function changeNode(id: string, name: string, rules: Array<Record<string, unknown>>, wires: string[][]): FlowNode {
+  return { id, type: "change", z: TAB, name, action: "", property: "", from: "", to: "", reg: false, ...at(), rules, wires };
+}
+
+/** The rule that marks which output a msg came out of. */
+function routed(status: string): Record<string, unknown> {
+  return { t: "set", p: "routed", pt: "msg", to: status, tot: "str" };
+}
+
 export function coreReceiverFlow(path: string, secret: string): FlowNode[] {
   const check = `
 const given = msg.req.headers["x-webhook-secret"];
@@ -56,23 +66,8 @@ if (typeof b.agent_loop_id !== "string" || !b.agent_loop_id) { msg.statusCode = 
 if (typeof b.execution_id !== "string" || !b.execution_id) { msg.statusCode = 400; msg.payload = { error: "execution_id: required" }; return [null, msg]; }
 if (!["completed", "failed", "timeout"].includes(b.status)) { msg.statusCode = 400; msg.payload = { error: "status: expected one of completed, failed, timeout" }; return [null, msg]; }
 return [msg, null];`;
-  const change = (id: string, status: string): FlowNode => ({
-    id,
-    type: "change",
-    z: TAB,
-    name: status,
-    action: "",
-    property: "",
-    from: "",
-    to: "",
-    reg: false,
-    ...at(),
-    rules: [
-      { t: "set", p: "routed", pt: "msg", to: status, tot: "str" },
-      { t: "set", p: "payload", pt: "msg", to: '{"received":true}', tot: "json" },
-    ],
-    wires: [["core-res"]],
-  });
+  const change = (id: string, status: string): FlowNode =>
+    changeNode(id, status, [routed(status), { t: "set", p: "payload", pt: "msg", to: '{"received":true}', tot: "json" }], [["core-res"]]);
   return [
     tab,
     httpIn("core-in", path, "post", [["core-check"]]),
@@ -156,20 +151,7 @@ export function callbackInFlow(path: string, secret: string, options: CallbackIn
         ),
       );
     } else {
-      nodes.push({
-        id: `cb-in-${status}`,
-        type: "change",
-        z: TAB,
-        name: status,
-        action: "",
-        property: "",
-        from: "",
-        to: "",
-        reg: false,
-        ...at(),
-        rules: [{ t: "set", p: "routed", pt: "msg", to: status, tot: "str" }],
-        wires: [[]],
-      });
+      nodes.push(changeNode(`cb-in-${status}`, status, [routed(status)], [[]]));
     }
   }
   if (options.record) {
