@@ -22,6 +22,7 @@ import { SharedBackend, type SharedOutbox } from "./shared-backend";
 import { senderStatus } from "./status";
 import { GaveUpStore } from "./gave-up-store";
 import { SendDeliveries } from "./send-deliveries";
+import type { OutDeliveries } from "../shared/deliveries-api";
 
 export interface SenderLog {
   info(text: string): void;
@@ -93,6 +94,11 @@ export class Sender {
     this.dispatcher = createNetworkDispatcher(options.settings.concurrency, options.settings.network, process.env, options.t);
     this.deliveryMessages = { timeout: (seconds) => options.t("errors.timeout", { seconds }), stopped: options.t("errors.stopped") };
     if (options.shared) this.shared = this.sharedBackend(options.shared);
+  }
+
+  /** What the deliveries sidebar shows and acts on: the shared queue's with a store, else the file outbox's once open. */
+  get sidebar(): OutDeliveries | undefined {
+    return this.shared?.deliveries ?? this.deliveries;
   }
 
   /** Callbacks in the outbox now. */

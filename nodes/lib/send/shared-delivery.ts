@@ -8,6 +8,13 @@ import type { Finish } from "./delivery-queue";
 import { classify, nextDelayMs } from "./retry-policy";
 import type { OutboxEntry } from "../outbox/types";
 import type { RedisOutbox } from "../outbox/redis-outbox";
+import { describeResult } from "./output-msg";
+
+/** The gave-up record kept for the sidebar's resend (the file side's GaveUpRecord, as JSON). */
+function gaveUpRecord(entry: OutboxEntry, attempts: number, result: DeliveryResult, at: number): string {
+  const { id, executionId, body, url, topic } = entry;
+  return JSON.stringify({ id, executionId, body, url, topic, attempts, at, why: describeResult(result), statusCode: result.statusCode });
+}
 
 export interface SharedDeliveryOptions {
   outbox: RedisOutbox;
@@ -17,7 +24,9 @@ export interface SharedDeliveryOptions {
   retry4xx: boolean;
   /** One attempt; `attempt` counts from 1. A rejection counts as a network error (retried). */
   attempt(entry: Readonly<OutboxEntry>, attempt: number): Promise<DeliveryResult>;
-  /** Delivered or given up (already removed from the store). */
+  /** Every attempt's end, `delivered` when the receiver took it (for the receiver's health). */
+  onAttempted?(result: DeliveryResult, delivered: boolean): void;
+  /** Delivered or given up (already removed from the store; a gave-up one kept among its gave-up records). */
   onFinish(entry: Readonly<OutboxEntry>, attempts: number, result: DeliveryResult, finish: Finish): void;
   /** The store could not be reached or refused a write: delivery goes on when it answers again. */
   onStoreError(err: Error): void;
@@ -124,9 +133,16 @@ export class SharedDelivery {
     const { outbox, schedule, retry4xx } = this.options;
     const verdict = classify(result.outcome, retry4xx);
     const delay = verdict === "retry" ? nextDelayMs(schedule, attempts, result.retryAfterSeconds, this.options.random) : undefined;
-    if (verdict === "delivered" || delay === undefined) {
+    this.options.onAttempted?.(result, verdict === "delivered");
+    if (verdict === "delivered") {
       await outbox.remove(entry.id);
-      this.options.onFinish(entry, attempts, result, verdict === "delivered" ? "delivered" : "gave-up");
+      this.options.onFinish(entry, attempts, result, "delivered");
+      return;
+    }
+    if (delay === undefined) {
+      const at = (this.options.now ?? Date.now)();
+      await outbox.giveUp(entry.id, gaveUpRecord(entry, attempts, result, at), at);
+      this.options.onFinish(entry, attempts, result, "gave-up");
       return;
     }
     const dueAt = (this.options.now ?? Date.now)() + delay;
