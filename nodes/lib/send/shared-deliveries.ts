@@ -51,6 +51,7 @@ export class SharedDeliveries implements OutDeliveries {
       waitingTotal: waiting.pending,
       gaveUp: gaveUp.items,
       delivered: this.log.deliveredList(),
+      shared: true,
     };
   }
 

@@ -29,6 +29,7 @@ interface OutView {
     status?: string;
   }>;
   waitingTotal: number;
+  shared?: boolean;
   gaveUp: Array<{ executionId: string; why: string; attempts: number }>;
   delivered: Array<{ executionId: string; statusCode: number; attempts: number; reply: string }>;
 }
@@ -144,6 +145,7 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
     assert.equal(view.health.state, "failing");
     assert.equal(view.health.lastStatus, 503);
     assert.deepEqual([view.counts.queued, view.counts.inFlight, view.waitingTotal], [1, 0, 1]);
+    assert.equal(view.shared, true);
   });
 
   it("lists what another instance put in the shared queue", async () => {
