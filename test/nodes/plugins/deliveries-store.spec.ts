@@ -230,4 +230,13 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
     assert.equal(bodiesOf("exec_s_gone").length, 1);
     assert.equal(receiver.requests.filter((r) => r.json.execution_id === "exec_s_gone").length, 2, "the 410 and the one resend");
   });
+
+  it("while Redis cannot be reached the list and the actions answer 500 saying so (and no secret)", async () => {
+    await redis.stop();
+    const view = await api("GET", "/agent-callback/out/out");
+    assert.equal(view.status, 500);
+    assert.match(String(view.json.error), /store unreachable/);
+    const retry = await api("POST", "/agent-callback/out/out/retry", { all: true });
+    assert.equal(retry.status, 500);
+  });
 });
