@@ -3,8 +3,9 @@
 // where they are (no body travels to Node-RED), and changes the queue atomically.
 //
 // Keys beside the queue's (see redis-outbox.ts), under `<prefix>outbox:<node id>:`
-//   gaveup     hash  id -> the gave-up record as JSON (body included, for resend)
-//   gaveup-at  zset  id -> when it was given up (epoch ms), for age order and the bounds
+//   gaveup       hash  id -> the gave-up record as JSON (body included, for resend)
+//   gaveup-view  hash  id -> the same record as the sidebar lists it (small: listing reads no body)
+//   gaveup-at    zset  id -> when it was given up (epoch ms), for age order and the bounds
 import { StoreScript } from "../store/script";
 
 /** An entry counts as in flight while an instance holds its lease and the lease has not run out. */
@@ -30,22 +31,45 @@ local function decoded(json)
 end
 `;
 
-/** Drops gave-up records older than minAt, then the oldest past max. */
-const PRUNE = `
-local function prune(records, ages, minAt, max)
-  local old = redis.call('ZRANGEBYSCORE', ages, '-inf', '(' .. minAt)
-  for _, id in ipairs(old) do redis.call('HDEL', records, id) end
-  if #old > 0 then redis.call('ZREMRANGEBYSCORE', ages, '-inf', '(' .. minAt) end
-  local extra = redis.call('ZCARD', ages) - tonumber(max)
+/** Gave-up records: kept (record, view, age), forgotten, and pruned (older than minAt, then the oldest past max). */
+const GAVE_UP = `
+local function keep(keys, id, record, view, at)
+  redis.call('HSET', keys[1], id, record)
+  redis.call('HSET', keys[2], id, view)
+  redis.call('ZADD', keys[3], at, id)
+end
+local function forget(keys, id)
+  redis.call('HDEL', keys[1], id)
+  redis.call('HDEL', keys[2], id)
+  redis.call('ZREM', keys[3], id)
+end
+local function prune(keys, minAt, max)
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', keys[3], '-inf', '(' .. minAt)) do forget(keys, id) end
+  local extra = redis.call('ZCARD', keys[3]) - tonumber(max)
   if extra > 0 then
-    for _, id in ipairs(redis.call('ZRANGE', ages, 0, extra - 1)) do redis.call('HDEL', records, id) end
-    redis.call('ZREMRANGEBYRANK', ages, 0, extra - 1)
+    for _, id in ipairs(redis.call('ZRANGE', keys[3], 0, extra - 1)) do forget(keys, id) end
   end
 end
 `;
 
+/** agent_loop_name and status of a body: parsed when small, else read from its start (they come first). */
+const DESCRIBE = `
+local function describe(body, v)
+  if type(body) ~= 'string' then return end
+  if #body <= 65536 then
+    local b = decoded(body)
+    if b and type(b.agent_loop_name) == 'string' then v.agentLoopName = b.agent_loop_name end
+    if b and type(b.status) == 'string' then v.status = b.status end
+    return
+  end
+  local head = string.sub(body, 1, 4096)
+  v.agentLoopName = string.match(head, '"agent_loop_name":"([^"\\\\]*)"')
+  v.status = string.match(head, '"status":"(%a+)"')
+end
+`;
+
 // KEYS entries, due, lease; ARGV now, how many at most. {pending, held, views as JSON}, first due first.
-export const LIST_WAITING = new StoreScript(`${HELD}${WANTED}
+export const LIST_WAITING = new StoreScript(`${HELD}${WANTED}${DESCRIBE}
 local now = tonumber(ARGV[1])
 local ids = redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
 local views = {}
@@ -56,9 +80,7 @@ for i = 1, #ids, 2 do
     local inFlight = held(KEYS[3], id, score, now)
     local v = { id = id, executionId = e.executionId, attempts = e.attempts, inFlight = inFlight,
       nextAttempt = inFlight and e.dueAt or score, lastStatus = e.lastStatus, lastError = e.lastError }
-    local body = decoded(e.body)
-    if body and type(body.agent_loop_name) == 'string' then v.agentLoopName = body.agent_loop_name end
-    if body and type(body.status) == 'string' then v.status = body.status end
+    describe(e.body, v)
     views[#views + 1] = cjson.encode(v)
   end
 end
@@ -85,10 +107,11 @@ end
 return done
 `);
 
-// KEYS entries, due, lease, gaveup, gaveup-at; ARGV now, how many to look at, minAt, max, selection.
-// Waiting entries move to gave up ("cancelled"), body and all. The execution_ids moved.
-export const CANCEL = new StoreScript(`${HELD}${WANTED}${PRUNE}
+// KEYS entries, due, lease, gaveup, gaveup-view, gaveup-at; ARGV now, how many to look at, minAt, max,
+// selection. Waiting entries move to gave up ("cancelled"), body and all. The execution_ids moved.
+export const CANCEL = new StoreScript(`${HELD}${WANTED}${GAVE_UP}
 local now = tonumber(ARGV[1])
+local gaveUp = { KEYS[4], KEYS[5], KEYS[6] }
 local want = wanted(5)
 local ids = redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
 local done = {}
@@ -97,10 +120,11 @@ for i = 1, #ids, 2 do
   if not held(KEYS[3], id, score, now) then
     local e = decoded(redis.call('HGET', KEYS[1], id))
     if e and want and want[e.executionId] then
+      local view = { id = id, executionId = e.executionId, attempts = e.attempts, at = now, why = 'cancelled',
+        statusCode = e.lastStatus }
       local record = { id = id, executionId = e.executionId, body = e.body, url = e.url, topic = e.topic,
         attempts = e.attempts, at = now, why = 'cancelled', statusCode = e.lastStatus }
-      redis.call('HSET', KEYS[4], id, cjson.encode(record))
-      redis.call('ZADD', KEYS[5], now, id)
+      keep(gaveUp, id, cjson.encode(record), cjson.encode(view), now)
       redis.call('HDEL', KEYS[1], id)
       redis.call('ZREM', KEYS[2], id)
       redis.call('HDEL', KEYS[3], id)
@@ -108,45 +132,45 @@ for i = 1, #ids, 2 do
     end
   end
 end
-prune(KEYS[4], KEYS[5], ARGV[3], ARGV[4])
+prune(gaveUp, ARGV[3], ARGV[4])
 return done
 `);
 
-// KEYS entries, due, lease, gaveup, gaveup-at; ARGV id, holder token, record JSON, at, minAt, max.
-// A held entry given up: out of the queue and into gave up at once. 1 when this holder still had it.
-export const GIVE_UP = new StoreScript(`${PRUNE}
+// KEYS entries, due, lease, gaveup, gaveup-view, gaveup-at; ARGV id, holder token, record JSON, view
+// JSON, at, minAt, max. A held entry given up: out of the queue and into gave up at once. 1 when
+// this holder still had it.
+export const GIVE_UP = new StoreScript(`${GAVE_UP}
 if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
+local gaveUp = { KEYS[4], KEYS[5], KEYS[6] }
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
-redis.call('HSET', KEYS[4], ARGV[1], ARGV[3])
-redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
-prune(KEYS[4], KEYS[5], ARGV[5], ARGV[6])
+keep(gaveUp, ARGV[1], ARGV[3], ARGV[4], ARGV[5])
+prune(gaveUp, ARGV[6], ARGV[7])
 return 1
 `);
 
-// KEYS gaveup, gaveup-at; ARGV minAt, max, an hour ago. {given up in the last hour, views as JSON}, newest first.
-export const LIST_GAVE_UP = new StoreScript(`${WANTED}${PRUNE}
-prune(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+// KEYS gaveup, gaveup-view, gaveup-at; ARGV minAt, max, an hour ago. {given up in the last hour,
+// views as JSON}, newest first.
+export const LIST_GAVE_UP = new StoreScript(`${GAVE_UP}
+prune(KEYS, ARGV[1], ARGV[2])
 local views = {}
-for _, id in ipairs(redis.call('ZREVRANGE', KEYS[2], 0, tonumber(ARGV[2]) - 1)) do
-  local r = decoded(redis.call('HGET', KEYS[1], id))
-  if r then
-    views[#views + 1] = cjson.encode({ id = id, executionId = r.executionId, attempts = r.attempts, at = r.at,
-      why = r.why, statusCode = r.statusCode })
-  end
+for _, id in ipairs(redis.call('ZREVRANGE', KEYS[3], 0, tonumber(ARGV[2]) - 1)) do
+  local view = redis.call('HGET', KEYS[2], id)
+  if view then views[#views + 1] = view end
 end
-return { redis.call('ZCOUNT', KEYS[2], ARGV[3], '+inf'), views }
+return { redis.call('ZCOUNT', KEYS[3], ARGV[3], '+inf'), views }
 `);
 
-// KEYS entries, due, gaveup, gaveup-at; ARGV now, minAt, max, new id prefix, selection.
+// KEYS entries, due, gaveup, gaveup-view, gaveup-at; ARGV now, minAt, max, new id prefix, selection.
 // Gave-up records queued again (same execution_id and body) and forgotten, at once. The execution_ids queued.
-export const RESEND_GAVE_UP = new StoreScript(`${WANTED}${PRUNE}
+export const RESEND_GAVE_UP = new StoreScript(`${WANTED}${GAVE_UP}
 local now = tonumber(ARGV[1])
 local want = wanted(5)
-prune(KEYS[3], KEYS[4], ARGV[2], ARGV[3])
+local gaveUp = { KEYS[3], KEYS[4], KEYS[5] }
+prune(gaveUp, ARGV[2], ARGV[3])
 local done = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
+for _, id in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
   local r = decoded(redis.call('HGET', KEYS[3], id))
   if r and (not want or want[r.executionId]) then
     local newId = ARGV[4] .. '-' .. (#done + 1)
@@ -154,8 +178,7 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
       attempts = 0, dueAt = now, createdAt = now }
     redis.call('HSET', KEYS[1], newId, cjson.encode(entry))
     redis.call('ZADD', KEYS[2], now, newId)
-    redis.call('HDEL', KEYS[3], id)
-    redis.call('ZREM', KEYS[4], id)
+    forget(gaveUp, id)
     done[#done + 1] = r.executionId
   end
 end

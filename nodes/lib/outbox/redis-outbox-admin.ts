@@ -12,6 +12,7 @@ export interface QueueKeys {
   due: string;
   lease: string;
   gaveUp: string;
+  gaveUpView: string;
   gaveUpAt: string;
 }
 
@@ -21,6 +22,7 @@ export function queueKeys(queueKey: string): QueueKeys {
     due: `${queueKey}:due`,
     lease: `${queueKey}:lease`,
     gaveUp: `${queueKey}:gaveup`,
+    gaveUpView: `${queueKey}:gaveup-view`,
     gaveUpAt: `${queueKey}:gaveup-at`,
   };
 }
@@ -33,6 +35,13 @@ export interface GaveUpItem {
   at: number;
   why: string;
   statusCode?: number;
+}
+
+/** A gave-up record as kept: with the exact body (and where it went), for resend. */
+export interface GaveUpData extends GaveUpItem {
+  body: string;
+  url?: string;
+  topic?: string;
 }
 
 export interface AdminOptions {
@@ -100,17 +109,19 @@ export class RedisOutboxAdmin {
 
   /** Moves the selected waiting entries (not in flight) to gave up as "cancelled"; their execution_ids. */
   async cancel(executionIds: readonly string[]): Promise<string[]> {
-    const { entries, due, lease, gaveUp, gaveUpAt } = this.keys;
+    const { entries, due, lease, gaveUp, gaveUpView, gaveUpAt } = this.keys;
     const now = this.now();
     const args = [now, this.actionScan, now - this.maxGaveUpAgeMs, this.maxGaveUp, "ids", ...executionIds];
-    return strings(await CANCEL.run(this.client, [entries, due, lease, gaveUp, gaveUpAt], args));
+    return strings(await CANCEL.run(this.client, [entries, due, lease, gaveUp, gaveUpView, gaveUpAt], args));
   }
 
   /** A held entry out of the queue and into gave up, at once; false when `holder` lost its lease. */
-  async giveUp(id: string, holder: string, recordJson: string, at: number): Promise<boolean> {
-    const { entries, due, lease, gaveUp, gaveUpAt } = this.keys;
-    const args = [id, holder, recordJson, at, this.now() - this.maxGaveUpAgeMs, this.maxGaveUp];
-    return Number(await GIVE_UP.run(this.client, [entries, due, lease, gaveUp, gaveUpAt], args)) === 1;
+  async giveUp(id: string, holder: string, record: GaveUpData): Promise<boolean> {
+    const { entries, due, lease, gaveUp, gaveUpView, gaveUpAt } = this.keys;
+    const { executionId, attempts, at, why, statusCode } = record;
+    const view = JSON.stringify({ id: record.id, executionId, attempts, at, why, statusCode });
+    const args = [id, holder, JSON.stringify(record), view, at, this.now() - this.maxGaveUpAgeMs, this.maxGaveUp];
+    return Number(await GIVE_UP.run(this.client, [entries, due, lease, gaveUp, gaveUpView, gaveUpAt], args)) === 1;
   }
 
   /** Gave-up records, newest first, and how many were given up in the last hour. */
@@ -118,7 +129,7 @@ export class RedisOutboxAdmin {
     const now = this.now();
     const reply = await LIST_GAVE_UP.run(
       this.client,
-      [this.keys.gaveUp, this.keys.gaveUpAt],
+      [this.keys.gaveUp, this.keys.gaveUpView, this.keys.gaveUpAt],
       [now - this.maxGaveUpAgeMs, this.maxGaveUp, now - HOUR_MS],
     );
     const [lastHour, views] = Array.isArray(reply) ? (reply as unknown[]) : [];
@@ -127,9 +138,9 @@ export class RedisOutboxAdmin {
 
   /** Queues the selected gave-up records again under new ids made from `idPrefix`; their execution_ids. */
   async resendGaveUp(selection: Selection, idPrefix: string): Promise<string[]> {
-    const { entries, due, gaveUp, gaveUpAt } = this.keys;
+    const { entries, due, gaveUp, gaveUpView, gaveUpAt } = this.keys;
     const now = this.now();
     const args = [now, now - this.maxGaveUpAgeMs, this.maxGaveUp, idPrefix, ...selectionArgs(selection)];
-    return strings(await RESEND_GAVE_UP.run(this.client, [entries, due, gaveUp, gaveUpAt], args));
+    return strings(await RESEND_GAVE_UP.run(this.client, [entries, due, gaveUp, gaveUpView, gaveUpAt], args));
   }
 }

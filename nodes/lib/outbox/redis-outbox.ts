@@ -12,7 +12,7 @@
 import type { OutboxEntry, RetryUpdate } from "./types";
 import type { StoreClient } from "../store/connection";
 import { StoreScript } from "../store/script";
-import { RedisOutboxAdmin, queueKeys } from "./redis-outbox-admin";
+import { RedisOutboxAdmin, queueKeys, type GaveUpData } from "./redis-outbox-admin";
 
 // KEYS entries, due; ARGV id, entry JSON, dueAt, max pending (0: no limit). 1 added, 0 full.
 const ADD = new StoreScript(`
@@ -182,12 +182,12 @@ export class RedisOutbox {
   }
 
   /**
-   * Gives up a held entry: out of the queue and into the gave-up records (`recordJson`, kept for
-   * resend) in one step, so a crash leaves it in one of the two; false when its lease was lost.
+   * Gives up a held entry: out of the queue and into the gave-up records (kept for resend) in one
+   * step, so a crash leaves it in one of the two; false when its lease was lost.
    */
-  async giveUp(id: string, recordJson: string, at: number): Promise<boolean> {
+  async giveUp(id: string, record: GaveUpData): Promise<boolean> {
     if (!this.held.delete(id)) return false;
-    return this.admin.giveUp(id, this.options.holder, recordJson, at);
+    return this.admin.giveUp(id, this.options.holder, record);
   }
 
   /** Gives back every held entry (at its own due time), so other instances need not wait for the lease. */

@@ -8,12 +8,17 @@ import type { Finish } from "./delivery-queue";
 import { classify, nextDelayMs } from "./retry-policy";
 import type { OutboxEntry } from "../outbox/types";
 import type { RedisOutbox } from "../outbox/redis-outbox";
+import type { GaveUpData } from "../outbox/redis-outbox-admin";
 import { describeResult } from "./output-msg";
 
-/** The gave-up record kept for the sidebar's resend (the file side's GaveUpRecord, as JSON). */
-function gaveUpRecord(entry: OutboxEntry, attempts: number, result: DeliveryResult, at: number): string {
+/** The gave-up record kept for the sidebar's resend (the same fields as the file side's). */
+function gaveUpRecord(entry: OutboxEntry, attempts: number, result: DeliveryResult, at: number): GaveUpData {
   const { id, executionId, body, url, topic } = entry;
-  return JSON.stringify({ id, executionId, body, url, topic, attempts, at, why: describeResult(result), statusCode: result.statusCode });
+  const record: GaveUpData = { id, executionId, body, attempts, at, why: describeResult(result) };
+  if (url !== undefined) record.url = url;
+  if (topic !== undefined) record.topic = topic;
+  if (result.statusCode !== undefined) record.statusCode = result.statusCode;
+  return record;
 }
 
 export interface SharedDeliveryOptions {
@@ -141,7 +146,7 @@ export class SharedDelivery {
     }
     if (delay === undefined) {
       const at = (this.options.now ?? Date.now)();
-      await outbox.giveUp(entry.id, gaveUpRecord(entry, attempts, result, at), at);
+      await outbox.giveUp(entry.id, gaveUpRecord(entry, attempts, result, at));
       this.options.onFinish(entry, attempts, result, "gave-up");
       return;
     }

@@ -105,9 +105,9 @@ describe("lib/outbox/redis-outbox-admin (real redis-server)", () => {
     const other = outbox("B");
     await box.add(entry("a", now));
     const [taken] = await box.take(1);
-    assert.equal(await other.giveUp("a", "{}", now), false, "B does not hold it");
-    const record = JSON.stringify({ ...taken, attempts: 3, at: now, why: "HTTP 410", statusCode: 410 });
-    assert.equal(await box.giveUp("a", record, now), true);
+    const record = { id: "a", executionId: "exec_a", body: taken!.body, attempts: 3, at: now, why: "HTTP 410", statusCode: 410 };
+    assert.equal(await other.giveUp("a", record), false, "B does not hold it");
+    assert.equal(await box.giveUp("a", record), true);
     assert.equal((await box.admin.waiting(10)).pending, 0);
     assert.deepEqual(
       (await box.admin.gaveUpList()).items.map((g) => [g.executionId, g.why, g.attempts, g.statusCode]),
@@ -126,11 +126,7 @@ describe("lib/outbox/redis-outbox-admin (real redis-server)", () => {
       await box.add(entry(`g${i}`, now));
       await box.take(1);
       now += 1000;
-      await box.giveUp(
-        `g${i}`,
-        JSON.stringify({ id: `g${i}`, executionId: `exec_g${i}`, body: "{}", attempts: 1, at: now, why: "x" }),
-        now,
-      );
+      await box.giveUp(`g${i}`, { id: `g${i}`, executionId: `exec_g${i}`, body: "{}", attempts: 1, at: now, why: "x" });
     }
     // The default bound is 1,000: all 8 kept.
     assert.equal((await box.admin.gaveUpList()).items.length, 8);
@@ -143,6 +139,23 @@ describe("lib/outbox/redis-outbox-admin (real redis-server)", () => {
       (await box.admin.gaveUpList()).items.map((g) => g.id),
       ["g7", "g6", "g5"],
     );
-    assert.equal(Number(await client.sendCommand(["HLEN", `adm:q${queue}:gaveup`])), 3, "pruned in Redis too");
+    for (const key of ["gaveup", "gaveup-view", "gaveup-at"]) {
+      const size = Number(await client.sendCommand([key === "gaveup-at" ? "ZCARD" : "HLEN", `adm:q${queue}:${key}`]));
+      assert.equal(size, 3, `${key} pruned in Redis too`);
+    }
+  });
+
+  it("names the agent loop and status of a large body from its start, without parsing it whole", async () => {
+    const box = outbox();
+    const big = JSON.stringify({
+      agent_loop_id: "loop_big",
+      agent_loop_name: "Big one",
+      execution_id: "exec_big",
+      status: "timeout",
+      result: { output: "x".repeat(200_000), status: "completed" },
+    });
+    await box.add({ id: "big", executionId: "exec_big", body: big, attempts: 0, dueAt: now, createdAt: now });
+    const [view] = (await box.admin.waiting(10)).items;
+    assert.deepEqual([view?.agentLoopName, view?.status], ["Big one", "timeout"]);
   });
 });
