@@ -2,6 +2,7 @@
 // acknowledge), resume what the outbox holds, deliver through the queue, report each outcome
 // and the status, answer the editor's "send test", and close keeping the journal.
 import type { Dispatcher } from "undici";
+import type { OutDeliveries } from "../shared/deliveries-api";
 import { Outbox, type OutboxOptions } from "../outbox/outbox";
 import type { OpenOutbox, OutboxEntry, OutboxStore, QueuedEntry, ReplayReport } from "../outbox/types";
 import type { Translate } from "../shared/messages";
@@ -22,7 +23,6 @@ import { SharedBackend, type SharedOutbox } from "./shared-backend";
 import { senderStatus } from "./status";
 import { GaveUpStore } from "./gave-up-store";
 import { SendDeliveries } from "./send-deliveries";
-import type { OutDeliveries } from "../shared/deliveries-api";
 
 export interface SenderLog {
   info(text: string): void;
