@@ -157,7 +157,7 @@ export = function register(RED: NodeAPI): void {
     }
     const sender = settings && !(shared instanceof Error) ? senderFor(RED, t, node, settings, shared) : undefined;
     node.agentCallbackSender = sender;
-    Object.defineProperty(node, "agentCallbackDeliveries", { get: () => sender?.deliveries });
+    Object.defineProperty(node, "agentCallbackDeliveries", { get: () => sender?.sidebar });
     void sender?.start();
 
     node.on("input", (msg, _send, done) => {

@@ -6,11 +6,13 @@
 //   entries  hash  id -> the entry as JSON (body included)
 //   due      zset  id -> when it may be taken next: its due time, or the end of its lease
 //   lease    hash  id -> the token of the instance holding it
+// (and the gave-up records beside them, for the deliveries sidebar: redis-admin-scripts.ts)
 // A holder's retry or finish counts only while it still holds the lease: an instance that lost
 // its entry to a takeover (it was too slow, or cut off) cannot undo the new holder's work.
 import type { OutboxEntry, RetryUpdate } from "./types";
 import type { StoreClient } from "../store/connection";
 import { StoreScript } from "../store/script";
+import { RedisOutboxAdmin, queueKeys, type GaveUpData } from "./redis-outbox-admin";
 
 // KEYS entries, due; ARGV id, entry JSON, dueAt, max pending (0: no limit). 1 added, 0 full.
 const ADD = new StoreScript(`
@@ -102,6 +104,8 @@ export interface RedisOutboxOptions {
 
 export class RedisOutbox {
   private readonly keys: { entries: string; due: string; lease: string };
+  /** The deliveries sidebar's view of this queue and its gave-up records (shared by all instances). */
+  readonly admin: RedisOutboxAdmin;
   private readonly now: () => number;
   /** Entries this instance holds now, with their due time (to give them back on close). */
   private readonly held = new Map<string, OutboxEntry>();
@@ -110,9 +114,9 @@ export class RedisOutbox {
     private readonly client: StoreClient,
     private readonly options: RedisOutboxOptions,
   ) {
-    const base = options.queueKey;
-    this.keys = { entries: `${base}:entries`, due: `${base}:due`, lease: `${base}:lease` };
+    this.keys = queueKeys(options.queueKey);
     this.now = options.now ?? Date.now;
+    this.admin = new RedisOutboxAdmin(client, options.queueKey, { now: this.now });
   }
 
   /** Entries held by this instance now. */
@@ -175,6 +179,15 @@ export class RedisOutbox {
     if (!this.held.delete(id)) return false;
     const { entries, due, lease } = this.keys;
     return Number(await REMOVE.run(this.client, [entries, due, lease], [id, this.options.holder])) === 1;
+  }
+
+  /**
+   * Gives up a held entry: out of the queue and into the gave-up records (kept for resend) in one
+   * step, so a crash leaves it in one of the two; false when its lease was lost.
+   */
+  async giveUp(id: string, record: GaveUpData): Promise<boolean> {
+    if (!this.held.delete(id)) return false;
+    return this.admin.giveUp(id, this.options.holder, record);
   }
 
   /** Gives back every held entry (at its own due time), so other instances need not wait for the lease. */

@@ -2,6 +2,7 @@
 // acknowledge), resume what the outbox holds, deliver through the queue, report each outcome
 // and the status, answer the editor's "send test", and close keeping the journal.
 import type { Dispatcher } from "undici";
+import type { OutDeliveries } from "../shared/deliveries-api";
 import { Outbox, type OutboxOptions } from "../outbox/outbox";
 import type { OpenOutbox, OutboxEntry, OutboxStore, QueuedEntry, ReplayReport } from "../outbox/types";
 import type { Translate } from "../shared/messages";
@@ -86,6 +87,11 @@ export class Sender {
     this.dispatcher = createNetworkDispatcher(options.settings.concurrency, options.settings.network, process.env, options.t);
     this.deliveryMessages = { timeout: (seconds) => options.t("errors.timeout", { seconds }), stopped: options.t("errors.stopped") };
     if (options.shared) this.shared = this.sharedBackend(options.shared);
+  }
+
+  /** What the deliveries sidebar shows and acts on: the shared queue's with a store, else the file outbox's once open. */
+  get sidebar(): OutDeliveries | undefined {
+    return this.shared?.deliveries ?? this.deliveries;
   }
 
   /** Callbacks in the outbox now. */

@@ -9,6 +9,7 @@ import type { DeliveryResult } from "./deliver";
 import type { Finish } from "./delivery-queue";
 import type { SenderLog } from "./sender";
 import { SharedDelivery } from "./shared-delivery";
+import { SharedDeliveries } from "./shared-deliveries";
 
 /** What Sender hands over when the node has a store. */
 export interface SharedOutbox {
@@ -32,6 +33,8 @@ export interface SharedBackendOptions {
 
 export class SharedBackend {
   private readonly delivery: SharedDelivery;
+  /** What the deliveries sidebar shows and acts on: the shared queue, and this instance's log. */
+  readonly deliveries: SharedDeliveries;
   private count = 0;
   private counting: NodeJS.Timeout | undefined;
   private down: string | undefined;
@@ -46,10 +49,15 @@ export class SharedBackend {
       schedule: options.schedule,
       retry4xx: options.retry4xx,
       attempt: (entry) => options.attempt(entry),
-      onFinish: (entry, attempts, result, finish) => options.onFinish(entry, attempts, result, finish),
+      onAttempted: (result, ok) => this.deliveries.attempted({ ok, statusCode: result.statusCode, error: result.error }),
+      onFinish: (entry, attempts, result, finish) => {
+        if (finish === "delivered") this.noteDelivered(entry, attempts, result);
+        options.onFinish(entry, attempts, result, finish);
+      },
       onStoreError: (err) => this.failed(err),
       onChange: () => this.recount(),
     });
+    this.deliveries = new SharedDeliveries(shared.outbox, () => this.delivery.wake());
     this.unwatch = shared.watch?.((state, error) => {
       if (state === "down") this.failed(new Error(error));
       else if (state === "ready") this.worked();
@@ -97,6 +105,21 @@ export class SharedBackend {
     if (this.counting) clearTimeout(this.counting);
     await this.delivery.stop().catch(() => undefined);
     return this.count;
+  }
+
+  private noteDelivered(entry: Readonly<OutboxEntry>, attempts: number, result: DeliveryResult): void {
+    const { id, executionId, body, url, topic } = entry;
+    this.deliveries.delivered({
+      id,
+      executionId,
+      at: Date.now(),
+      statusCode: result.statusCode,
+      attempts,
+      body,
+      url,
+      topic,
+      reply: result.payload,
+    });
   }
 
   /** The store failed: the error for the msg, logged once until the store works again. */

@@ -8,6 +8,18 @@ import type { Finish } from "./delivery-queue";
 import { classify, nextDelayMs } from "./retry-policy";
 import type { OutboxEntry } from "../outbox/types";
 import type { RedisOutbox } from "../outbox/redis-outbox";
+import type { GaveUpData } from "../outbox/redis-outbox-admin";
+import { describeResult } from "./output-msg";
+
+/** The gave-up record kept for the sidebar's resend (the same fields as the file side's). */
+function gaveUpRecord(entry: OutboxEntry, attempts: number, result: DeliveryResult, at: number): GaveUpData {
+  const { id, executionId, body, url, topic } = entry;
+  const record: GaveUpData = { id, executionId, body, attempts, at, why: describeResult(result) };
+  if (url !== undefined) record.url = url;
+  if (topic !== undefined) record.topic = topic;
+  if (result.statusCode !== undefined) record.statusCode = result.statusCode;
+  return record;
+}
 
 export interface SharedDeliveryOptions {
   outbox: RedisOutbox;
@@ -17,7 +29,9 @@ export interface SharedDeliveryOptions {
   retry4xx: boolean;
   /** One attempt; `attempt` counts from 1. A rejection counts as a network error (retried). */
   attempt(entry: Readonly<OutboxEntry>, attempt: number): Promise<DeliveryResult>;
-  /** Delivered or given up (already removed from the store). */
+  /** Every attempt's end, `delivered` when the receiver took it (for the receiver's health). */
+  onAttempted?(result: DeliveryResult, delivered: boolean): void;
+  /** Delivered or given up (already removed from the store; a gave-up one kept among its gave-up records). */
   onFinish(entry: Readonly<OutboxEntry>, attempts: number, result: DeliveryResult, finish: Finish): void;
   /** The store could not be reached or refused a write: delivery goes on when it answers again. */
   onStoreError(err: Error): void;
@@ -124,9 +138,16 @@ export class SharedDelivery {
     const { outbox, schedule, retry4xx } = this.options;
     const verdict = classify(result.outcome, retry4xx);
     const delay = verdict === "retry" ? nextDelayMs(schedule, attempts, result.retryAfterSeconds, this.options.random) : undefined;
-    if (verdict === "delivered" || delay === undefined) {
+    this.options.onAttempted?.(result, verdict === "delivered");
+    if (verdict === "delivered") {
       await outbox.remove(entry.id);
-      this.options.onFinish(entry, attempts, result, verdict === "delivered" ? "delivered" : "gave-up");
+      this.options.onFinish(entry, attempts, result, "delivered");
+      return;
+    }
+    if (delay === undefined) {
+      const at = (this.options.now ?? Date.now)();
+      await outbox.giveUp(entry.id, gaveUpRecord(entry, attempts, result, at));
+      this.options.onFinish(entry, attempts, result, "gave-up");
       return;
     }
     const dueAt = (this.options.now ?? Date.now)() + delay;

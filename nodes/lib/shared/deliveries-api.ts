@@ -40,6 +40,8 @@ export interface OutView {
   waitingTotal: number;
   gaveUp: GaveUpView[];
   delivered: DeliveredView[];
+  /** The queue is in a callback store: waiting and gave up are every instance's, health and delivered this instance's. */
+  shared?: boolean;
 }
 
 export interface OutDeliveries {

@@ -1,0 +1,87 @@
+// callback out's side of the deliveries sidebar when its outbox is the shared queue in a callback
+// store: the waiting list, gave-up records and the actions come from the store (the same for every
+// instance, and durable there); the receiver's health and the delivered list are this instance's
+// own, in memory, as with the file outbox.
+import type { RedisOutbox } from "../outbox/redis-outbox";
+import type { ActionResult, OutDeliveries, OutView, Selection } from "../shared/deliveries-api";
+import { DeliveryLog, type AttemptEnd, type Delivered } from "./delivery-log";
+import { WAITING_LISTED, newEntryId } from "./send-deliveries";
+
+function notFound(selection: Selection, found: readonly string[]): string[] {
+  if ("all" in selection) return [];
+  const seen = new Set(found);
+  return selection.executionIds.filter((id) => !seen.has(id));
+}
+
+export class SharedDeliveries implements OutDeliveries {
+  readonly kind = "out";
+  readonly log: DeliveryLog;
+
+  constructor(
+    private readonly outbox: RedisOutbox,
+    /** Looks for due entries at once (after an action made some due). */
+    private readonly wake: () => void,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.log = new DeliveryLog(now);
+  }
+
+  attempted(end: AttemptEnd): void {
+    this.log.attempted(end);
+  }
+
+  delivered(record: Delivered): void {
+    this.log.delivered(record);
+  }
+
+  async view(): Promise<OutView> {
+    const { admin } = this.outbox;
+    const [waiting, gaveUp] = await Promise.all([admin.waiting(WAITING_LISTED), admin.gaveUpList()]);
+    const inFlight = Math.min(waiting.held, waiting.pending);
+    return {
+      kind: "out",
+      health: this.log.health(),
+      counts: {
+        queued: waiting.pending - inFlight,
+        inFlight,
+        deliveredLastHour: this.log.counts().deliveredLastHour,
+        gaveUpLastHour: gaveUp.lastHour,
+      },
+      waiting: waiting.items,
+      waitingTotal: waiting.pending,
+      gaveUp: gaveUp.items,
+      delivered: this.log.deliveredList(),
+      shared: true,
+    };
+  }
+
+  async retry(selection: Selection): Promise<ActionResult> {
+    const done = await this.outbox.admin.retryNow(selection);
+    if (done.length > 0) this.wake();
+    return { count: done.length, notFound: notFound(selection, done) };
+  }
+
+  async cancel(selection: Selection): Promise<ActionResult> {
+    // The plugin refuses {all:true} for cancel; nothing is cancelled without a choice.
+    const done = "all" in selection ? [] : await this.outbox.admin.cancel(selection.executionIds);
+    return { count: done.length, notFound: notFound(selection, done) };
+  }
+
+  /** Gave-up records (in the store) and delivered ones (this instance's) queued again; each counts once it is stored. */
+  async resend(selection: Selection): Promise<ActionResult> {
+    const found = await this.outbox.admin.resendGaveUp(selection, newEntryId(this.now()));
+    const delivered = "all" in selection ? [] : this.log.findDelivered(new Set(selection.executionIds)).filter((d) => d.body !== "");
+    for (const source of delivered) {
+      const now = this.now();
+      const entry = { id: newEntryId(now), executionId: source.executionId, body: source.body, attempts: 0, dueAt: now, createdAt: now };
+      await this.outbox.add({
+        ...entry,
+        ...(source.url !== undefined ? { url: source.url } : {}),
+        ...(source.topic !== undefined ? { topic: source.topic } : {}),
+      });
+      found.push(source.executionId);
+    }
+    if (found.length > 0) this.wake();
+    return { count: found.length, notFound: notFound(selection, found) };
+  }
+}
