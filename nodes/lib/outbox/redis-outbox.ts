@@ -3,12 +3,13 @@
 // with a lease, and an entry whose holder died is taken again once the lease has run out.
 //
 // Keys under `<prefix>outbox:<node id>:`
-//   entries  hash  id -> the entry as JSON (body included)
+//   entries  hash  id -> the entry as JSON (body included; records.ts's entryJson)
 //   due      zset  id -> when it may be taken next: its due time, or the end of its lease
 //   lease    hash  id -> the token of the instance holding it
 // A holder's retry or finish counts only while it still holds the lease: an instance that lost
 // its entry to a takeover (it was too slow, or cut off) cannot undo the new holder's work.
 import type { OutboxEntry, RetryUpdate } from "./types";
+import { entryJson, readEntryJson, withRetry } from "./records";
 import type { StoreClient } from "../store/connection";
 import { StoreScript } from "../store/script";
 
@@ -66,30 +67,6 @@ end
 return 1
 `);
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-/** The entry a stored JSON stands for, or undefined when it is not one. */
-export function parseEntry(json: string): OutboxEntry | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-  if (!isRecord(value)) return undefined;
-  const { id, executionId, body, url, topic, attempts, dueAt, createdAt, lastStatus, lastError } = value;
-  if (typeof id !== "string" || typeof executionId !== "string" || typeof body !== "string") return undefined;
-  if (typeof attempts !== "number" || typeof dueAt !== "number" || typeof createdAt !== "number") return undefined;
-  const entry: OutboxEntry = { id, executionId, body, attempts, dueAt, createdAt };
-  if (typeof url === "string") entry.url = url;
-  if (typeof topic === "string") entry.topic = topic;
-  if (typeof lastStatus === "number") entry.lastStatus = lastStatus;
-  if (typeof lastError === "string") entry.lastError = lastError;
-  return entry;
-}
-
 export interface RedisOutboxOptions {
   /** Store prefix + node id: the queue's name. */
   queueKey: string;
@@ -131,7 +108,7 @@ export class RedisOutbox {
    */
   async add(entry: OutboxEntry, maxPending = 0): Promise<boolean> {
     const { entries, due } = this.keys;
-    const reply = await ADD.run(this.client, [entries, due], [entry.id, JSON.stringify(entry), entry.dueAt, maxPending]);
+    const reply = await ADD.run(this.client, [entries, due], [entry.id, entryJson(entry), entry.dueAt, maxPending]);
     return Number(reply) === 1;
   }
 
@@ -147,7 +124,7 @@ export class RedisOutbox {
     const reply = await TAKE.run(this.client, [entries, due, lease], [this.now(), this.options.leaseMs, max, this.options.holder]);
     const taken: OutboxEntry[] = [];
     for (const json of Array.isArray(reply) ? reply : []) {
-      const entry = typeof json === "string" ? parseEntry(json) : undefined;
+      const entry = typeof json === "string" ? readEntryJson(json) : undefined;
       if (!entry) continue;
       this.held.set(entry.id, entry);
       taken.push(entry);
@@ -160,13 +137,9 @@ export class RedisOutbox {
     const entry = this.held.get(id);
     if (!entry) return false;
     this.held.delete(id);
-    const next: OutboxEntry = { ...entry, attempts: update.attempts, dueAt: update.dueAt };
-    delete next.lastStatus;
-    delete next.lastError;
-    if (update.lastStatus !== undefined) next.lastStatus = update.lastStatus;
-    if (update.lastError !== undefined) next.lastError = update.lastError;
+    const next = withRetry(entry, update);
     const { entries, due, lease } = this.keys;
-    const reply = await RETRY.run(this.client, [entries, due, lease], [id, this.options.holder, JSON.stringify(next), next.dueAt]);
+    const reply = await RETRY.run(this.client, [entries, due, lease], [id, this.options.holder, entryJson(next), next.dueAt]);
     return Number(reply) === 1;
   }
 
