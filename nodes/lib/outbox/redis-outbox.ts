@@ -13,15 +13,18 @@ import { entryJson, readEntryJson, withRetry } from "./records";
 import type { StoreClient } from "../store/connection";
 import { StoreScript } from "../store/script";
 
-// KEYS entries, due; ARGV id, entry JSON, dueAt, max pending (0: no limit). 1 added, 0 full.
+// KEYS entries, due; ARGV id, entry JSON, dueAt, max pending (0: no limit), wake channel. 1 added, 0 full.
+// The wake-up is published with pcall: a user whose ACL has no channels still adds (others then poll).
 const ADD = new StoreScript(`
 if tonumber(ARGV[4]) > 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.pcall('PUBLISH', ARGV[5], '')
 return 1
 `);
 
-// KEYS entries, due, lease; ARGV now, lease ms, how many at most, holder token. The entries taken.
+// KEYS entries, due, lease; ARGV now, lease ms, how many at most, holder token. The time the
+// earliest entry left is due ('' when none), then the entries taken.
 const TAKE = new StoreScript(`
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local taken = {}
@@ -35,6 +38,8 @@ for _, id in ipairs(ids) do
     redis.call('ZREM', KEYS[2], id)
   end
 end
+local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+table.insert(taken, 1, first[2] or '')
 return taken
 `);
 
@@ -56,14 +61,15 @@ redis.call('HDEL', KEYS[3], ARGV[1])
 return 1
 `);
 
-// KEYS due, lease; ARGV token, then (id, dueAt) pairs. Gives entries back before their lease ends.
+// KEYS due, lease; ARGV token, wake channel, then (id, dueAt) pairs. Gives entries back before their lease ends.
 const RELEASE = new StoreScript(`
-for i = 2, #ARGV, 2 do
+for i = 3, #ARGV, 2 do
   if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[1] then
     redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
     redis.call('HDEL', KEYS[2], ARGV[i])
   end
 end
+redis.pcall('PUBLISH', ARGV[2], '')
 return 1
 `);
 
@@ -79,6 +85,9 @@ export interface RedisOutboxOptions {
 
 export class RedisOutbox {
   private readonly keys: { entries: string; due: string; lease: string };
+  /** Pub/sub channel (not a key) on which adds and releases say that entries may be due. */
+  private readonly channel: string;
+  private next: number | undefined;
   private readonly now: () => number;
   /** Entries this instance holds now, with their due time (to give them back on close). */
   private readonly held = new Map<string, OutboxEntry>();
@@ -89,7 +98,22 @@ export class RedisOutbox {
   ) {
     const base = options.queueKey;
     this.keys = { entries: `${base}:entries`, due: `${base}:due`, lease: `${base}:lease` };
+    this.channel = `${base}:wake`;
     this.now = options.now ?? Date.now;
+  }
+
+  /** When the earliest entry left after the last take is due (or its lease ends); undefined when none is. */
+  get nextDueAt(): number | undefined {
+    return this.next;
+  }
+
+  /**
+   * Calls `listener` whenever any instance adds or gives back entries; resolves to the function
+   * that stops it. Rejects when the store cannot listen (down, or an ACL without channels).
+   */
+  async onAdded(listener: () => void): Promise<() => Promise<void>> {
+    if (!this.client.subscribe) throw new Error("this store client cannot listen");
+    return this.client.subscribe(this.channel, listener);
   }
 
   /** Entries held by this instance now. */
@@ -108,7 +132,7 @@ export class RedisOutbox {
    */
   async add(entry: OutboxEntry, maxPending = 0): Promise<boolean> {
     const { entries, due } = this.keys;
-    const reply = await ADD.run(this.client, [entries, due], [entry.id, entryJson(entry), entry.dueAt, maxPending]);
+    const reply = await ADD.run(this.client, [entries, due], [entry.id, entryJson(entry), entry.dueAt, maxPending, this.channel]);
     return Number(reply) === 1;
   }
 
@@ -122,8 +146,10 @@ export class RedisOutbox {
     if (max <= 0) return [];
     const { entries, due, lease } = this.keys;
     const reply = await TAKE.run(this.client, [entries, due, lease], [this.now(), this.options.leaseMs, max, this.options.holder]);
+    const [next, ...found] = Array.isArray(reply) ? (reply as unknown[]) : [];
+    this.next = typeof next === "string" && next !== "" ? Number(next) : undefined;
     const taken: OutboxEntry[] = [];
-    for (const json of Array.isArray(reply) ? reply : []) {
+    for (const json of found) {
       const entry = typeof json === "string" ? readEntryJson(json) : undefined;
       if (!entry) continue;
       this.held.set(entry.id, entry);
@@ -156,7 +182,7 @@ export class RedisOutbox {
     for (const entry of this.held.values()) pairs.push(entry.id, entry.dueAt);
     this.held.clear();
     if (pairs.length === 0) return;
-    await RELEASE.run(this.client, [this.keys.due, this.keys.lease], [this.options.holder, ...pairs]);
+    await RELEASE.run(this.client, [this.keys.due, this.keys.lease], [this.options.holder, this.channel, ...pairs]);
   }
 
   /** Forgets what this instance holds without telling the store (its leases run out by themselves). */

@@ -52,7 +52,11 @@ export class SharedBackend {
     });
     this.unwatch = shared.watch?.((state, error) => {
       if (state === "down") this.failed(new Error(error));
-      else if (state === "ready") this.worked();
+      else if (state === "ready") {
+        this.worked();
+        // Adds published while the connection was down were missed: look now.
+        this.delivery.wake();
+      }
     });
   }
 

@@ -6,6 +6,8 @@ import type { ConnectionOptions } from "node:tls";
 /** The one command the store modules need: raw arguments in, the server's reply out. */
 export interface StoreClient {
   sendCommand(args: string[]): Promise<unknown>;
+  /** Calls `listener` on each message published on `channel`; resolves to the function that stops it. */
+  subscribe?(channel: string, listener: () => void): Promise<() => Promise<void>>;
 }
 
 export interface StoreOptions {
@@ -28,7 +30,10 @@ export interface StoreOptions {
 export type StoreState = "connecting" | "ready" | "down";
 
 /** What the client package gives us, typed only as far as we use it. */
-interface RedisClientLike extends StoreClient {
+interface RedisClientLike {
+  sendCommand(args: string[]): Promise<unknown>;
+  subscribe(channel: string, listener: () => void): Promise<void>;
+  unsubscribe(channel: string, listener: () => void): Promise<void>;
   on(event: "ready" | "end" | "reconnecting", listener: () => void): unknown;
   on(event: "error", listener: (err: Error) => void): unknown;
   connect(): Promise<unknown>;
@@ -148,6 +153,25 @@ export class StoreConnection implements StoreClient {
       }
       throw error;
     }
+  }
+
+  /**
+   * Listens on a pub/sub channel over this same connection (RESP3 carries messages beside replies);
+   * the client subscribes again after a reconnect. Rejects like a command while the store is down.
+   */
+  async subscribe(channel: string, listener: () => void): Promise<() => Promise<void>> {
+    if (this.closed) throw new StoreUnavailableError("connection closed");
+    if (this.currentState === "connecting") await this.firstAttempt;
+    const client = this.client;
+    if (!client) throw new StoreUnavailableError(this.error);
+    try {
+      await client.subscribe(channel, listener);
+    } catch (err) {
+      throw toStoreError(err);
+    }
+    return async () => {
+      if (!this.closed) await client.unsubscribe(channel, listener).catch(() => undefined);
+    };
   }
 
   async close(): Promise<void> {
