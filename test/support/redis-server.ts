@@ -21,8 +21,11 @@ export function redisServerPath(): string {
 }
 
 export interface RedisServerOptions {
-  /** TLS only: the server's certificate and key and the CA (file paths); clients need no certificate. */
-  tls?: { cert: string; key: string; ca: string };
+  /**
+   * TLS only: the server's certificate and key and the CA (file paths); with `clientAuth` a client
+   * must show a certificate that CA signed (mutual TLS).
+   */
+  tls?: { cert: string; key: string; ca: string; clientAuth?: boolean; client?: { cert: string; key: string } };
   /** The default user's password (requirepass). */
   password?: string;
 }
@@ -50,7 +53,7 @@ export class RedisServer {
     const { tls, password } = this.options;
     if (tls) {
       args.push("--port", "0", "--tls-port", String(this.port), "--tls-cert-file", tls.cert, "--tls-key-file", tls.key);
-      args.push("--tls-ca-cert-file", tls.ca, "--tls-auth-clients", "no");
+      args.push("--tls-ca-cert-file", tls.ca, "--tls-auth-clients", tls.clientAuth ? "yes" : "no");
     } else {
       args.push("--port", String(this.port));
     }
@@ -95,7 +98,12 @@ export class RedisServer {
     return new Promise((resolve) => {
       const { tls, password } = this.options;
       const socket: Socket = tls
-        ? tlsConnect({ port: this.port, host: "127.0.0.1", ca: readFileSync(tls.ca) })
+        ? tlsConnect({
+            port: this.port,
+            host: "127.0.0.1",
+            ca: readFileSync(tls.ca),
+            ...(tls.client ? { cert: readFileSync(tls.client.cert), key: readFileSync(tls.client.key) } : {}),
+          })
         : connect(this.port, "127.0.0.1");
       // With a password, AUTH first: two replies, the second the PING's.
       const expected = password ? 2 : 1;

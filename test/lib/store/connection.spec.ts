@@ -168,4 +168,29 @@ describe("lib/store/connection (real redis-server)", () => {
       other.cleanup();
     }
   });
+
+  it("shows a client certificate to a server that asks for one (mutual TLS)", async () => {
+    const pki = makeTestPki();
+    const client = { cert: pki.files.clientCert, key: pki.files.clientKey };
+    const tlsRedis = new RedisServer({
+      tls: { cert: pki.files.serverCert, key: pki.files.serverKey, ca: pki.files.ca, clientAuth: true, client },
+    });
+    let withCert: StoreConnection | undefined;
+    let without: StoreConnection | undefined;
+    try {
+      await tlsRedis.start();
+      withCert = new StoreConnection({ url: tlsRedis.url, prefix: "t7:", tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey } });
+      await waitForState(withCert, "ready");
+      assert.equal(await withCert.sendCommand(["PING"]), "PONG");
+      without = new StoreConnection({ url: tlsRedis.url, prefix: "t7:", tls: { ca: pki.ca } });
+      await waitForState(without, "down");
+      await assert.rejects(without.sendCommand(["PING"]), StoreUnavailableError);
+    } finally {
+      await withCert?.close();
+      await without?.close();
+      await tlsRedis.stop();
+      tlsRedis.cleanup();
+      pki.cleanup();
+    }
+  });
 });
