@@ -1,5 +1,7 @@
 // The journal's record format: one JSON object per line, "add" (a whole entry with its body),
 // "retry" (the next attempt's time) or "done" (delivered or given up). Pure: no file I/O here.
+// An entry's stored fields are the same in the shared store's queue (redis-outbox.ts), read and
+// written by the helpers here.
 
 export interface OutboxEntry {
   /** Key of the entry in this journal (not the execution_id: a flow may resend one on purpose). */
@@ -35,7 +37,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-function readEntry(value: unknown): OutboxEntry | undefined {
+/** The entry a parsed JSON value stands for, or undefined when it is not one. */
+export function readEntry(value: unknown): OutboxEntry | undefined {
   if (!isObject(value)) return undefined;
   const { id, executionId, body, url, topic, attempts, dueAt, createdAt, lastStatus, lastError } = value;
   if (typeof id !== "string" || typeof executionId !== "string" || typeof body !== "string") return undefined;
@@ -98,6 +101,30 @@ export function queuedEntry(stored: QueuedEntry): QueuedEntry {
 
 export function addLine(entry: QueuedEntry, body: string): string {
   return JSON.stringify({ op: "add", entry: { ...queuedEntry(entry), body } });
+}
+
+/** An entry as one JSON object: the fields of an "add" line's entry, nothing else. */
+export function entryJson(entry: OutboxEntry): string {
+  return JSON.stringify({ ...queuedEntry(entry), body: entry.body });
+}
+
+/** The entry `entryJson` wrote; undefined for any text that is not one. */
+export function readEntryJson(json: string): OutboxEntry | undefined {
+  try {
+    return readEntry(JSON.parse(json));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A copy of `entry` with a retry's state: what replaying the "retry" record gives. */
+export function withRetry(entry: OutboxEntry, update: RetryUpdate): OutboxEntry {
+  const next: OutboxEntry = { ...queuedEntry(entry), body: entry.body, attempts: update.attempts, dueAt: update.dueAt };
+  delete next.lastStatus;
+  delete next.lastError;
+  if (update.lastStatus !== undefined) next.lastStatus = update.lastStatus;
+  if (update.lastError !== undefined) next.lastError = update.lastError;
+  return next;
 }
 
 export function retryLine(id: string, update: RetryUpdate): string {

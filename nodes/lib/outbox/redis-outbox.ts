@@ -3,26 +3,30 @@
 // with a lease, and an entry whose holder died is taken again once the lease has run out.
 //
 // Keys under `<prefix>outbox:<node id>:`
-//   entries  hash  id -> the entry as JSON (body included)
+//   entries  hash  id -> the entry as JSON (body included; records.ts's entryJson)
 //   due      zset  id -> when it may be taken next: its due time, or the end of its lease
 //   lease    hash  id -> the token of the instance holding it
 // (and the gave-up records beside them, for the deliveries sidebar: redis-admin-scripts.ts)
 // A holder's retry or finish counts only while it still holds the lease: an instance that lost
 // its entry to a takeover (it was too slow, or cut off) cannot undo the new holder's work.
 import type { OutboxEntry, RetryUpdate } from "./types";
+import { entryJson, readEntryJson, withRetry } from "./records";
 import type { StoreClient } from "../store/connection";
 import { StoreScript } from "../store/script";
 import { RedisOutboxAdmin, queueKeys, type GaveUpData } from "./redis-outbox-admin";
 
-// KEYS entries, due; ARGV id, entry JSON, dueAt, max pending (0: no limit). 1 added, 0 full.
+// KEYS entries, due; ARGV id, entry JSON, dueAt, max pending (0: no limit), wake channel. 1 added, 0 full.
+// The wake-up is published with pcall: a user whose ACL has no channels still adds (others then poll).
 const ADD = new StoreScript(`
 if tonumber(ARGV[4]) > 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.pcall('PUBLISH', ARGV[5], '')
 return 1
 `);
 
-// KEYS entries, due, lease; ARGV now, lease ms, how many at most, holder token. The entries taken.
+// KEYS entries, due, lease; ARGV now, lease ms, how many at most, holder token. The time the
+// earliest entry left is due ('' when none), then the entries taken.
 const TAKE = new StoreScript(`
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local taken = {}
@@ -36,6 +40,8 @@ for _, id in ipairs(ids) do
     redis.call('ZREM', KEYS[2], id)
   end
 end
+local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+table.insert(taken, 1, first[2] or '')
 return taken
 `);
 
@@ -57,40 +63,17 @@ redis.call('HDEL', KEYS[3], ARGV[1])
 return 1
 `);
 
-// KEYS due, lease; ARGV token, then (id, dueAt) pairs. Gives entries back before their lease ends.
+// KEYS due, lease; ARGV token, wake channel, then (id, dueAt) pairs. Gives entries back before their lease ends.
 const RELEASE = new StoreScript(`
-for i = 2, #ARGV, 2 do
+for i = 3, #ARGV, 2 do
   if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[1] then
     redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
     redis.call('HDEL', KEYS[2], ARGV[i])
   end
 end
+redis.pcall('PUBLISH', ARGV[2], '')
 return 1
 `);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-/** The entry a stored JSON stands for, or undefined when it is not one. */
-export function parseEntry(json: string): OutboxEntry | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-  if (!isRecord(value)) return undefined;
-  const { id, executionId, body, url, topic, attempts, dueAt, createdAt, lastStatus, lastError } = value;
-  if (typeof id !== "string" || typeof executionId !== "string" || typeof body !== "string") return undefined;
-  if (typeof attempts !== "number" || typeof dueAt !== "number" || typeof createdAt !== "number") return undefined;
-  const entry: OutboxEntry = { id, executionId, body, attempts, dueAt, createdAt };
-  if (typeof url === "string") entry.url = url;
-  if (typeof topic === "string") entry.topic = topic;
-  if (typeof lastStatus === "number") entry.lastStatus = lastStatus;
-  if (typeof lastError === "string") entry.lastError = lastError;
-  return entry;
-}
 
 export interface RedisOutboxOptions {
   /** Store prefix + node id: the queue's name. */
@@ -106,6 +89,9 @@ export class RedisOutbox {
   private readonly keys: { entries: string; due: string; lease: string };
   /** The deliveries sidebar's view of this queue and its gave-up records (shared by all instances). */
   readonly admin: RedisOutboxAdmin;
+  /** Pub/sub channel (not a key) on which adds and releases say that entries may be due. */
+  private readonly channel: string;
+  private next: number | undefined;
   private readonly now: () => number;
   /** Entries this instance holds now, with their due time (to give them back on close). */
   private readonly held = new Map<string, OutboxEntry>();
@@ -115,8 +101,23 @@ export class RedisOutbox {
     private readonly options: RedisOutboxOptions,
   ) {
     this.keys = queueKeys(options.queueKey);
+    this.channel = `${options.queueKey}:wake`;
     this.now = options.now ?? Date.now;
     this.admin = new RedisOutboxAdmin(client, options.queueKey, { now: this.now });
+  }
+
+  /** When the earliest entry left after the last take is due (or its lease ends); undefined when none is. */
+  get nextDueAt(): number | undefined {
+    return this.next;
+  }
+
+  /**
+   * Calls `listener` whenever any instance adds or gives back entries; resolves to the function
+   * that stops it. Rejects when the store cannot listen (down, or an ACL without channels).
+   */
+  async onAdded(listener: () => void): Promise<() => Promise<void>> {
+    if (!this.client.subscribe) throw new Error("this store client cannot listen");
+    return this.client.subscribe(this.channel, listener);
   }
 
   /** Entries held by this instance now. */
@@ -135,7 +136,7 @@ export class RedisOutbox {
    */
   async add(entry: OutboxEntry, maxPending = 0): Promise<boolean> {
     const { entries, due } = this.keys;
-    const reply = await ADD.run(this.client, [entries, due], [entry.id, JSON.stringify(entry), entry.dueAt, maxPending]);
+    const reply = await ADD.run(this.client, [entries, due], [entry.id, entryJson(entry), entry.dueAt, maxPending, this.channel]);
     return Number(reply) === 1;
   }
 
@@ -149,9 +150,11 @@ export class RedisOutbox {
     if (max <= 0) return [];
     const { entries, due, lease } = this.keys;
     const reply = await TAKE.run(this.client, [entries, due, lease], [this.now(), this.options.leaseMs, max, this.options.holder]);
+    const [next, ...found] = Array.isArray(reply) ? (reply as unknown[]) : [];
+    this.next = typeof next === "string" && next !== "" ? Number(next) : undefined;
     const taken: OutboxEntry[] = [];
-    for (const json of Array.isArray(reply) ? reply : []) {
-      const entry = typeof json === "string" ? parseEntry(json) : undefined;
+    for (const json of found) {
+      const entry = typeof json === "string" ? readEntryJson(json) : undefined;
       if (!entry) continue;
       this.held.set(entry.id, entry);
       taken.push(entry);
@@ -164,13 +167,9 @@ export class RedisOutbox {
     const entry = this.held.get(id);
     if (!entry) return false;
     this.held.delete(id);
-    const next: OutboxEntry = { ...entry, attempts: update.attempts, dueAt: update.dueAt };
-    delete next.lastStatus;
-    delete next.lastError;
-    if (update.lastStatus !== undefined) next.lastStatus = update.lastStatus;
-    if (update.lastError !== undefined) next.lastError = update.lastError;
+    const next = withRetry(entry, update);
     const { entries, due, lease } = this.keys;
-    const reply = await RETRY.run(this.client, [entries, due, lease], [id, this.options.holder, JSON.stringify(next), next.dueAt]);
+    const reply = await RETRY.run(this.client, [entries, due, lease], [id, this.options.holder, entryJson(next), next.dueAt]);
     return Number(reply) === 1;
   }
 
@@ -196,7 +195,7 @@ export class RedisOutbox {
     for (const entry of this.held.values()) pairs.push(entry.id, entry.dueAt);
     this.held.clear();
     if (pairs.length === 0) return;
-    await RELEASE.run(this.client, [this.keys.due, this.keys.lease], [this.options.holder, ...pairs]);
+    await RELEASE.run(this.client, [this.keys.due, this.keys.lease], [this.options.holder, this.channel, ...pairs]);
   }
 
   /** Forgets what this instance holds without telling the store (its leases run out by themselves). */

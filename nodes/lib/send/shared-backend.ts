@@ -60,7 +60,11 @@ export class SharedBackend {
     this.deliveries = new SharedDeliveries(shared.outbox, () => this.delivery.wake());
     this.unwatch = shared.watch?.((state, error) => {
       if (state === "down") this.failed(new Error(error));
-      else if (state === "ready") this.worked();
+      else if (state === "ready") {
+        this.worked();
+        // Adds published while the connection was down were missed: look now.
+        this.delivery.wake();
+      }
     });
   }
 

@@ -2,7 +2,8 @@
 // attempt slots, so every entry held is being worked on and no lease runs out waiting), makes one
 // attempt each, then decides with retry-policy, like DeliveryQueue does for the file outbox, and
 // writes the decision back to the store. Entries are taken, not pushed: whichever instance has a
-// free slot when an entry is due delivers it.
+// free slot when an entry is due delivers it. An idle instance looks again when the earliest entry
+// is due, when an instance publishes that it added some, and otherwise only now and then.
 import type { DeliveryResult } from "./deliver";
 import type { Finish } from "./delivery-queue";
 import { classify, nextDelayMs } from "./retry-policy";
@@ -37,8 +38,10 @@ export interface SharedDeliveryOptions {
   onStoreError(err: Error): void;
   /** Something changed for the node's status. */
   onChange?(): void;
-  /** How often to look for due entries while idle (ms, default 250). */
+  /** How often to look for due entries while idle and not told of adds (ms, default 250). */
   pollMs?: number;
+  /** How often to look while told of adds by the store (ms, default 5,000): only for a message lost meanwhile. */
+  idlePollMs?: number;
   random?: () => number;
   now?: () => number;
 }
@@ -50,6 +53,9 @@ export class SharedDelivery {
   private again = false;
   private stopped = false;
   private readonly settled = new Set<Promise<void>>();
+  /** Stops listening for adds; set while the store tells this instance of them. */
+  private unlisten: (() => Promise<void>) | undefined;
+  private listening = false;
 
   constructor(private readonly options: SharedDeliveryOptions) {}
 
@@ -60,6 +66,21 @@ export class SharedDelivery {
   /** Starts looking for due entries. */
   start(): void {
     this.wake();
+  }
+
+  /** Listens for adds by any instance (once at a time; tried again at each look while it fails). */
+  private listen(): void {
+    if (this.unlisten || this.listening || this.stopped) return;
+    this.listening = true;
+    this.options.outbox
+      .onAdded(() => this.wake())
+      .then(
+        (unlisten) => {
+          if (this.stopped) void unlisten();
+          else this.unlisten = unlisten;
+        },
+        () => (this.listening = false),
+      );
   }
 
   /** Looks for due entries now (say, one was just added). */
@@ -79,22 +100,27 @@ export class SharedDelivery {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    await this.unlisten?.();
     await Promise.all([...this.settled]);
     await this.options.outbox.releaseAll();
   }
 
   private async takeDue(): Promise<void> {
     this.taking = true;
-    let delay = this.options.pollMs ?? 250;
+    this.listen();
+    const { outbox, pollMs = 250, idlePollMs = 5000 } = this.options;
+    let delay = this.unlisten ? idlePollMs : pollMs;
     try {
       const free = this.options.concurrency - this.running.size;
-      const taken = await this.options.outbox.take(free);
+      const taken = await outbox.take(free);
       for (const entry of taken) this.track(this.run(entry));
+      const next = outbox.nextDueAt;
+      if (next !== undefined) delay = Math.min(delay, Math.max(0, next - (this.options.now ?? Date.now)()));
       // A full batch: more may be due, look again as soon as a slot frees up.
       if (taken.length > 0 && taken.length === free) delay = -1;
     } catch (err) {
       this.options.onStoreError(err instanceof Error ? err : new Error(String(err)));
-      delay = Math.max(delay, 1000);
+      delay = Math.max(pollMs, 1000);
     } finally {
       this.taking = false;
     }

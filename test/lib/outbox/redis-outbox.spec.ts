@@ -57,6 +57,15 @@ describe("lib/outbox/redis-outbox (real redis-server)", () => {
     assert.deepEqual(await first.take(10), [], "all held");
   });
 
+  it("stores an entry's own fields only, as the journal's add record does", async () => {
+    const [first] = pair();
+    const withExtra = { ...entry("x1", now), offset: 3, length: 9 } as OutboxEntry;
+    assert.equal(await first.add(withExtra), true);
+    const stored = JSON.parse(String(await a.sendCommand(["HGET", `o:q${queue}:entries`, "x1"]))) as Record<string, unknown>;
+    assert.deepEqual(stored, { ...entry("x1", now) });
+    assert.deepEqual(Object.keys(stored), ["id", "executionId", "attempts", "dueAt", "createdAt", "topic", "body"]);
+  });
+
   it("does not give an entry before it is due", async () => {
     const [first] = pair();
     await first.add(entry("later", now + 5000));

@@ -4,7 +4,7 @@ import type { Finish } from "../../../nodes/lib/send/delivery-queue";
 import type { OutboxEntry } from "../../../nodes/lib/outbox/types";
 import { RedisOutbox } from "../../../nodes/lib/outbox/redis-outbox";
 import { SharedDelivery, type SharedDeliveryOptions } from "../../../nodes/lib/send/shared-delivery";
-import type { StoreConnection } from "../../../nodes/lib/store/connection";
+import { StoreConnection } from "../../../nodes/lib/store/connection";
 import { RedisServer } from "../../support/redis-server";
 import { openStore } from "../../support/store";
 
@@ -156,5 +156,62 @@ describe("lib/send/shared-delivery (real redis-server)", () => {
       await own.stop();
       own.cleanup();
     }
+  });
+
+  it("works for a user whose ACL allows no pub/sub channels: adds are stored, and delivery polls", async () => {
+    await a.sendCommand(["ACL", "SETUSER", "nochannels", "on", ">pw-nc", "~*", "resetchannels", "+@all"]);
+    const restricted = new StoreConnection({ url: redis.url, prefix: "s:", username: "nochannels", password: "pw-nc" });
+    try {
+      await until(() => restricted.state === "ready", "restricted user connected");
+      const finished: Finished[] = [];
+      const { outbox } = start(restricted, "R", `s:q${++queue}`, finished);
+      assert.equal(await outbox.add(entry("no-pubsub")), true);
+      await until(() => finished.length === 1, "delivered by polling");
+      await assert.rejects(
+        outbox.onAdded(() => undefined),
+        /NOPERM|permission/i,
+      );
+    } finally {
+      await Promise.all(running.splice(0).map((d) => d.stop().catch(() => undefined)));
+      await restricted.close();
+    }
+  });
+
+  describe("with slow polls (60 s): what wakes an idle instance", () => {
+    const slow = { pollMs: 60_000, idlePollMs: 60_000 };
+    const listeners = async (channel: string): Promise<number> => {
+      const reply = await a.sendCommand(["PUBSUB", "NUMSUB", channel]);
+      return Number(Array.isArray(reply) ? reply[1] : Object.values(reply as Record<string, unknown>)[0]);
+    };
+
+    it("an entry another instance adds is delivered at once (the add is published)", async () => {
+      const key = `s:q${++queue}`;
+      const finished: Finished[] = [];
+      const idle = start(a, "A", key, finished, slow);
+      // A has looked once, found nothing, and sleeps until its next poll, a minute away.
+      await until(async () => (await listeners(`${key}:wake`)) === 1, "A listens");
+      const other = new RedisOutbox(b, { queueKey: key, leaseMs: 60_000, holder: "B" });
+      await other.add(entry("from-b"));
+      await until(() => finished.length === 1, "delivered by A long before its next poll");
+      assert.deepEqual(finished[0], { id: "from-b", attempts: 1, finish: "delivered", by: "A" });
+      assert.equal(idle.outbox.heldCount, 0);
+    });
+
+    it("a retry is made when it is due, and an entry whose holder died when its lease ends", async () => {
+      const key = `s:q${++queue}`;
+      const finished: Finished[] = [];
+      // "dead" takes an entry and never finishes it.
+      const dead = new RedisOutbox(b, { queueKey: key, leaseMs: 300, holder: "dead" });
+      await dead.add(entry("held"));
+      assert.equal((await dead.take(1)).length, 1);
+      const attempt = (e: Readonly<OutboxEntry>, n: number): Promise<DeliveryResult> =>
+        Promise.resolve(e.id === "retried" && n === 1 ? status(503) : OK);
+      start(a, "A", key, finished, { ...slow, attempt });
+      await dead.add(entry("retried"));
+      await until(() => finished.length === 2, "the retry made 50 ms later and the held entry taken over after its lease");
+      const byId = new Map(finished.map((f) => [f.id, f]));
+      assert.deepEqual(byId.get("retried"), { id: "retried", attempts: 2, finish: "delivered", by: "A" });
+      assert.deepEqual(byId.get("held"), { id: "held", attempts: 1, finish: "delivered", by: "A" });
+    });
   });
 });

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createServer } from "node:net";
 import path from "node:path";
 import { StoreConnection, StoreUnavailableError, type StoreState } from "../../../nodes/lib/store/connection";
 import { StoreScript } from "../../../nodes/lib/store/script";
 import { freePort, repoRoot } from "../../support/node-red";
 import { RedisServer } from "../../support/redis-server";
+import { makeTestPki } from "../../support/tls";
 
 function waitForState(connection: StoreConnection, state: StoreState, timeoutMs = 10_000): Promise<void> {
   if (connection.state === state) return Promise.resolve();
@@ -109,6 +111,86 @@ describe("lib/store/connection (real redis-server)", () => {
     } finally {
       await good.close();
       await bad.close();
+    }
+  });
+
+  it("stays down with the reason given in `refuse` and never opens a connection", async () => {
+    const port = await freePort();
+    let connections = 0;
+    const listener = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(port, "127.0.0.1", resolve));
+    const connection = new StoreConnection({ url: `redis://127.0.0.1:${port}`, prefix: "t5:", refuse: "fix the URL field" });
+    try {
+      assert.equal(connection.state, "down");
+      assert.equal(connection.lastError, "fix the URL field");
+      await assert.rejects(
+        connection.sendCommand(["PING"]),
+        (err: Error) => err instanceof StoreUnavailableError && /fix the URL field/.test(err.message),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(connections, 0);
+    } finally {
+      await connection.close();
+      await new Promise((resolve) => listener.close(resolve));
+    }
+  });
+
+  it("reports a connection error as `explain` words it, in its state and in failed commands", async () => {
+    const pki = makeTestPki();
+    const other = makeTestPki();
+    const tlsRedis = new RedisServer({ tls: { cert: pki.files.serverCert, key: pki.files.serverKey, ca: pki.files.ca } });
+    const seen: string[] = [];
+    const explain = (err: Error & { code?: unknown }): string | undefined => {
+      seen.push(String(err.code));
+      return err.code === "SELF_SIGNED_CERT_IN_CHAIN" ? `fix the CA (${err.message})` : undefined;
+    };
+    let connection: StoreConnection | undefined;
+    let trusted: StoreConnection | undefined;
+    try {
+      await tlsRedis.start();
+      connection = new StoreConnection({ url: tlsRedis.url, prefix: "t6:", tls: { ca: other.ca }, explain });
+      await waitForState(connection, "down");
+      assert.equal(connection.lastError, "fix the CA (self-signed certificate in certificate chain)");
+      await assert.rejects(connection.sendCommand(["PING"]), /store unreachable: fix the CA/);
+      trusted = new StoreConnection({ url: tlsRedis.url, prefix: "t6:", tls: { ca: pki.ca }, explain });
+      await waitForState(trusted, "ready");
+      assert.equal(await trusted.sendCommand(["PING"]), "PONG");
+      assert.ok(seen.includes("SELF_SIGNED_CERT_IN_CHAIN"), seen.join());
+    } finally {
+      await connection?.close();
+      await trusted?.close();
+      await tlsRedis.stop();
+      tlsRedis.cleanup();
+      pki.cleanup();
+      other.cleanup();
+    }
+  });
+
+  it("shows a client certificate to a server that asks for one (mutual TLS)", async () => {
+    const pki = makeTestPki();
+    const client = { cert: pki.files.clientCert, key: pki.files.clientKey };
+    const tlsRedis = new RedisServer({
+      tls: { cert: pki.files.serverCert, key: pki.files.serverKey, ca: pki.files.ca, clientAuth: true, client },
+    });
+    let withCert: StoreConnection | undefined;
+    let without: StoreConnection | undefined;
+    try {
+      await tlsRedis.start();
+      withCert = new StoreConnection({ url: tlsRedis.url, prefix: "t7:", tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey } });
+      await waitForState(withCert, "ready");
+      assert.equal(await withCert.sendCommand(["PING"]), "PONG");
+      without = new StoreConnection({ url: tlsRedis.url, prefix: "t7:", tls: { ca: pki.ca } });
+      await waitForState(without, "down");
+      await assert.rejects(without.sendCommand(["PING"]), StoreUnavailableError);
+    } finally {
+      await withCert?.close();
+      await without?.close();
+      await tlsRedis.stop();
+      tlsRedis.cleanup();
+      pki.cleanup();
     }
   });
 });

@@ -128,6 +128,37 @@ describe("callback out node with a callback store (real redis-server)", function
     }
   });
 
+  it("stays quiet while idle (told of adds by the store, not polling it) and still delivers what another instance adds", async () => {
+    const receiver = await new Receiver().start();
+    try {
+      await load(receiver.url);
+      await until(async () => {
+        const reply = await admin.sendCommand(["PUBSUB", "NUMSUB", "agent-callback:outbox:out:wake"]);
+        return Number(Array.isArray(reply) ? reply[1] : Object.values(reply as Record<string, unknown>)[0]) === 1;
+      }, "the node listens for adds");
+      // Commands the node sends Redis over 5 idle seconds (each look for due entries is one script call).
+      await admin.sendCommand(["CONFIG", "RESETSTAT"]);
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      const stats = String(await admin.sendCommand(["INFO", "commandstats"]));
+      const calls = [...stats.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)]
+        .filter(([, name]) => name !== "info" && name !== "config|resetstat")
+        .map(([, name, count]) => `${name}=${count}`);
+      const count = (names: string[]): number =>
+        calls.filter((call) => names.includes(call.split("=")[0] as string)).reduce((sum, call) => sum + Number(call.split("=")[1]), 0);
+      // One look is one script (with the commands it runs and a count of pending entries); polling
+      // every 250 ms made about 20 of them.
+      assert.ok(count(["evalsha", "eval"]) <= 2, `commands while idle: ${calls.join(", ")}`);
+      assert.ok(count(calls.map((call) => call.split("=")[0] as string)) <= 10, `commands while idle: ${calls.join(", ")}`);
+      const other = new RedisOutbox(admin, { queueKey: "agent-callback:outbox:out", leaseMs: 60_000, holder: "other-instance" });
+      const body = JSON.stringify({ ...samplePayload(), execution_id: "exec_after_idle" });
+      await other.add({ id: "x2", executionId: "exec_after_idle", body, attempts: 0, dueAt: Date.now(), createdAt: Date.now() });
+      await until(() => delivered.length === 1, "delivered by this instance");
+      assert.equal(receiver.requests[0]?.body, body);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
   it("refuses msgs with an error a Catch node gets while Redis is down, and goes on when it is back", async () => {
     const receiver = await new Receiver().start();
     try {
