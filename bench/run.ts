@@ -252,12 +252,15 @@ async function measureReceiver(
   bytes: number,
   load: { warmup: number; duration: number; connections: number },
   label: string,
-): Promise<LoadResult & { rss: number }> {
+): Promise<LoadResult & { rss: number; cpuUs: number }> {
   await waitForRoute(running.url, running.ca);
   await loadReceiver(running.url, bytes, load.warmup, load.connections, running.ca);
+  const cpuBefore = cpuMsOf(running.pid);
   const result = await loadReceiver(running.url, bytes, load.duration, load.connections, running.ca);
+  // CPU per request of the receiving process: steadier than req/s when the load generator shares the machine.
+  const cpuUs = ((cpuMsOf(running.pid) - cpuBefore) * 1000) / (result.rps * load.duration);
   if (result.non2xx || result.errors) notes.push(`${label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { ...result, rss: rssOf(running.pid).peak };
+  return { ...result, cpuUs, rss: rssOf(running.pid).peak };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -332,6 +335,7 @@ async function receiverSection(): Promise<void> {
       { key: "rps", label: "req/s", higherIsBetter: true, digits: 0 },
       { key: "p50", label: "p50 ms", higherIsBetter: false, digits: 1 },
       { key: "p99", label: "p99 ms", higherIsBetter: false, digits: 1 },
+      { key: "cpuUs", label: "CPU µs each", higherIsBetter: false, digits: 0 },
       { key: "rss", label: "peak RSS MiB", higherIsBetter: false, digits: 0 },
     ],
     variants: selected([

@@ -99,13 +99,23 @@ export function queuedEntry(stored: QueuedEntry): QueuedEntry {
   return entry;
 }
 
+/**
+ * queuedEntry's copy with `body` last. Set on the copy, not spread into a literal: on Node.js 20 a
+ * literal with a spread and more properties after it takes about a microsecond per object.
+ */
+function withBody(entry: QueuedEntry, body: string): OutboxEntry {
+  const copy = queuedEntry(entry) as OutboxEntry;
+  copy.body = body;
+  return copy;
+}
+
 export function addLine(entry: QueuedEntry, body: string): string {
-  return JSON.stringify({ op: "add", entry: { ...queuedEntry(entry), body } });
+  return JSON.stringify({ op: "add", entry: withBody(entry, body) });
 }
 
 /** An entry as one JSON object: the fields of an "add" line's entry, nothing else. */
 export function entryJson(entry: OutboxEntry): string {
-  return JSON.stringify({ ...queuedEntry(entry), body: entry.body });
+  return JSON.stringify(withBody(entry, entry.body));
 }
 
 /** The entry `entryJson` wrote; undefined for any text that is not one. */
@@ -119,7 +129,9 @@ export function readEntryJson(json: string): OutboxEntry | undefined {
 
 /** A copy of `entry` with a retry's state: what replaying the "retry" record gives. */
 export function withRetry(entry: OutboxEntry, update: RetryUpdate): OutboxEntry {
-  const next: OutboxEntry = { ...queuedEntry(entry), body: entry.body, attempts: update.attempts, dueAt: update.dueAt };
+  const next = withBody(entry, entry.body);
+  next.attempts = update.attempts;
+  next.dueAt = update.dueAt;
   delete next.lastStatus;
   delete next.lastError;
   if (update.lastStatus !== undefined) next.lastStatus = update.lastStatus;

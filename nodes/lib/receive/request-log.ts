@@ -58,7 +58,20 @@ export class RequestLog {
 
   /** Records a request; `payload` and `bytes` (the body's length) for an accepted one, to replay it later. */
   record(request: RequestRecord, payload?: unknown, bytes = 0): number {
-    const entry: Entry = { ...request, id: this.nextId++, payload: undefined, bytes: 0 };
+    // Field by field: on Node.js 20 a literal with a spread and more properties after it costs
+    // microseconds per object, which at every request was a tenth of callback in's CPU.
+    const entry: Entry = {
+      at: request.at,
+      client: request.client,
+      reply: request.reply,
+      outcome: request.outcome,
+      executionId: request.executionId,
+      agentLoopName: request.agentLoopName,
+      status: request.status,
+      id: this.nextId++,
+      payload: undefined,
+      bytes: 0,
+    };
     if (request.outcome === "accepted") this.totals.accepted++;
     else if (request.outcome === "duplicate") this.totals.duplicate++;
     else this.totals.refused++;
