@@ -10,6 +10,7 @@ import { NodeRedProcess } from "../../support/node-red";
 import { Receiver, type Received } from "../../support/receiver";
 import { RedisServer } from "../../support/redis-server";
 import { openStore } from "../../support/store";
+import { callAdmin, feedCallback, pollUntil, type AdminReply } from "../../support/deliveries-api";
 
 const OUT_SECRET = "out-secret-3c8e1f";
 const SIGNING_KEY = "signing-key-91b7d2";
@@ -65,18 +66,8 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
   let receiver: Receiver;
   let adminToken = "";
 
-  async function api(method: "GET" | "POST", route: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-    const init: RequestInit = {
-      method,
-      headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json", Accept: "application/json" },
-    };
-    if (body !== undefined) init.body = JSON.stringify(body);
-    const res = await fetch(`${nodeRed.url}${route}`, init);
-    const text = await res.text();
-    for (const secret of [OUT_SECRET, SIGNING_KEY, REDIS_PASSWORD]) assert.ok(!text.includes(secret), `${route} answered a secret`);
-    assert.doesNotMatch(text, /v1=|sha256=|webhook-signature/i, `${route} answered a signature`);
-    return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-  }
+  const api = (method: "GET" | "POST", route: string, body?: unknown): Promise<AdminReply> =>
+    callAdmin(nodeRed.url, adminToken, [OUT_SECRET, SIGNING_KEY, REDIS_PASSWORD], method, route, body);
 
   async function outView(): Promise<OutView> {
     const { status, json } = await api("GET", "/agent-callback/out/out");
@@ -84,24 +75,8 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
     return json as unknown as OutView;
   }
 
-  async function until(ok: (view: OutView) => boolean, what: string): Promise<OutView> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const view = await outView();
-      if (ok(view)) return view;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(view)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  async function feed(executionId: string): Promise<void> {
-    const res = await fetch(`${nodeRed.url}/feed`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ execution_id: executionId, status: "completed", result: { output: `output of ${executionId}` } }),
-    });
-    assert.equal(res.status, 200, await res.text());
-  }
+  const until = (ok: (view: OutView) => boolean, what: string): Promise<OutView> => pollUntil(outView, ok, what);
+  const feed = (executionId: string): Promise<void> => feedCallback(nodeRed.url, executionId);
 
   const bodiesOf = (id: string): Received[] => receiver.requests.filter((r) => r.json.execution_id === id && r.answered === 200);
   const waitingIds = (view: OutView): string[] => view.waiting.map((w) => w.executionId).sort();

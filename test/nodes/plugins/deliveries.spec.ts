@@ -6,6 +6,7 @@ import { NodeRedProcess } from "../../support/node-red";
 import { Receiver, type Received } from "../../support/receiver";
 import { ADMIN, READER, adminAuthSettings, token } from "../../support/admin-auth";
 import { feedNodes } from "../../support/feed-flow";
+import { callAdmin, feedCallback, pollUntil, type AdminReply } from "../../support/deliveries-api";
 
 const IN_SECRET = "in-secret-5b1e9a";
 const OUT_SECRET = "out-secret-77c2d4";
@@ -99,23 +100,8 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
   let adminToken = "";
   let readToken = "";
 
-  async function api(
-    method: "GET" | "POST",
-    route: string,
-    body?: unknown,
-    bearer = adminToken,
-  ): Promise<{ status: number; json: Record<string, unknown> }> {
-    const init: RequestInit = {
-      method,
-      headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "application/json", Accept: "application/json" },
-    };
-    if (body !== undefined) init.body = JSON.stringify(body);
-    const res = await fetch(`${nodeRed.url}${route}`, init);
-    const text = await res.text();
-    for (const secret of [IN_SECRET, OUT_SECRET, SIGNING_KEY]) assert.ok(!text.includes(secret), `${route} answered a secret`);
-    assert.doesNotMatch(text, /v1=|sha256=|webhook-signature/i, `${route} answered a signature`);
-    return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-  }
+  const api = (method: "GET" | "POST", route: string, body?: unknown, bearer = adminToken): Promise<AdminReply> =>
+    callAdmin(nodeRed.url, bearer, [IN_SECRET, OUT_SECRET, SIGNING_KEY], method, route, body);
 
   async function outView(): Promise<{
     health: { state: string; since?: number; lastStatus?: number };
@@ -136,24 +122,8 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
     return json as unknown as Awaited<ReturnType<typeof outView>>;
   }
 
-  async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const value = await probe();
-      if (ok(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  async function feed(executionId: string): Promise<void> {
-    const res = await fetch(`${nodeRed.url}/feed`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ execution_id: executionId, status: "completed", result: { output: `output of ${executionId}` } }),
-    });
-    assert.equal(res.status, 200, await res.text());
-  }
+  const until = pollUntil;
+  const feed = (executionId: string): Promise<void> => feedCallback(nodeRed.url, executionId);
 
   async function postHook(payload: unknown, secret = IN_SECRET): Promise<number> {
     const res = await fetch(`${nodeRed.url}/hook`, {
