@@ -151,7 +151,11 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
     assert.equal(status, 200);
     assert.deepEqual(json, { count: 1, notFound: ["exec_absent"] });
     await receiver.waitFor(() => bodiesOf("exec_s_wait").length === 1);
-    const view = await until((v) => v.delivered.some((d) => d.executionId === "exec_s_wait"), "delivered");
+    // Listed as delivered once the receiver answered; out of the queue once Redis has removed it (just after).
+    const view = await until(
+      (v) => v.delivered.some((d) => d.executionId === "exec_s_wait") && !waitingIds(v).includes("exec_s_wait"),
+      "delivered and out of the queue",
+    );
     const delivered = view.delivered.find((d) => d.executionId === "exec_s_wait")!;
     assert.deepEqual([delivered.statusCode, delivered.attempts, delivered.reply], [200, 2, '{"received":true}']);
     assert.equal(view.health.state, "up");
