@@ -2,6 +2,8 @@
 // HTTP and HTTPS, mutual TLS, two nodes sharing a port, nothing of Node-RED on that port, errors
 // that leave the flow running, redeploys that free the port and leak nothing, respond: flow.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { NodeRedProcess, freePort, nodeRedVersion } from "../../support/node-red";
@@ -70,6 +72,36 @@ const signed = (body: string, extra: SimpleRequest = {}): SimpleRequest => ({
   ...extra,
 });
 
+/** Deploys `flow` through the admin API and waits until Node-RED says the flows (or nodes) started. */
+async function deployTo(red: NodeRedProcess, flow: FlowNode[], type: "full" | "nodes" = "full"): Promise<void> {
+  const started = (red.log.match(/Started (modified )?(flows|nodes)/g) ?? []).length;
+  const res = await fetch(`${red.url}/flows`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": type },
+    body: JSON.stringify(flow),
+  });
+  assert.ok(res.ok, `deploy: ${res.status} ${await res.text()}`);
+  const deadline = Date.now() + 60_000;
+  while ((red.log.match(/Started (modified )?(flows|nodes)/g) ?? []).length <= started) {
+    if (Date.now() > deadline) throw new Error(`flows did not restart:\n${red.log}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Resolves once `check` holds (then the child's log tail in the error). */
+async function waitUntilTrue(
+  red: NodeRedProcess,
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${red.log.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe(`callback in on a port of its own, in a real Node-RED ${nodeRedVersion()}`, function () {
   this.timeout(180_000);
   const red = new NodeRedProcess();
@@ -88,28 +120,10 @@ describe(`callback in on a port of its own, in a real Node-RED ${nodeRedVersion(
     pki.cleanup();
   });
 
-  async function deploy(flow: FlowNode[], type: "full" | "nodes" = "full"): Promise<void> {
-    const started = (red.log.match(/Started (modified )?(flows|nodes)/g) ?? []).length;
-    const res = await fetch(`${red.url}/flows`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": type },
-      body: JSON.stringify(flow),
-    });
-    assert.ok(res.ok, `deploy: ${res.status} ${await res.text()}`);
-    const deadline = Date.now() + 60_000;
-    while ((red.log.match(/Started (modified )?(flows|nodes)/g) ?? []).length <= started) {
-      if (Date.now() > deadline) throw new Error(`flows did not restart:\n${red.log}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  const deploy = (flow: FlowNode[], type: "full" | "nodes" = "full"): Promise<void> => deployTo(red, flow, type);
 
-  async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${red.log.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const waitFor = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> =>
+    waitUntilTrue(red, what, check, timeoutMs);
 
   const statusText = (id: string): string => comms.status(id)?.text ?? "";
 
@@ -317,5 +331,54 @@ describe(`callback in on a port of its own, in a real Node-RED ${nodeRedVersion(
     assert.match(String(res.headers["content-type"]), /application\/json/);
     // The secret header was checked and is not handed to the flow (issue 11), on the own port too.
     assert.deepEqual(JSON.parse(res.text), { handled: "exec_flow_1", secretInMsg: false });
+  });
+});
+
+// A port the user may not bind (below 1024 without the privilege). Node-RED runs as an unprivileged
+// user: as root the test starts it as "nobody" (setpriv).
+describe(`callback in on a port it may not bind, in a real Node-RED ${nodeRedVersion()}`, function () {
+  this.timeout(120_000);
+  const DENIED_PORT = 81;
+  const NOBODY = 65534;
+  const asRoot = process.getuid?.() === 0;
+  const red = new NodeRedProcess({ launcher: asRoot ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--"] : [] });
+  const comms = new CommsWatcher();
+
+  before(async function () {
+    // Where the kernel lets anyone bind low ports (some containers), there is no refusal to see.
+    const firstUnprivileged = Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8").trim());
+    if (process.platform !== "linux" || firstUnprivileged <= DENIED_PORT) this.skip();
+    if (asRoot) execFileSync("chown", ["-R", `${NOBODY}:${NOBODY}`, red.userDir]);
+    await red.start();
+    // The child really runs without the privilege (else the port would just open).
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${red.pid}/status`, "utf8"))?.[1];
+    assert.notEqual(uid, "0", "Node-RED runs as an unprivileged user");
+    await comms.connect(red.url);
+  });
+  after(async () => {
+    comms.close();
+    await red.stop();
+    red.cleanup();
+  });
+
+  it("says the port needs privileges and which to choose, in the log and the status; the other node receives", async () => {
+    const goodPort = await freePort();
+    await deployTo(red, [
+      tab,
+      callbackIn("denied", { port: DENIED_PORT }),
+      callbackIn("good", { port: goodPort }),
+      logger("good"),
+      logger("denied"),
+    ]);
+    await waitUntilTrue(
+      red,
+      "the refusal in the log and the status",
+      () => /Not allowed to listen on port 81/.test(red.log) && comms.status("denied")?.text === "cannot listen on port 81",
+    );
+    assert.match(red.log, /choose a Port of 1024 or above/);
+    assert.equal(comms.status("denied")?.fill, "red");
+    const reply = await requestWhenUp(`http://127.0.0.1:${goodPort}/agent-results`, signed(callback("exec_denied_ok")));
+    assert.equal(reply.status, 200, reply.text);
+    await waitUntilTrue(red, "the good node's callback in the log", () => red.log.includes("exec_denied_ok"));
   });
 });
