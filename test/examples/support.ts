@@ -4,7 +4,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { NodeRedProcess, freePort, nodeRedDir, repoRoot, type NodeRedProcessOptions } from "../support/node-red";
+import { NodeRedProcess, freePort, repoRoot, type NodeRedProcessOptions } from "../support/node-red";
+import { CommsWatcher, type DebugMessage } from "../support/comms";
 import { samplePayload, type CallbackPayload } from "../../nodes/lib/shared/payload";
 
 export const examplesDir = path.join(repoRoot, "examples");
@@ -249,47 +250,18 @@ export function timeoutPayload(executionId = "exec_timeout_1"): CallbackPayload 
   };
 }
 
-export interface DebugMessage {
-  id: string;
-  name?: string;
-  msg: string;
-  format?: string;
-}
+export type { DebugMessage };
 
-interface MinimalWebSocket {
-  on(event: "message", listener: (data: Buffer) => void): void;
-  on(event: "open" | "close", listener: () => void): void;
-  on(event: "error", listener: (err: Error) => void): void;
-  send(data: string): void;
-  close(): void;
-}
-type WebSocketConstructor = new (url: string) => MinimalWebSocket;
-
-/**
- * What the debug sidebar would show: connects to the editor's comms websocket (with `ws`, which
- * Node-RED itself depends on, so it is always installed beside it) and records debug messages.
- */
+/** What the debug sidebar would show: the debug messages Node-RED's comms websocket carries (comms.ts). */
 export class DebugWatcher {
-  readonly messages: DebugMessage[] = [];
-  private socket: MinimalWebSocket | undefined;
+  private readonly comms = new CommsWatcher();
 
-  async connect(red: NodeRedProcess): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time from the Node-RED under test (NODE_RED_PACKAGE)
-    const WebSocket = require(require.resolve("ws", { paths: [nodeRedDir()] })) as WebSocketConstructor;
-    const socket = new WebSocket(`${red.url.replace(/^http/, "ws")}/comms`);
-    this.socket = socket;
-    socket.on("message", (data) => {
-      const parsed: unknown = JSON.parse(data.toString());
-      for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
-        const event = item as { topic?: string; data?: DebugMessage };
-        if (event.topic === "debug" && event.data) this.messages.push(event.data);
-      }
-    });
-    await new Promise<void>((resolve, reject) => {
-      socket.on("open", () => resolve());
-      socket.on("error", reject);
-    });
-    socket.send(JSON.stringify({ subscribe: "debug" }));
+  get messages(): DebugMessage[] {
+    return this.comms.debug;
+  }
+
+  connect(red: NodeRedProcess): Promise<void> {
+    return this.comms.connect(red.url);
   }
 
   /** Messages of the debug node named `name`, parsed when they are JSON. */
@@ -304,6 +276,6 @@ export class DebugWatcher {
   }
 
   close(): void {
-    this.socket?.close();
+    this.comms.close();
   }
 }

@@ -35,3 +35,13 @@ export async function token(baseUrl: string, user: { username: string; password:
   if (!json.access_token) throw new Error(`no token for ${user.username}: ${res.status} ${JSON.stringify(json)}`);
   return json.access_token;
 }
+
+/** Deploys `flows` in full through the admin API as the holder of `bearer`; fails unless Node-RED takes them. */
+export async function deployAs(baseUrl: string, bearer: string, flows: unknown[]): Promise<void> {
+  const res = await fetch(`${baseUrl}/flows`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "application/json", "Node-RED-Deployment-Type": "full" },
+    body: JSON.stringify(flows),
+  });
+  if (res.status !== 204) throw new Error(`deploy: ${res.status} ${await res.text()}`);
+}

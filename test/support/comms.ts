@@ -18,11 +18,19 @@ export interface NodeStatusEvent {
   shape?: string;
 }
 
+/** A debug node's message as the debug sidebar gets it. */
+export interface DebugMessage {
+  id: string;
+  name?: string;
+  msg: string;
+  format?: string;
+}
+
 export class CommsWatcher {
   /** Every status event, by node id, in order. */
   readonly statuses = new Map<string, NodeStatusEvent[]>();
   /** Debug messages: the debug node's name and its msg text. */
-  readonly debug: Array<{ name?: string; msg: string }> = [];
+  readonly debug: DebugMessage[] = [];
   private socket: MinimalWebSocket | undefined;
 
   async connect(baseUrl: string): Promise<void> {
@@ -40,7 +48,7 @@ export class CommsWatcher {
           list.push((event.data ?? {}) as NodeStatusEvent);
           this.statuses.set(id, list);
         } else if (event.topic === "debug" && event.data) {
-          this.debug.push(event.data as { name?: string; msg: string });
+          this.debug.push(event.data as DebugMessage);
         }
       }
     });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { RedisOutbox } from "../../../nodes/lib/outbox/redis-outbox";
 import type { StoreConnection } from "../../../nodes/lib/store/connection";
-import { ADMIN, adminAuthSettings, token } from "../../support/admin-auth";
+import { ADMIN, adminAuthSettings, deployAs, token } from "../../support/admin-auth";
 import { NodeRedProcess } from "../../support/node-red";
 import { Receiver, type Received } from "../../support/receiver";
 import { RedisServer } from "../../support/redis-server";
@@ -89,12 +89,7 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
     nodeRed = new NodeRedProcess({ flows: [], settings: adminAuthSettings() });
     await nodeRed.start();
     adminToken = await token(nodeRed.url, ADMIN);
-    const res = await fetch(`${nodeRed.url}/flows`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json", "Node-RED-Deployment-Type": "full" },
-      body: JSON.stringify(flows(redis.url, receiver.url)),
-    });
-    assert.equal(res.status, 204, await res.text());
+    await deployAs(nodeRed.url, adminToken, flows(redis.url, receiver.url));
     await nodeRed.waitFor(/Started flows[\s\S]*Started flows/);
   });
 

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { NodeRedProcess } from "../../support/node-red";
 import { Receiver, type Received } from "../../support/receiver";
-import { ADMIN, READER, adminAuthSettings, token } from "../../support/admin-auth";
+import { ADMIN, READER, adminAuthSettings, deployAs, token } from "../../support/admin-auth";
 import { feedNodes } from "../../support/feed-flow";
 import { callAdmin, feedCallback, pollUntil, type AdminReply } from "../../support/deliveries-api";
 
@@ -144,12 +144,7 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
     await nodeRed.start();
     adminToken = await token(nodeRed.url, ADMIN);
     readToken = await token(nodeRed.url, READER, "read");
-    const res = await fetch(`${nodeRed.url}/flows`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json", "Node-RED-Deployment-Type": "full" },
-      body: JSON.stringify(flows(receiver.url, sink.url)),
-    });
-    assert.equal(res.status, 204, await res.text());
+    await deployAs(nodeRed.url, adminToken, flows(receiver.url, sink.url));
     await nodeRed.waitFor(/Started flows[\s\S]*Started flows/);
   });
 
