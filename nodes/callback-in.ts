@@ -5,7 +5,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from "./lib/shared/node-red-
 import { CALLBACK_STATUSES } from "./lib/shared/payload";
 import { messagesFor, type Translate } from "./lib/shared/messages";
 import { DedupeMemory } from "./lib/receive/dedupe";
-import { Receiver } from "./lib/receive/receiver";
+import { Receiver, type ReceivedMessage } from "./lib/receive/receiver";
 import { sharedChecks, type SharedChecks } from "./lib/receive/shared-checks";
 import { findStore, storeId } from "./lib/store/store-node";
 import { readSettings, type CallbackInConfig, type NumberProblemKey, type ReceiveSettings } from "./lib/receive/settings";
@@ -75,6 +75,14 @@ function reportSecrets(t: Translate, node: CallbackInNode, settings: ReceiveSett
   }
 }
 
+/** The msg for an accepted callback, built field by field (on Node.js 20 a spread into a literal costs microseconds). */
+function messageOf(msgid: string, received: ReceivedMessage): NodeMessage {
+  const msg: NodeMessage = { _msgid: msgid, payload: received.payload, topic: received.topic };
+  if (received.req !== undefined) msg.req = received.req;
+  if (received.res !== undefined) msg.res = received.res;
+  return msg;
+}
+
 function start(context: Context, node: CallbackInNode, def: CallbackInDef): void {
   const { RED, t } = context;
   const { settings, invalidKeys, listen, numberNote } = readAll(context, node, def);
@@ -107,7 +115,7 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
     // On a port of its own the request is plain node:http; core http response needs Express's methods.
     ...(listen.mode === "port" ? { forFlow: (req, res, hidden) => forFlowOnOwnPort(RED, req, res, hidden) } : {}),
     events: {
-      onMessage: (output, received) => sendOn(output, { _msgid: RED.util.generateId(), ...received }),
+      onMessage: (output, received) => sendOn(output, messageOf(RED.util.generateId(), received)),
       onCounts: () => status.countsChanged(),
       onFirstRejection: (cause, code) => node.warn(t("warn.rejected", { status: code, cause: t(`causes.${cause}`) })),
       onError: (err) => node.error(t("errors.unexpected", { detail: err instanceof Error ? err.message : String(err) })),

@@ -3,6 +3,22 @@
 
 export type PathMatcher = (pathname: string) => boolean;
 
+/** A request target that is a plain path (letters, digits, "_", "~", "-" segments): its own URL pathname. */
+const PLAIN_TARGET = /^(?:\/[\w~-]+)+\/?$/;
+
+/**
+ * The pathname of a request target. A plain path is its own pathname, which spares parsing a URL
+ * on every request; anything else (query, dots, escapes, "//") goes through the URL parser.
+ */
+export function targetPathname(target: string | undefined): string {
+  if (target !== undefined && PLAIN_TARGET.test(target)) return target;
+  try {
+    return new URL(target ?? "/", "http://x").pathname;
+  } catch {
+    return "";
+  }
+}
+
 function segments(path: string): string[] {
   return path
     .replace(/\/{2,}/g, "/")
@@ -11,8 +27,19 @@ function segments(path: string): string[] {
     .slice(1);
 }
 
+/** A path as routes are keyed: repeated slashes as one, no trailing slash, lower case. */
+function normalised(path: string): string {
+  const single = path.includes("//") ? path.replace(/\/{2,}/g, "/") : path;
+  return (single.length > 1 && single.endsWith("/") ? single.slice(0, -1) : single).toLowerCase();
+}
+
 export function pathMatcher(path: string): PathMatcher {
   const pattern = segments(path).map((s) => (s.startsWith(":") ? undefined : s.toLowerCase()));
+  if (!pattern.includes(undefined)) {
+    // No ":name" segment: one string comparison per request.
+    const literal = "/" + pattern.join("/");
+    return (pathname) => pathname !== "" && normalised(pathname) === literal;
+  }
   return (pathname) => {
     const given = segments(pathname).map((s) => s.toLowerCase());
     if (given.length !== pattern.length) return false;

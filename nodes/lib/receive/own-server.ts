@@ -4,7 +4,7 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
-import { pathMatcher, type PathMatcher } from "./own-path";
+import { pathMatcher, targetPathname, type PathMatcher } from "./own-path";
 
 /** Sized for webhooks, not for browsers or uploads; fixed (no properties), stated in the README. */
 export const OWN_SERVER_LIMITS = {
@@ -126,12 +126,7 @@ class OwnServer {
   }
 
   private dispatch(req: IncomingMessage, res: ServerResponse): void {
-    let pathname: string;
-    try {
-      pathname = new URL(req.url ?? "/", "http://x").pathname;
-    } catch {
-      pathname = "";
-    }
+    const pathname = targetPathname(req.url);
     for (const route of this.routes.values()) {
       if (!route.matcher(pathname)) continue;
       if (req.method === "POST") return this.run(route, req, res);

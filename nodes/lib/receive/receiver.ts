@@ -233,10 +233,10 @@ export class Receiver {
       const take = "ok" in taking ? taking : await taking;
       if (!take.ok) return this.tooMany(res, "rate-limited", take.retryAfterSeconds);
     }
-    return this.parseAndAccept(req, res, read.body);
+    return this.parseAndAccept(req, res, client, read.body);
   }
 
-  private async parseAndAccept(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+  private async parseAndAccept(req: IncomingMessage, res: ServerResponse, client: string, body: Buffer): Promise<void> {
     let value: unknown;
     try {
       value = JSON.parse(body.toString("utf8"));
@@ -251,7 +251,7 @@ export class Receiver {
       const checking = this.options.dedupe.checkAndRemember(checked.payload.execution_id);
       duplicate = typeof checking === "boolean" ? checking : await checking;
     }
-    this.accept(req, res, checked.payload, duplicate, body.length);
+    this.accept(req, res, client, checked.payload, duplicate, body.length);
   }
 
   private tooLarge(): { error: string } {
@@ -270,14 +270,21 @@ export class Receiver {
     this.reject(res, cause, 429, { error: REPLIES.rateLimited(seconds) }, headers);
   }
 
-  private accept(req: IncomingMessage, res: ServerResponse, payload: CallbackPayload, duplicate: boolean, bytes: number): void {
+  private accept(
+    req: IncomingMessage,
+    res: ServerResponse,
+    client: string,
+    payload: CallbackPayload,
+    duplicate: boolean,
+    bytes: number,
+  ): void {
     const { settings, events, requestLog } = this.options;
     this.counts.accepted++;
     events.onCounts(this.counts);
     if (requestLog) {
       const request = {
         at: Date.now(),
-        client: clientAddress(req, settings.trustProxy),
+        client,
         reply: 200,
         outcome: duplicate ? "duplicate" : "accepted",
         executionId: payload.execution_id,
