@@ -12,6 +12,11 @@ export class PendingBudget {
     return this.total;
   }
 
+  /** How many client addresses it holds an entry for (at most one of them at 0). */
+  get clientEntries(): number {
+    return this.byClient.size;
+  }
+
   /** Reserves `bytes` for `client`; false when that would pass the cap or the client's share. */
   reserve(client: string, bytes: number): boolean {
     const mine = this.byClient.get(client) ?? 0;
@@ -26,6 +31,9 @@ export class PendingBudget {
     this.total = Math.max(0, this.total - bytes);
     const left = (this.byClient.get(client) ?? 0) - bytes;
     if (left > 0) this.byClient.set(client, left);
+    // The only client's entry stays, at 0: deleting it makes V8 shrink and regrow the Map on every
+    // request from a single sender. At most one such entry is kept, so the Map stays bounded.
+    else if (this.byClient.size === 1 && this.byClient.has(client)) this.byClient.set(client, 0);
     else this.byClient.delete(client);
   }
 }

@@ -50,4 +50,24 @@ describe("lib/receive/client-limit and pending", () => {
     assert.equal(budget.reserve("c", 20), true);
     assert.equal(budget.pendingBytes, 45);
   });
+
+  it("pending bytes: keeps no entry per past client (one, at 0, for a lone sender), and a kept 0 counts as nothing", () => {
+    const budget = new PendingBudget(100);
+    for (let i = 0; i < 50; i++) {
+      assert.equal(budget.reserve(`10.0.0.${i}`, 25), true);
+      assert.equal(budget.reserve(`10.0.1.${i}`, 25), true);
+      budget.release(`10.0.0.${i}`, 25);
+      budget.release(`10.0.1.${i}`, 25);
+    }
+    assert.equal(budget.pendingBytes, 0);
+    assert.ok(budget.clientEntries <= 1, `entries: ${budget.clientEntries}`);
+    // The client left at 0 gets its full quarter again, and no more.
+    const kept = "10.0.1.49";
+    assert.equal(budget.reserve(kept, 25), true);
+    assert.equal(budget.reserve(kept, 1), false);
+    budget.release(kept, 25);
+    assert.equal(budget.clientEntries, 1);
+    budget.release("never-reserved", 10);
+    assert.equal(budget.clientEntries, 1, "a release without a reservation adds nothing");
+  });
 });
