@@ -8,12 +8,12 @@ const COMPACT_MIN = 1024;
 export class DedupeMemory {
   // The ids remembered. Membership only (a Set: no boxed time per id to allocate and keep); when
   // each was seen and their order live in the FIFO below.
-  private readonly seenAt = new Set<string>();
-  // FIFO of (id, seenAt) in arrival order, live from `head` on. A Map alone would do (it keeps
+  private readonly remembered = new Set<string>();
+  // FIFO of (id, time seen) in arrival order, live from `head` on. A Map alone would do (it keeps
   // insertion order) but deleting from its front leaves dead slots that every later walk from the
   // front (expiry, eviction) steps over until V8 rehashes: 16–170 µs per id at the cap. Here
   // expiry and eviction only move `head`, and the dead prefix is cut off once it is half the array.
-  // Invariant: each id in `seenAt` has exactly one live FIFO slot and vice versa (ids are never
+  // Invariant: each id in `remembered` has exactly one live FIFO slot and vice versa (ids are never
   // refreshed, and both removals take the FIFO's head), so an id remembered again after it expired
   // gets a fresh slot at the tail and no stale slot can remove it.
   private ids: string[] = [];
@@ -28,13 +28,13 @@ export class DedupeMemory {
   ) {}
 
   get size(): number {
-    return this.seenAt.size;
+    return this.remembered.size;
   }
 
   /** True when `id` was remembered less than ttl ago. */
   has(id: string): boolean {
     this.expire(this.now());
-    return this.seenAt.has(id);
+    return this.remembered.has(id);
   }
 
   /**
@@ -44,17 +44,17 @@ export class DedupeMemory {
   checkAndRemember(id: string): boolean {
     const now = this.now();
     this.expire(now);
-    if (this.seenAt.has(id)) return true;
-    this.seenAt.add(id);
+    if (this.remembered.has(id)) return true;
+    this.remembered.add(id);
     this.ids.push(id);
     this.times.push(now);
-    while (this.seenAt.size > this.cap) this.dropOldest();
+    while (this.remembered.size > this.cap) this.dropOldest();
     this.compact();
     return false;
   }
 
   clear(): void {
-    this.seenAt.clear();
+    this.remembered.clear();
     this.ids = [];
     this.times = [];
     this.head = 0;
@@ -72,7 +72,7 @@ export class DedupeMemory {
     const id = this.ids[this.head] as string;
     this.ids[this.head] = ""; // release the string for the GC before the compaction
     this.head++;
-    this.seenAt.delete(id);
+    this.remembered.delete(id);
   }
 
   /** Cuts off the dead prefix once it is at least half the array: O(1) amortised per id. */
