@@ -37,20 +37,26 @@ export class SharedDeliveries implements OutDeliveries {
   async view(): Promise<OutView> {
     const { admin } = this.outbox;
     const [waiting, gaveUp] = await Promise.all([admin.waiting(WAITING_LISTED), admin.gaveUpList()]);
-    const inFlight = Math.min(waiting.held, waiting.pending);
+    const delivered = this.log.deliveredList();
+    // One this instance delivered while the store was being read is listed as delivered only.
+    const done = new Set(delivered.map((d) => d.id));
+    const items = waiting.items.filter((item) => !done.has(item.id));
+    const gone = waiting.items.length - items.length;
+    const pending = waiting.pending - gone;
+    const inFlight = Math.max(0, Math.min(waiting.held - gone, pending));
     return {
       kind: "out",
       health: this.log.health(),
       counts: {
-        queued: waiting.pending - inFlight,
+        queued: pending - inFlight,
         inFlight,
         deliveredLastHour: this.log.counts().deliveredLastHour,
         gaveUpLastHour: gaveUp.lastHour,
       },
-      waiting: waiting.items,
-      waitingTotal: waiting.pending,
+      waiting: items,
+      waitingTotal: pending,
       gaveUp: gaveUp.items,
-      delivered: this.log.deliveredList(),
+      delivered,
       shared: true,
     };
   }

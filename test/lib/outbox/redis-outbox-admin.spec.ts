@@ -8,6 +8,7 @@ import { RedisOutboxAdmin } from "../../../nodes/lib/outbox/redis-outbox-admin";
 import type { StoreConnection } from "../../../nodes/lib/store/connection";
 import { RedisServer } from "../../support/redis-server";
 import { openStore } from "../../support/store";
+import { SharedDeliveries } from "../../../nodes/lib/send/shared-deliveries";
 
 function entry(id: string, dueAt: number, extra: Partial<OutboxEntry> = {}): OutboxEntry {
   const body = JSON.stringify({ agent_loop_name: "Nightly", execution_id: `exec_${id}`, status: "completed", note: 'é / \u2028 "q"' });
@@ -34,6 +35,36 @@ describe("lib/outbox/redis-outbox-admin (real redis-server)", () => {
     await client.close();
     await redis.stop();
     redis.cleanup();
+  });
+
+  it("the sidebar's view lists a callback this instance has delivered as delivered only, even while the store still holds it", async () => {
+    const box = outbox();
+    await box.add(entry("d1", now));
+    await box.add(entry("d2", now));
+    const [held] = await box.take(1);
+    assert.equal(held?.id, "d1");
+    const deliveries = new SharedDeliveries(box, () => undefined, clock);
+    // The delivered record lands while the store is being read (here: before its removal, as a read could see it).
+    deliveries.delivered({
+      id: "d1",
+      executionId: "exec_d1",
+      at: now,
+      statusCode: 200,
+      attempts: 1,
+      body: held.body,
+      url: "http://127.0.0.1:9/x",
+      reply: { received: true },
+    });
+    const view = await deliveries.view();
+    assert.deepEqual(
+      view.waiting.map((w) => w.id),
+      ["d2"],
+    );
+    assert.deepEqual(
+      view.delivered.map((d) => d.id),
+      ["d1"],
+    );
+    assert.deepEqual([view.waitingTotal, view.counts.queued, view.counts.inFlight], [1, 1, 0]);
   });
 
   it("lists the first waiting entries by due time, with the whole queue counted, held ones in flight", async () => {
