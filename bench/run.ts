@@ -226,20 +226,13 @@ function percentile(sorted: Float64Array, share: number): number {
 /** autocannon, with the time of every 2xx answer kept to a fraction of a ms. */
 function loadWithLatencies(options: autocannon.Options): Promise<{ result: autocannon.Result; latencies: Float64Array }> {
   return new Promise((resolve, reject) => {
-    let latencies = new Float64Array(1 << 16);
-    let count = 0;
+    const latencies: number[] = [];
     const instance = autocannon(options, (err, result) => {
       if (err) reject(err);
-      else resolve({ result, latencies: latencies.subarray(0, count).sort() });
+      else resolve({ result, latencies: Float64Array.from(latencies).sort() });
     });
     instance.on("response", (_client, statusCode, _bytes, ms) => {
-      if (statusCode < 200 || statusCode > 299) return;
-      if (count === latencies.length) {
-        const grown = new Float64Array(latencies.length * 2);
-        grown.set(latencies);
-        latencies = grown;
-      }
-      latencies[count++] = ms;
+      if (statusCode >= 200 && statusCode <= 299) latencies.push(ms);
     });
   });
 }
@@ -373,7 +366,7 @@ async function receiverSection(): Promise<void> {
       { key: "rss", label: "peak RSS MiB", higherIsBetter: false, digits: 0 },
     ],
     variants: selected([
-      "node:http (bare)",
+      BARE,
       "Node-RED core nodes",
       "Express express.json()",
       ...withBefore("Node-RED callback in"),
@@ -386,7 +379,7 @@ async function receiverSection(): Promise<void> {
   tables.push(table);
   const pki = table.variants.includes(OWN_PORT_HTTPS) ? makeTestPki() : undefined;
   const starters: Record<string, () => Promise<Running>> = {
-    "node:http (bare)": () => startScript("servers/bare.js", { BENCH_SECRET: SECRET, BENCH_PATH: PATH }),
+    [BARE]: () => startScript("servers/bare.js", { BENCH_SECRET: SECRET, BENCH_PATH: PATH }),
     "Express express.json()": () => startScript("servers/express.js", { BENCH_SECRET: SECRET, BENCH_PATH: PATH }),
     "Node-RED core nodes": () => startNodeRed(coreReceiverFlow(PATH, SECRET), "receiver-core"),
     "Node-RED callback in": () => startNodeRed(callbackInFlow(PATH, SECRET, { rateLimit: 0 }), "receiver-callback-in", { profile: true }),
@@ -416,6 +409,7 @@ async function receiverSection(): Promise<void> {
   }
 }
 
+const BARE = "node:http (bare)";
 const OWN_PORT = "Node-RED callback in, own port";
 const OWN_PORT_HTTPS = "Node-RED callback in, own port, HTTPS";
 
@@ -735,8 +729,6 @@ function storeGoal(what: string, withStore: number | undefined, without: number 
   const ratio = (withStore ?? NaN) / (without ?? NaN);
   return `${what} with a Redis store = ${ratio.toFixed(2)}x the same node without (goal >= 0.5x): ${ratio >= 0.5 ? "met" : "NOT met"}`;
 }
-
-const BARE = "node:http (bare)";
 
 /**
  * `variant` against `baseline` round by round: each round runs them one after the other, so each

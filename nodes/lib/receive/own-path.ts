@@ -27,18 +27,18 @@ function segments(path: string): string[] {
     .slice(1);
 }
 
-/** A path as routes are keyed: repeated slashes as one, no trailing slash, lower case. */
-function normalised(path: string): string {
+/** Routes are keyed like Express keys them: case-insensitive, repeated slashes as one, without a trailing slash. */
+export function pathKey(path: string): string {
   const single = path.includes("//") ? path.replace(/\/{2,}/g, "/") : path;
-  return (single.length > 1 && single.endsWith("/") ? single.slice(0, -1) : single).toLowerCase();
+  return ((single.endsWith("/") ? single.slice(0, -1) : single) || "/").toLowerCase();
 }
 
 export function pathMatcher(path: string): PathMatcher {
   const pattern = segments(path).map((s) => (s.startsWith(":") ? undefined : s.toLowerCase()));
   if (!pattern.includes(undefined)) {
     // No ":name" segment: one string comparison per request.
-    const literal = "/" + pattern.join("/");
-    return (pathname) => pathname !== "" && normalised(pathname) === literal;
+    const literal = pathKey(path);
+    return (pathname) => pathname !== "" && pathKey(pathname) === literal;
   }
   return (pathname) => {
     const given = segments(pathname).map((s) => s.toLowerCase());

@@ -4,7 +4,7 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
-import { pathMatcher, targetPathname, type PathMatcher } from "./own-path";
+import { pathKey, pathMatcher, targetPathname, type PathMatcher } from "./own-path";
 
 /** Sized for webhooks, not for browsers or uploads; fixed (no properties), stated in the README. */
 export const OWN_SERVER_LIMITS = {
@@ -163,11 +163,6 @@ class OwnServer {
       this.server.closeIdleConnections();
     });
   }
-}
-
-/** Routes are keyed like Express keys them: case-insensitive, without a trailing slash. */
-export function pathKey(path: string): string {
-  return (path.replace(/\/{2,}/g, "/").replace(/\/$/, "") || "/").toLowerCase();
 }
 
 function serverKey(host: string, port: number): string {

@@ -136,10 +136,10 @@ function inSchemaOrder(fields: Fields, keys: readonly string[]): Fields {
   return copy;
 }
 
-/** `fields` with `key` set to `value`, `fields` itself when it already holds it (the caller's object is never written to). */
-function withField(fields: Fields, key: string, value: unknown, copied: boolean): Fields {
-  if (fields[key] === value) return fields;
-  const target = copied ? fields : inSchemaOrder(Object.assign({}, fields), PAYLOAD_KEYS);
+/** `payload` with `key` set to `value`; copied first when it is still the caller's object, which is never written to. */
+function withField(payload: Fields, caller: Fields, key: string, value: unknown): Fields {
+  if (payload[key] === value) return payload;
+  const target = payload === caller ? Object.assign({}, payload) : payload;
   target[key] = value;
   return target;
 }
@@ -151,8 +151,8 @@ export function wellFormedCallback(value: unknown): CallbackPayload | undefined 
   if (!(absent(name) || (typeof name === "string" && name.length <= MAX_ID_LENGTH))) return undefined;
   if (!isText(value.error) || !isPlainResult(value.result) || !isPlainMetadata(value.metadata)) return undefined;
   let payload = inSchemaOrder(value, PAYLOAD_KEYS);
-  if (isFields(value.result)) payload = withField(payload, "result", inSchemaOrder(value.result, RESULT_KEYS), payload !== value);
-  if (isFields(value.metadata)) payload = withField(payload, "metadata", inSchemaOrder(value.metadata, METADATA_KEYS), payload !== value);
+  if (isFields(value.result)) payload = withField(payload, value, "result", inSchemaOrder(value.result, RESULT_KEYS));
+  if (isFields(value.metadata)) payload = withField(payload, value, "metadata", inSchemaOrder(value.metadata, METADATA_KEYS));
   return payload as CallbackPayload;
 }
 

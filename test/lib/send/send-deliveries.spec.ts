@@ -9,6 +9,7 @@ import { Sender } from "../../../nodes/lib/send/sender";
 import { readSettings } from "../../../nodes/lib/send/settings";
 import type { SendDeliveries } from "../../../nodes/lib/send/send-deliveries";
 import { Receiver } from "../../support/receiver";
+import { pollUntil } from "../../support/deliveries-api";
 
 const t = (key: string): string => key;
 
@@ -51,15 +52,8 @@ describe("lib/send/send-deliveries (through a Sender)", () => {
     return { sender, deliveries: sender.deliveries };
   }
 
-  async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const value = await probe();
-      if (ok(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
+  const until = <T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> =>
+    pollUntil(probe, ok, what, { timeoutMs: 10_000, everyMs: 10 });
 
   it("a gave-up callback is on disk (0600) before it leaves the outbox, kept for a new Sender, and resent with the same bytes", async () => {
     receiver.replies.push({ status: 410 });
