@@ -4,19 +4,22 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
+import { Connections, perAddressShare } from "./connections";
 import { pathKey, pathMatcher, targetPathname, type PathMatcher } from "./own-path";
 
 /** Sized for webhooks, not for browsers or uploads; fixed (no properties), stated in the README. */
 export const OWN_SERVER_LIMITS = {
   /** A request that has not sent all its headers within this is dropped. */
   headersTimeoutMs: 10_000,
+  /** An HTTPS connection that has not finished its TLS handshake within this is dropped (no longer than the header limit). */
+  handshakeTimeoutMs: 10_000,
   /** A request that has not sent its whole body within this is dropped. */
   requestTimeoutMs: 30_000,
-  /** Open connections per server; more are closed as they arrive. */
+  /** Open connections per server; more are closed as they arrive. One client address may hold a quarter of them. */
   maxConnections: 1000,
   /** How often the two timeouts above are checked (Node.js checks every 30 s by default). */
   checkIntervalMs: 1000,
-  /** How long a closing server lets requests in progress finish before it cuts their connections. */
+  /** How long a closing server lets requests in progress finish before it cuts every connection it holds. */
   closeGraceMs: 1000,
 } as const;
 
@@ -72,7 +75,7 @@ class OwnServer {
   readonly routes = new Map<string, Route>();
   readonly listening: Promise<ListenOutcome>;
   private readonly server: http.Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly connections = new Connections(perAddressShare(OWN_SERVER_LIMITS.maxConnections));
 
   /** `previous`: the closing of the server this one replaces on the same host:port, awaited before binding. */
   constructor(
@@ -89,7 +92,10 @@ class OwnServer {
     let failure: ListenOutcome | undefined;
     try {
       created = spec.tls
-        ? https.createServer({ ...options, ...spec.tls, rejectUnauthorized: spec.tls.requestCert }, onRequest)
+        ? https.createServer(
+            { ...options, ...spec.tls, rejectUnauthorized: spec.tls.requestCert, handshakeTimeout: OWN_SERVER_LIMITS.handshakeTimeoutMs },
+            onRequest,
+          )
         : http.createServer(options, onRequest);
     } catch (err) {
       // A key that does not match its certificate, or PEM that is not PEM, throws here.
@@ -97,10 +103,8 @@ class OwnServer {
     }
     this.server = created ?? http.createServer(options, onRequest);
     this.server.maxConnections = OWN_SERVER_LIMITS.maxConnections;
-    this.server.on("connection", (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once("close", () => this.sockets.delete(socket));
-    });
+    // The raw TCP socket, before any TLS handshake: counted per address, and destroyable on close.
+    this.server.on("connection", (socket: Socket) => this.connections.admit(socket));
     // Without a listener a client's TLS or protocol error would be thrown; the socket is just dropped.
     this.server.on("tlsClientError", (_err: Error, socket: Socket) => socket.destroy());
     this.listening = failure ? Promise.resolve(failure) : (previous ?? Promise.resolve()).then(() => this.listen());
@@ -151,10 +155,15 @@ class OwnServer {
   close(): Promise<void> {
     return new Promise((resolve) => {
       if (!this.server.listening) {
-        for (const socket of this.sockets) socket.destroy();
+        this.connections.destroyAll();
         return resolve();
       }
-      const grace = setTimeout(() => this.server.closeAllConnections(), OWN_SERVER_LIMITS.closeGraceMs);
+      // closeAllConnections() knows only connections that reached HTTP; a TLS handshake that never
+      // ends would hold the close open (and the port for the next server) without destroyAll().
+      const grace = setTimeout(() => {
+        this.server.closeAllConnections();
+        this.connections.destroyAll();
+      }, OWN_SERVER_LIMITS.closeGraceMs);
       this.server.close(() => {
         clearTimeout(grace);
         resolve();
