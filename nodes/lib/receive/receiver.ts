@@ -3,7 +3,8 @@
 // type, declared size and every header check before a byte of the body is read, then the rate
 // limits and the pending-bytes budget, the body (bounded), its signature, JSON + schema and
 // duplicates; then the sender is answered and the accepted payload handed over with its output.
-// Refusals before authentication count against the client's address, never the endpoint's budget.
+// Refusals before authentication count against the client's address, never the endpoint's budget,
+// and a request whose signature verifies is never refused for its address's refusals.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { CALLBACK_STATUSES, checkCallbackPayload, type CallbackPayload } from "../shared/payload";
 import { isJsonMediaType } from "../shared/json-media-type";
@@ -201,10 +202,9 @@ export class Receiver {
     const headers = checkHeaders(this.verify, req.headers);
     if (!headers.ok) return this.refuse(res, client, headers.cause, 401, UNAUTHORIZED);
     const authenticated = headers.complete;
-    if (!authenticated) {
-      const client429 = this.clients.check(client);
-      if (!client429.ok) return this.tooMany(res, "client-rate-limited", client429.retryAfterSeconds);
-    }
+    // A client over its allowance of refused requests still has its signature checked (the genuine
+    // sender may share a stranger's address, e.g. a proxy's): only what then fails is refused.
+    const allowance = authenticated ? undefined : this.clients.check(client);
     // Only authenticated requests spend the endpoint's budget; the others only look at it here.
     const taking = authenticated ? this.bucket.take() : this.bucket.peek();
     const budget = "ok" in taking ? taking : await taking;
@@ -212,6 +212,7 @@ export class Receiver {
 
     const reserved = declared ?? settings.maxBodyBytes;
     if (!this.pending.reserve(client, reserved)) {
+      if (allowance && !allowance.ok) return this.tooMany(res, "client-rate-limited", allowance.retryAfterSeconds);
       return this.reject(res, "busy", 503, { error: REPLIES.busy }, { "Retry-After": String(BUSY_RETRY_SECONDS), Connection: "close" });
     }
     let read: RawBodyResult;

@@ -44,6 +44,10 @@ function flows(): unknown[] {
     callbackIn("sw", { url: "/sw", verify: "standard-webhooks", tolerance: 300 }, WHSEC),
     callbackIn("shortkey", { url: "/shortkey", verify: "standard-webhooks" }, SHORT_WHSEC),
     callbackIn("half", { url: "/half", rateLimit: "0.5" }, SECRET),
+    // Behind a proxy without trustProxy every client has the proxy's address (issue 19).
+    callbackIn("shared-secret", { url: "/shared-secret", rateLimit: 30 }, SECRET),
+    callbackIn("shared-sig", { url: "/shared-sig", verify: "signature", rateLimit: 30 }, HMAC_KEY),
+    callbackIn("shared-sw", { url: "/shared-sw", verify: "standard-webhooks", tolerance: 300, rateLimit: 30 }, WHSEC),
     callbackIn("inflow", { url: "/answer-in-flow", respond: "flow", secretHeader: "X-Custom-Secret" }, SECRET, [["show"], [], []]),
     // The flow answers with the headers it was given.
     {
@@ -122,6 +126,35 @@ describe(`callback in facing strangers, in a real Node-RED ${nodeRedVersion()} (
     const sixth = await rawPost({ url, headers: { ...json, "X-Webhook-Secret": SECRET }, body: body("lockout-6"), localAddress: SENDER });
     assert.equal(sixth.status, 429);
     await red.waitFor(/lockout-ok-4/);
+  });
+
+  it("a stranger flooding bad secrets or signatures from the sender's own address never gets the sender's callbacks refused", async () => {
+    const modes: Array<[string, (raw: string, n: number) => Record<string, string>, (raw: string, n: number) => Record<string, string>]> = [
+      ["/shared-secret", () => ({ "X-Webhook-Secret": SECRET }), () => ({ "X-Webhook-Secret": "wrong" })],
+      ["/shared-sig", (raw) => ({ "X-Signature": hmac(raw) }), () => ({ "X-Signature": "sha256=" + "c".repeat(64) })],
+      [
+        "/shared-sw",
+        (raw, n) => swHeaders(WHSEC, raw, `good-${n}`),
+        (raw, n) => ({ ...swHeaders(WHSEC, raw, `bad-${n}`), "webhook-signature": "v1," + "B".repeat(43) + "=" }),
+      ],
+    ];
+    for (const [path, genuine, forged] of modes) {
+      const url = red.url + path;
+      const stranger: number[] = [];
+      const sender: number[] = [];
+      // rateLimit 30: the stranger is over its allowance of refused requests after 30; the sender sends 10.
+      for (let i = 0; i < 100; i++) {
+        const raw = body(`forged${path}-${i}`);
+        stranger.push((await rawPost({ url, headers: { ...json, ...forged(raw, i) }, body: raw, localAddress: STRANGER })).status);
+        if (i % 10 !== 9) continue;
+        const good = body(`genuine${path}-${i}`);
+        const reply = await rawPost({ url, headers: { ...json, ...genuine(good, i) }, body: good, localAddress: STRANGER });
+        sender.push(reply.status);
+      }
+      assert.deepEqual(sender, new Array<number>(10).fill(200), `${path}: the sender's replies`);
+      assert.deepEqual([...new Set(stranger)], [401, 429], `${path}: the stranger's replies`);
+      await red.waitFor(new RegExp(`genuine${path.replace(/\//g, "\\/")}-99`));
+    }
   });
 
   it("secret mode: a wrong or missing secret is answered 401 before the body, and the connection is closed", async () => {
