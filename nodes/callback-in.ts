@@ -113,7 +113,7 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
     ...(shared ? { rateLimit: shared.rateLimit } : {}),
     requestLog: deliveries.log,
     // On a port of its own the request is plain node:http; core http response needs Express's methods.
-    ...(listen.mode === "port" ? { forFlow: (req, res, hidden) => forFlowOnOwnPort(RED, req, res, hidden) } : {}),
+    ...(listen.mode === "port" ? { forFlow: (req, res, hidden) => forFlowOnOwnPort(RED, settings.url, req, res, hidden) } : {}),
     events: {
       onMessage: (output, received) => sendOn(output, messageOf(RED.util.generateId(), received)),
       onCounts: () => status.countsChanged(),
@@ -166,11 +166,12 @@ function deliveriesOf(
 /** msg.req/msg.res on a port of its own: the plain node:http pair made Express's first (lendExpress). */
 function forFlowOnOwnPort(
   RED: NodeAPI,
+  path: string,
   req: IncomingMessage,
   res: ServerResponse,
   hiddenHeaders: readonly string[],
 ): ReturnType<typeof forFlow> {
-  lendExpress(RED.httpNode, req, res);
+  lendExpress(RED.httpNode, req, res, path);
   return forFlow(req, res, hiddenHeaders);
 }
 

@@ -4,14 +4,18 @@
 // app and its parsed query, as Express's init and query middleware give every request it routes.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Application, Request, Response } from "express";
+import { pathParams, targetPathname } from "./own-path";
 
 interface ExpressApp {
   request: object;
   response: object;
 }
 
-/** Makes `req`/`res` Express's request/response of `app` (only for requests handed to the flow). */
-export function lendExpress(app: Application, req: IncomingMessage, res: ServerResponse): { req: Request; res: Response } {
+/**
+ * Makes `req`/`res` Express's request/response of `app` (only for requests handed to the flow), with
+ * what Express's router sets: params of the node's `path`, originalUrl, baseUrl.
+ */
+export function lendExpress(app: Application, req: IncomingMessage, res: ServerResponse, path: string): { req: Request; res: Response } {
   const express = app as unknown as ExpressApp;
   Object.setPrototypeOf(req, express.request);
   Object.setPrototypeOf(res, express.response);
@@ -24,5 +28,8 @@ export function lendExpress(app: Application, req: IncomingMessage, res: ServerR
   const parse: unknown = app.get("query parser fn");
   const search = (req.url ?? "").split("?")[1] ?? "";
   request.query = (typeof parse === "function" ? (parse as (text: string) => unknown)(search) : {}) as Request["query"];
+  request.params = pathParams(path, targetPathname(req.url));
+  request.originalUrl = req.url ?? "/";
+  request.baseUrl = "";
   return { req: request, res: response };
 }

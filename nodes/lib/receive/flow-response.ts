@@ -2,6 +2,7 @@
 // `http in` builds it, because core `http response` answers through `msg.res._res` with Express's
 // response methods. The only Express-dependent part of callback in's request path.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { parseCookies } from "./cookies";
 
 const EXPRESS_RESPONSE_METHODS = [
   "append",
@@ -61,8 +62,19 @@ export function forFlow(
     const name = req.rawHeaders[i] as string;
     if (!hidden.has(name.toLowerCase())) rawHeaders.push(name, req.rawHeaders[i + 1] as string);
   }
+  // Read before rawHeaders is replaced: Node.js builds it lazily from rawHeaders with the original count.
+  const distinct: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(req.headersDistinct)) if (values && !hidden.has(name)) distinct[name] = values;
   // Like core http in: headers enumerable so they show in the debug sidebar.
-  Object.defineProperty(req, "headers", { value: headers, enumerable: true, writable: true, configurable: true });
-  Object.defineProperty(req, "rawHeaders", { value: rawHeaders, enumerable: true, writable: true, configurable: true });
+  const own = (name: string, value: unknown): void => {
+    Object.defineProperty(req, name, { value, enumerable: true, writable: true, configurable: true });
+  };
+  own("headers", headers);
+  own("rawHeaders", rawHeaders);
+  own("headersDistinct", distinct);
+  // Core http in's route parses cookies (cookie-parser); one in httpNodeMiddleware may have already.
+  const withCookies = req as IncomingMessage & { cookies?: unknown; signedCookies?: unknown };
+  withCookies.cookies ??= parseCookies(headers.cookie);
+  withCookies.signedCookies ??= {};
   return { req, res: responseWrapper(res) };
 }

@@ -46,3 +46,22 @@ export function pathMatcher(path: string): PathMatcher {
     return pattern.every((want, i) => (want === undefined ? given[i] !== "" : want === given[i]));
   };
 }
+
+function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** The ":name" segments of `path` as they are in `pathname`, decoded, as Express gives them in req.params. */
+export function pathParams(path: string, pathname: string): Record<string, string> {
+  const given = segments(pathname);
+  const params: Record<string, string> = {};
+  segments(path).forEach((segment, i) => {
+    const value = given[i];
+    if (segment.startsWith(":") && value !== undefined) params[segment.slice(1)] = decodedSegment(value);
+  });
+  return params;
+}

@@ -1,7 +1,7 @@
 // Request paths on callback in's own server: a plain path is taken as it is, anything else goes
 // through the URL parser, and the answer is the same either way; Paths match as Express routes them.
 import assert from "node:assert/strict";
-import { pathMatcher, targetPathname } from "../../../nodes/lib/receive/own-path";
+import { pathMatcher, pathParams, targetPathname } from "../../../nodes/lib/receive/own-path";
 
 const viaUrl = (target: string): string => new URL(target, "http://x").pathname;
 
@@ -43,5 +43,11 @@ describe("lib/receive/own-path", () => {
     const named = pathMatcher("/hooks/:name");
     for (const yes of ["/hooks/a", "/HOOKS/b/", "/hooks//c"]) assert.ok(named(yes), yes);
     for (const no of ["/hooks", "/hooks/", "/hooks/a/b", "/other/a"]) assert.ok(!named(no), no);
+  });
+
+  it("gives the :name segments decoded, as Express's req.params", () => {
+    assert.deepEqual(pathParams("/hooks/:name/:id", "/HOOKS/a%20b/42/"), { name: "a b", id: "42" });
+    assert.deepEqual(pathParams("/hooks/:name", "/hooks/%E0%A4%A"), { name: "%E0%A4%A" });
+    assert.deepEqual(pathParams("/hooks", "/hooks"), {});
   });
 });
