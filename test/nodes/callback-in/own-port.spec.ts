@@ -6,7 +6,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
-import { NodeRedProcess, freePort, nodeRedVersion } from "../../support/node-red";
+import path from "node:path";
+import { NodeRedProcess, freePort, nodeRedDir, nodeRedVersion, repoRoot } from "../../support/node-red";
 import { CommsWatcher } from "../../support/comms";
 import { makeTestPki, type TestPki } from "../../support/tls";
 import { request, requestWhenUp, type SimpleRequest, type SimpleResponse } from "../../support/request";
@@ -334,6 +335,20 @@ describe(`callback in on a port of its own, in a real Node-RED ${nodeRedVersion(
   });
 });
 
+/** Whether the user nobody can start Node.js and load Node-RED and this plugin from where they are (root's clone in /root: no). */
+function nobodyCanRun(): boolean {
+  const probe = `require(${JSON.stringify(path.join(nodeRedDir(), "package.json"))}); require(${JSON.stringify(path.join(repoRoot, "dist", "nodes", "callback-in.js"))});`;
+  try {
+    execFileSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", process.execPath, "-e", probe], {
+      stdio: "ignore",
+      cwd: "/",
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // A port the user may not bind (below 1024 without the privilege). Node-RED runs as an unprivileged
 // user: as root the test starts it as "nobody" (setpriv).
 describe(`callback in on a port it may not bind, in a real Node-RED ${nodeRedVersion()}`, function () {
@@ -345,9 +360,20 @@ describe(`callback in on a port it may not bind, in a real Node-RED ${nodeRedVer
   const comms = new CommsWatcher();
 
   before(async function () {
+    const skip = (reason: string): never => {
+      console.log(`      skipped: ${reason}`);
+      return this.skip();
+    };
+    if (process.platform !== "linux") skip("binding a low port is refused this way on Linux only");
     // Where the kernel lets anyone bind low ports (some containers), there is no refusal to see.
     const firstUnprivileged = Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8").trim());
-    if (process.platform !== "linux" || firstUnprivileged <= DENIED_PORT) this.skip();
+    if (firstUnprivileged <= DENIED_PORT)
+      skip(`any user may bind port ${DENIED_PORT} here (ip_unprivileged_port_start is ${firstUnprivileged})`);
+    if (asRoot && !nobodyCanRun()) {
+      skip(
+        `the user nobody cannot read Node.js, Node-RED or this checkout (${repoRoot}), e.g. a clone in /root: run it from a readable folder`,
+      );
+    }
     if (asRoot) execFileSync("chown", ["-R", `${NOBODY}:${NOBODY}`, red.userDir]);
     await red.start();
     // The child really runs without the privilege (else the port would just open).
