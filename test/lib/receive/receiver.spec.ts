@@ -130,6 +130,25 @@ describe("lib/receive/receiver (plain node:http)", () => {
     assert.equal(h.messages[0]?.output, 2);
   });
 
+  it("an address over its allowance of refused requests still gets a valid signature accepted; a bad one or one without room is 429", async () => {
+    h = await start({ verify: "signature", rateLimit: 2, maxBody: 64, maxPending: 4 }, "hmac-key");
+    const sign = (raw: string): string => "sha256=" + createHmac("sha256", "hmac-key").update(raw).digest("hex");
+    const forged = { "X-Signature": "sha256=" + "d".repeat(64) };
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await post(h.url, body({ execution_id: `bad-${i}` }), forged)).status);
+    assert.deepEqual(statuses, [401, 401, 429]);
+    const raw = body({ execution_id: "genuine" });
+    assert.equal((await post(h.url, raw, { "X-Signature": sign(raw) })).status, 200);
+    assert.equal((await post(h.url, body({ execution_id: "bad-3" }), forged)).status, 429);
+    // A body past maxPending (4 KiB) from an address over its allowance: 429 for the address, not 503.
+    const big = body({ execution_id: "big", result: { output: "x".repeat(5000) } });
+    assert.equal((await post(h.url, big, forged)).status, 429);
+    assert.deepEqual(
+      h.messages.map((m) => m.msg.payload.execution_id),
+      ["genuine"],
+    );
+  });
+
   it("answers a repeated execution_id as a duplicate without handing it over again", async () => {
     h = await start({});
     await post(h.url, body(), { "X-Webhook-Secret": "s3cret" });
