@@ -118,7 +118,15 @@ export class Sender {
     if (this.shared) return Promise.resolve(this.shared.start());
     const open = this.options.openOutbox ?? ((file: string, options?: OutboxOptions) => Outbox.open(file, options));
     const { gaveUpFile } = this.options;
-    const opening = Promise.all([open(journal, { bodyMemoryBytes }), gaveUpFile ? GaveUpStore.open(gaveUpFile) : undefined]);
+    // The gave-up file after the outbox: its folder is trusted only once the outbox has checked it.
+    const opening = open(journal, { bodyMemoryBytes }).then(async (opened) => {
+      try {
+        return [opened, gaveUpFile ? await GaveUpStore.open(gaveUpFile) : undefined] as const;
+      } catch (err) {
+        await opened.outbox.close().catch(() => undefined);
+        throw err;
+      }
+    });
     this.ready = opening.then(
       ([{ outbox, replay }, gaveUp]) => {
         if (this.closing) return void Promise.all([outbox.close(), gaveUp?.close()]);
