@@ -143,6 +143,23 @@ describe("callback out: the outbox folder and files belong to Node-RED's user al
     assert.equal(statSync(planted).size, Buffer.byteLength(JSON.stringify({ op: "add", entry })) + 1, "the planted file is untouched");
   });
 
+  it("refuses a journal another user (nobody) put in the folder, and never sends its callback", async function () {
+    if (!isRoot) this.skip(); // only root can give a file to another user (tests run as root here and in CI)
+    mkdirSync(outboxDir, { mode: 0o700 });
+    const journal = path.join(outboxDir, "out.jsonl");
+    const body = JSON.stringify({
+      execution_id: "exec_foreign",
+      agent_loop_id: "loop_files",
+      status: "completed",
+      result: { output: "x" },
+    });
+    const entry = { id: "f1", executionId: "exec_foreign", body, attempts: 0, dueAt: 0, createdAt: 0, url: receiver.url };
+    writeFileSync(journal, `${JSON.stringify({ op: "add", entry })}\n`, { mode: 0o600 });
+    chownSync(journal, NOBODY, NOBODY);
+    await assertRefused(new RegExp(`${escape(journal)} belongs to another user \\(uid ${NOBODY}\\)`));
+    assert.equal(statSync(journal).uid, NOBODY);
+  });
+
   it("refuses a gave-up file that is a symbolic link", async () => {
     mkdirSync(outboxDir, { mode: 0o700 });
     const target = path.join(userDir, "elsewhere.jsonl");
