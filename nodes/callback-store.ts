@@ -5,7 +5,8 @@ import type { ConnectionOptions } from "node:tls";
 import type { Node, NodeAPI, NodeDef } from "./lib/shared/node-red-types";
 import { StoreConnection } from "./lib/store/connection";
 import { DEFAULT_PREFIX } from "./lib/store/store-node";
-import { redactUrl, storeProblem } from "./lib/store/problems";
+import { storeProblem } from "./lib/store/problems";
+import { redactUrl } from "./lib/shared/redact-url";
 import { messagesFor, type Translate } from "./lib/shared/messages";
 
 interface StoreDef extends NodeDef {
@@ -21,8 +22,16 @@ interface TlsConfigNode {
   addTLSOptions(options: Record<string, unknown>): void;
 }
 
-/** The TLS options of the tls-config node `id`, or why the store must not connect (a setting to fix). */
-function tlsOptions(RED: NodeAPI, t: Translate, url: string, id: string | undefined): { tls?: ConnectionOptions; refuse?: string } {
+/**
+ * The TLS options of the tls-config node `id`, or why the store must not connect (a setting to fix);
+ * `warn` when they do not verify the server's certificate (the user's choice, said as callback out says it).
+ */
+function tlsOptions(
+  RED: NodeAPI,
+  t: Translate,
+  url: string,
+  id: string | undefined,
+): { tls?: ConnectionOptions; refuse?: string; warn?: string } {
   if (!/^rediss?:\/\/\S+$/.test(url)) return { refuse: t("errors.bad-url", { url: redactUrl(url) }) };
   try {
     new URL(url);
@@ -37,7 +46,8 @@ function tlsOptions(RED: NodeAPI, t: Translate, url: string, id: string | undefi
   if (tlsNode.valid === false) return { refuse: t("errors.tls-invalid", { id }) };
   const options: Record<string, unknown> = {};
   tlsNode.addTLSOptions(options);
-  return { tls: options as ConnectionOptions };
+  const tls = options as ConnectionOptions;
+  return tls.rejectUnauthorized === false ? { tls, warn: t("errors.tls-unverified") } : { tls };
 }
 
 export = function (RED: NodeAPI): void {
@@ -51,8 +61,9 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const url = typeof def.url === "string" && def.url.trim() !== "" ? def.url.trim() : "redis://127.0.0.1:6379";
     const prefix = typeof def.prefix === "string" ? def.prefix : DEFAULT_PREFIX;
-    const { tls, refuse } = tlsOptions(RED, t, url, typeof def.tls === "string" && def.tls !== "" ? def.tls : undefined);
+    const { tls, refuse, warn } = tlsOptions(RED, t, url, typeof def.tls === "string" && def.tls !== "" ? def.tls : undefined);
     if (refuse !== undefined) this.error(refuse);
+    if (warn !== undefined) this.warn(warn);
     const credentials = this.credentials ?? {};
     let connection: StoreConnection | undefined;
     this.agentCallbackStore = (): StoreConnection => {

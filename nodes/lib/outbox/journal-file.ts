@@ -5,6 +5,7 @@
 import path from "node:path";
 import { nodeJournalFs, syncDirWherePossible, writeAll, type JournalFs, type JournalHandle } from "./journal-fs";
 import { acquireLock, releaseLock } from "./journal-lock";
+import { checkOwnFile, checkOwnFolder } from "./own-files";
 
 export interface Place {
   /** Bytes before the line in the file. */
@@ -132,12 +133,17 @@ export class JournalFile {
   static async open(file: string, files: JournalFs = nodeJournalFs): Promise<JournalFile> {
     const dir = path.dirname(file);
     await files.mkdir(dir, DIR_MODE);
-    // A folder made by an older version or by hand keeps its mode on mkdir: tighten it.
-    await files.chmod(dir, DIR_MODE).catch(() => undefined);
+    // A folder made by hand keeps its mode on mkdir: another user's, or one others can write, is refused.
+    await checkOwnFolder(dir, DIR_MODE, files);
     const journal = new JournalFile(file, files);
     await acquireLock(files, file);
     journal.locked = true;
-    await files.chmod(file, FILE_MODE).catch(() => undefined);
+    try {
+      await checkOwnFile(file, FILE_MODE, files);
+    } catch (err) {
+      await journal.close().catch(() => undefined);
+      throw err;
+    }
     return journal;
   }
 

@@ -1,6 +1,6 @@
 // The file-system calls the journal makes, behind one small interface so that tests can stand
 // in for a full disk, a short write or a platform that cannot fsync a folder.
-import { promises as fs } from "node:fs";
+import { constants, promises as fs } from "node:fs";
 
 /** The part of a FileHandle the journal uses. */
 export interface JournalHandle {
@@ -13,6 +13,39 @@ export interface JournalHandle {
 }
 
 export type OpenFlags = "a" | "r" | "w+" | "wx";
+
+/** What the outbox checks of a path before it trusts it (see own-files.ts). */
+export interface PathFacts {
+  uid: number;
+  mode: number;
+  symlink: boolean;
+  file: boolean;
+}
+
+/** 0 where the platform has no O_NOFOLLOW (Windows). */
+const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+
+/**
+ * The flags as numbers with O_NOFOLLOW: a symbolic link planted where a journal, lock or gave-up
+ * file goes is refused (ELOOP) rather than followed to a file of someone else's choosing.
+ */
+export const NO_FOLLOW_FLAGS: Readonly<Record<OpenFlags, number>> = {
+  a: constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW,
+  r: constants.O_RDONLY | NOFOLLOW,
+  "w+": constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | NOFOLLOW,
+  wx: constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW,
+};
+
+/** Facts of `file` (the link itself when `follow` is false), or undefined when it does not exist. */
+export async function pathFacts(file: string, follow: boolean): Promise<PathFacts | undefined> {
+  try {
+    const stats = follow ? await fs.stat(file) : await fs.lstat(file);
+    return { uid: stats.uid, mode: stats.mode, symlink: stats.isSymbolicLink(), file: stats.isFile() };
+  } catch (err) {
+    if (errorCode(err) === "ENOENT") return undefined;
+    throw err;
+  }
+}
 
 export interface JournalFs {
   open(file: string, flags: OpenFlags, mode?: number): Promise<JournalHandle>;
@@ -27,17 +60,28 @@ export interface JournalFs {
   /** Whether a process with this id runs now. */
   alive(pid: number): boolean;
   readonly pid: number;
+  /** See pathFacts. */
+  facts(file: string, follow: boolean): Promise<PathFacts | undefined>;
+  /** The user this process runs as; undefined where there are no POSIX owners (Windows). */
+  readonly uid: number | undefined;
 }
 
 export const nodeJournalFs: JournalFs = {
-  open: (file, flags, mode) => fs.open(file, flags, mode),
+  open: (file, flags, mode) => fs.open(file, NO_FOLLOW_FLAGS[flags], mode),
   mkdir: async (dir, mode) => {
     await fs.mkdir(dir, { recursive: true, mode });
   },
   chmod: (file, mode) => fs.chmod(file, mode),
   rename: (from, to) => fs.rename(from, to),
   unlink: (file) => fs.unlink(file),
-  readFile: (file) => fs.readFile(file, "utf8"),
+  readFile: async (file) => {
+    const handle = await fs.open(file, NO_FOLLOW_FLAGS.r);
+    try {
+      return await handle.readFile("utf8");
+    } finally {
+      await handle.close();
+    }
+  },
   syncDir: async (dir) => {
     const handle = await fs.open(dir, "r");
     try {
@@ -56,6 +100,8 @@ export const nodeJournalFs: JournalFs = {
     }
   },
   pid: process.pid,
+  facts: pathFacts,
+  uid: process.getuid?.(),
 };
 
 export function errorCode(err: unknown): string | undefined {

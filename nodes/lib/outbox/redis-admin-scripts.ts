@@ -108,7 +108,7 @@ return done
 `);
 
 // KEYS entries, due, lease, gaveup, gaveup-view, gaveup-at; ARGV now, how many to look at, minAt, max,
-// selection. Waiting entries move to gave up ("cancelled"), body and all. The execution_ids moved.
+// selection. Waiting entries move to gave up ("cancelled"), body and all. The records moved (JSON).
 export const CANCEL = new StoreScript(`${HELD}${WANTED}${GAVE_UP}
 local now = tonumber(ARGV[1])
 local gaveUp = { KEYS[4], KEYS[5], KEYS[6] }
@@ -128,7 +128,7 @@ for i = 1, #ids, 2 do
       redis.call('HDEL', KEYS[1], id)
       redis.call('ZREM', KEYS[2], id)
       redis.call('HDEL', KEYS[3], id)
-      done[#done + 1] = e.executionId
+      done[#done + 1] = cjson.encode(record)
     end
   end
 end

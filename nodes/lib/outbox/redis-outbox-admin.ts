@@ -107,12 +107,12 @@ export class RedisOutboxAdmin {
     return strings(await RETRY_NOW.run(this.client, [entries, due, lease], args));
   }
 
-  /** Moves the selected waiting entries (not in flight) to gave up as "cancelled"; their execution_ids. */
-  async cancel(executionIds: readonly string[]): Promise<string[]> {
+  /** Moves the selected waiting entries (not in flight) to gave up as "cancelled"; their gave-up records, body and all. */
+  async cancel(executionIds: readonly string[]): Promise<GaveUpData[]> {
     const { entries, due, lease, gaveUp, gaveUpView, gaveUpAt } = this.keys;
     const now = this.now();
     const args = [now, this.actionScan, now - this.maxGaveUpAgeMs, this.maxGaveUp, "ids", ...executionIds];
-    return strings(await CANCEL.run(this.client, [entries, due, lease, gaveUp, gaveUpView, gaveUpAt], args));
+    return parsed<GaveUpData>(await CANCEL.run(this.client, [entries, due, lease, gaveUp, gaveUpView, gaveUpAt], args));
   }
 
   /** A held entry out of the queue and into gave up, at once; false when `holder` lost its lease. */

@@ -1,10 +1,12 @@
 // Callbacks callback out gave up on, kept on disk beside the outbox so that "resend" works after a
 // restart: one JSON line per change, appended and fsynced before the caller goes on (the same rule
-// as the outbox), files 0600, at most `maxEntries` records no older than `maxAgeMs`. A crash can
+// as the outbox), files 0600 opened without following symbolic links, at most `maxEntries` records no older than `maxAgeMs`. A crash can
 // tear only the last line, which is skipped on open. The file is rewritten (temp file, fsync,
 // rename) when it holds many lines for few live records.
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { NO_FOLLOW_FLAGS } from "../outbox/journal-fs";
+import { checkOwnFile } from "../outbox/own-files";
 
 export interface GaveUpRecord {
   /** The outbox entry's id. */
@@ -74,15 +76,14 @@ export class GaveUpStore {
 
   static async open(file: string, options: GaveUpOptions = {}): Promise<GaveUpStore> {
     const store = new GaveUpStore(file, options);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    const text = await fs.readFile(file, "utf8").catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT") return "";
-      throw err;
-    });
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    // A symbolic link or another user's file here is refused: its records could be resent.
+    await checkOwnFile(file, FILE_MODE);
+    const text = await readWhole(file);
     const end = text.lastIndexOf("\n") + 1;
     for (const line of text.slice(0, end).split("\n")) store.replayLine(line);
     // A torn last line is cut off, so the next append starts on a line of its own.
-    if (end < text.length) await fs.truncate(file, Buffer.byteLength(text.slice(0, end)));
+    if (end < text.length) await truncateFile(file, Buffer.byteLength(text.slice(0, end)));
     store.prune();
     return store;
   }
@@ -178,7 +179,7 @@ export class GaveUpStore {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0);
         try {
-          this.handle ??= await fs.open(this.file, "a", FILE_MODE);
+          this.handle ??= await openOwnerOnly(this.file, NO_FOLLOW_FLAGS.a);
           await this.handle.write(batch.map((item) => `${item.line}\n`).join(""));
           await this.handle.sync();
           this.linesInFile += batch.length;
@@ -197,7 +198,7 @@ export class GaveUpStore {
   /** Writes the live records to a temp file and renames it over the file: one complete file exists at every instant. */
   private async compact(): Promise<void> {
     const temp = `${this.file}.tmp`;
-    const handle = await fs.open(temp, "w", FILE_MODE);
+    const handle = await openOwnerOnly(temp, NO_FOLLOW_FLAGS["w+"]);
     try {
       const lines = [...this.records.values()].map((record) => `${JSON.stringify({ op: "add", record })}\n`);
       await handle.write(lines.join(""));
@@ -211,5 +212,42 @@ export class GaveUpStore {
     const dir = await fs.open(path.dirname(this.file), "r");
     await dir.sync().finally(() => dir.close());
     this.linesInFile = this.records.size;
+  }
+}
+
+/** Opens `file` (never through a symbolic link) and makes it 0600 even if it existed with a wider mode. */
+async function openOwnerOnly(file: string, flags: number): Promise<fs.FileHandle> {
+  const handle = await fs.open(file, flags, FILE_MODE);
+  try {
+    await handle.chmod(FILE_MODE);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  return handle;
+}
+
+/** The file's text, or "" when it does not exist; a symbolic link is refused (ELOOP). */
+async function readWhole(file: string): Promise<string> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, NO_FOLLOW_FLAGS.r);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return "";
+    throw err;
+  }
+  try {
+    return await handle.readFile("utf8");
+  } finally {
+    await handle.close();
+  }
+}
+
+async function truncateFile(file: string, length: number): Promise<void> {
+  const handle = await fs.open(file, NO_FOLLOW_FLAGS.a);
+  try {
+    await handle.truncate(length);
+  } finally {
+    await handle.close();
   }
 }

@@ -4,6 +4,7 @@
 // Pure: the config nodes and the environment are passed in, so it runs without Node-RED.
 import type { ConnectionOptions } from "node:tls";
 import { Agent, EnvHttpProxyAgent, type Dispatcher } from "undici";
+import { redactUrl } from "../shared/redact-url";
 import type { MessageText } from "./request-headers";
 
 /** A proxy as the core "http proxy" config node holds it. */
@@ -47,7 +48,7 @@ export function proxyUrl(value: string, message: MessageText): string {
     url = undefined;
   }
   if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
-    throw new Error(message("errors.bad-proxy-url", { url: text }));
+    throw new Error(message("errors.bad-proxy-url", { url: redactUrl(text) }));
   }
   return withScheme;
 }

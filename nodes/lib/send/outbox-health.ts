@@ -3,6 +3,7 @@
 // fail, and one log line when writing stops and one when it works again (not one per msg).
 import { isNoRoom } from "../outbox/journal-fs";
 import { JournalLockedError } from "../outbox/journal-lock";
+import { UnsafeOutboxError } from "../outbox/own-files";
 import type { Translate } from "../shared/messages";
 import type { SenderLog } from "./sender";
 
@@ -48,6 +49,9 @@ export class OutboxHealth {
     const { t, file } = this;
     if (err instanceof JournalLockedError) {
       return { message: t("errors.outbox-locked", { file, pid: err.owner }), status: t("status.outbox-locked", { pid: err.owner }) };
+    }
+    if (err instanceof UnsafeOutboxError) {
+      return { message: t(`errors.outbox-${err.reason}`, { path: err.target, detail: err.detail }), status: t("status.outbox-unsafe") };
     }
     const error = err instanceof Error ? err.message : String(err);
     return { message: t("errors.outbox-open", { file, error }), status: t("status.outbox-error") };

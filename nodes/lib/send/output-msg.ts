@@ -1,5 +1,6 @@
 // The msgs callback out gives back on its outputs: the input msg (as it was, without payload
 // and error) with the receiver's reply and the callback as sent.
+import type { Translate } from "../shared/messages";
 import type { NodeMessage } from "../shared/node-red-types";
 import type { QueuedEntry } from "../outbox/types";
 import type { DeliveryResult } from "./deliver";
@@ -24,7 +25,7 @@ export function describeResult(result: DeliveryResult): string {
 /** The output msg: the kept input msg (or a fresh one after a restart) with the reply and the callback sent. */
 export function outputMsg(
   input: NodeMessage | undefined,
-  entry: Readonly<QueuedEntry>,
+  entry: Pick<QueuedEntry, "topic">,
   body: string | undefined,
   result: DeliveryResult,
   attempts: number,
@@ -37,4 +38,22 @@ export function outputMsg(
   msg.callback = body !== undefined ? (JSON.parse(body) as unknown) : undefined;
   msg.attempts = attempts;
   return msg;
+}
+
+/**
+ * Marks a gave-up output msg: `msg.error` says why (the last attempt's `result`, or, without one,
+ * that it was cancelled in the sidebar) and `msg.cancelled` whether it was.
+ */
+export function markGaveUp(
+  msg: NodeMessage,
+  executionId: string,
+  attempts: number,
+  result: DeliveryResult | undefined,
+  t: Translate,
+): void {
+  msg.error = result
+    ? t("errors.gave-up", { id: executionId, attempts, cause: describeResult(result) })
+    : t("errors.cancelled", { id: executionId, attempts });
+  // Set either way: the input msg may carry a `cancelled` of its own.
+  msg.cancelled = result === undefined;
 }

@@ -57,6 +57,8 @@ export class SendDeliveries implements OutDeliveries {
   readonly log: DeliveryLog;
   /** Gave-up moves on their way (store, then outbox), waited for before the outbox closes. */
   private readonly moving = new Set<Promise<void>>();
+  /** Told of each callback cancelled, once it is in the gave-up file, to leave on the node's gave-up output. */
+  onCancelled: ((entry: Readonly<QueuedEntry>, body: string | undefined) => void) | undefined;
 
   constructor(
     private readonly store: GaveUpStore,
@@ -202,7 +204,12 @@ export class SendDeliveries implements OutDeliveries {
     const done: string[] = [];
     for (const entry of this.waitingMatching(selection)) {
       if (!queue?.remove(entry.id)) continue;
-      await this.gaveUp(entry, undefined, "cancelled", entry.attempts, entry.lastStatus);
+      // Read here too (not only in the move): the output msg carries the callback as it was queued.
+      const body = await this.outbox()
+        ?.body(entry.id)
+        .catch(() => undefined);
+      await this.gaveUp(entry, body, "cancelled", entry.attempts, entry.lastStatus);
+      this.onCancelled?.(entry, body);
       done.push(entry.executionId);
     }
     return { count: done.length, notFound: notFound(selection, done) };

@@ -7,22 +7,26 @@ import { Outbox, type OutboxOptions } from "../outbox/outbox";
 import type { OpenOutbox, OutboxEntry, OutboxStore, QueuedEntry, ReplayReport } from "../outbox/types";
 import type { Translate } from "../shared/messages";
 import type { NodeMessage, NodeStatus } from "../shared/node-red-types";
-import { randomHex } from "../shared/random-hex";
 import { attemptHeaders } from "./attempt-headers";
 import { deliverOnce, type DeliveryMessages, type DeliveryResult } from "./deliver";
 import { DeliveryQueue, type Finish } from "./delivery-queue";
-import { formatCallback } from "./format";
+import { msgEntry } from "./msg-entry";
 import { OutboxHealth } from "./outbox-health";
-import { describeResult, outputMsg, withoutPayload } from "./output-msg";
+import { markGaveUp, outputMsg, withoutPayload } from "./output-msg";
 import { createNetworkDispatcher } from "./network";
-import { executionIdProblem, type CallbackCredentials, type HeaderSettings } from "./request-headers";
+import type { CallbackCredentials, HeaderSettings } from "./request-headers";
 import type { CallbackOutSettings } from "./settings";
-import { urlFromMsg } from "./origins";
 import { SharedBackend, type SharedOutbox } from "./shared-backend";
-import { senderStatus } from "./status";
+import { senderStatus, type SenderState } from "./status";
 import { GaveUpStore } from "./gave-up-store";
 import { SendDeliveries } from "./send-deliveries";
 import { sendTest, type TestReply } from "./send-test";
+
+/** What an output msg needs of the callback it reports on. */
+type FinishedEntry = Pick<QueuedEntry, "id" | "executionId" | "topic">;
+
+/** The "result" of a callback cancelled in the sidebar: no attempt, no reply. */
+const CANCELLED: DeliveryResult = { outcome: { kind: "refused", error: "cancelled" }, error: "cancelled" };
 
 export interface SenderLog {
   info(text: string): void;
@@ -68,7 +72,7 @@ export class Sender {
   /** Bodies of the attempts in flight, for the output msg's `callback`. */
   private readonly bodiesInFlight = new Map<string, string>();
   private statusTimer: NodeJS.Timeout | undefined;
-  private lastFinish: { finish: Finish; code: string } | undefined;
+  private lastFinish: SenderState["lastFinish"];
   private closing = false;
   private outbox: OutboxStore | undefined;
   private queue: DeliveryQueue | undefined;
@@ -86,7 +90,10 @@ export class Sender {
     // Through the proxy config node, else the environment's proxy variables, as core http request.
     this.dispatcher = createNetworkDispatcher(options.settings.concurrency, options.settings.network, process.env, options.t);
     this.deliveryMessages = { timeout: (seconds) => options.t("errors.timeout", { seconds }), stopped: options.t("errors.stopped") };
-    if (options.shared) this.shared = this.sharedBackend(options.shared);
+    if (options.shared) {
+      this.shared = this.sharedBackend(options.shared);
+      this.shared.deliveries.onCancelled = (record) => this.cancelled(record, record.body, record.attempts);
+    }
   }
 
   /** What the deliveries sidebar shows and acts on: the shared queue's with a store, else the file outbox's once open. */
@@ -118,17 +125,27 @@ export class Sender {
     if (this.shared) return Promise.resolve(this.shared.start());
     const open = this.options.openOutbox ?? ((file: string, options?: OutboxOptions) => Outbox.open(file, options));
     const { gaveUpFile } = this.options;
-    const opening = Promise.all([open(journal, { bodyMemoryBytes }), gaveUpFile ? GaveUpStore.open(gaveUpFile) : undefined]);
+    // The gave-up file after the outbox: its folder is trusted only once the outbox has checked it.
+    const opening = open(journal, { bodyMemoryBytes }).then(async (opened) => {
+      try {
+        return [opened, gaveUpFile ? await GaveUpStore.open(gaveUpFile) : undefined] as const;
+      } catch (err) {
+        await opened.outbox.close().catch(() => undefined);
+        throw err;
+      }
+    });
     this.ready = opening.then(
       ([{ outbox, replay }, gaveUp]) => {
         if (this.closing) return void Promise.all([outbox.close(), gaveUp?.close()]);
         this.outbox = outbox;
-        if (gaveUp)
+        if (gaveUp) {
           this.deliveries = new SendDeliveries(
             gaveUp,
             () => this.outbox,
             () => this.queue,
           );
+          this.deliveries.onCancelled = (entry, body) => this.cancelled(entry, body, entry.attempts);
+        }
         this.reportReplay(replay);
         this.queue = this.startQueue(outbox);
         this.queue.scheduleAll(outbox.entries().map(({ id, dueAt, attempts }) => ({ id, dueAt, attempts })));
@@ -202,32 +219,7 @@ export class Sender {
     const config = this.settings;
     if (this.closing || (!this.shared && !this.outbox)) throw new Error(this.openError ?? t("errors.closing"));
     if (this.outbox && this.outbox.size >= config.maxQueue) throw new Error(t("errors.queue-full", { max: config.maxQueue }));
-    const url = config.url === "" ? urlFromMsg(msg.url, config.origins, t) : undefined;
-    let formatted: ReturnType<typeof formatCallback>;
-    try {
-      formatted = formatCallback(msg, { agentLoopId: config.agentLoopId, agentLoopName: config.agentLoopName });
-    } catch (err) {
-      // Whatever a msg holds (say a circular payload) is that msg's error.
-      throw new Error(t("errors.invalid-payload", { error: errorText(err) }));
-    }
-    if (!formatted.ok) {
-      const hint = formatted.field === "agent_loop_id" ? ` ${t("errors.agent-loop-id-hint")}` : "";
-      throw new Error(`${t("errors.invalid-payload", { error: formatted.error })}${hint}`);
-    }
-    const idProblem = executionIdProblem(config.signature, formatted.payload.execution_id, t);
-    if (idProblem) throw new Error(idProblem);
-    const now = Date.now();
-    const entry: OutboxEntry = {
-      id: `${now.toString(36)}-${randomHex(6)}`,
-      executionId: formatted.payload.execution_id,
-      body: formatted.body,
-      attempts: 0,
-      dueAt: now,
-      createdAt: now,
-    };
-    if (url !== undefined) entry.url = url;
-    if (typeof msg.topic === "string") entry.topic = msg.topic;
-    return entry;
+    return msgEntry(msg, config, t);
   }
 
   private reportReplay(replay: ReplayReport): void {
@@ -292,9 +284,21 @@ export class Sender {
     });
   }
 
-  private finish(entry: Readonly<QueuedEntry>, body: string | undefined, result: DeliveryResult, attempts: number, finish: Finish): void {
+  /** A callback cancelled in the sidebar: out on the gave-up output, marked, as a flow tracking every callback's end needs. */
+  private cancelled(entry: FinishedEntry, body: string | undefined, attempts: number): void {
+    this.finish(entry, body, CANCELLED, attempts, "gave-up", true);
+  }
+
+  private finish(
+    entry: FinishedEntry,
+    body: string | undefined,
+    result: DeliveryResult,
+    attempts: number,
+    finish: Finish,
+    cancelled = false,
+  ): void {
     const { t } = this.options;
-    this.lastFinish = { finish, code: result.statusCode !== undefined ? String(result.statusCode) : t("status.no-reply") };
+    this.lastFinish = { finish, code: result.statusCode !== undefined ? String(result.statusCode) : t("status.no-reply"), cancelled };
     this.showStatus();
     const input = this.inputMsgs.get(entry.id);
     this.inputMsgs.delete(entry.id);
@@ -303,7 +307,7 @@ export class Sender {
     try {
       const msg = outputMsg(input, entry, body, result, attempts);
       if (finish === "gave-up") {
-        msg.error = t("errors.gave-up", { id: entry.executionId, attempts, cause: describeResult(result) });
+        markGaveUp(msg, entry.executionId, attempts, cancelled ? undefined : result, t);
         // A callback given up is lost for the receiver: say so even when nothing is wired to output 2.
         this.options.log.warn(String(msg.error));
       }

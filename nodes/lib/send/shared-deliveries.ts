@@ -3,6 +3,7 @@
 // instance, and durable there); the receiver's health and the delivered list are this instance's
 // own, in memory, as with the file outbox.
 import type { RedisOutbox } from "../outbox/redis-outbox";
+import type { GaveUpData } from "../outbox/redis-outbox-admin";
 import type { ActionResult, OutDeliveries, OutView, Selection } from "../shared/deliveries-api";
 import { DeliveryLog, type AttemptEnd, type Delivered } from "./delivery-log";
 import { WAITING_LISTED, newEntryId } from "./send-deliveries";
@@ -16,6 +17,8 @@ function notFound(selection: Selection, found: readonly string[]): string[] {
 export class SharedDeliveries implements OutDeliveries {
   readonly kind = "out";
   readonly log: DeliveryLog;
+  /** Told of each callback cancelled here, to leave on the node's gave-up output. */
+  onCancelled: ((record: GaveUpData) => void) | undefined;
 
   constructor(
     private readonly outbox: RedisOutbox,
@@ -69,7 +72,9 @@ export class SharedDeliveries implements OutDeliveries {
 
   async cancel(selection: Selection): Promise<ActionResult> {
     // The plugin refuses {all:true} for cancel; nothing is cancelled without a choice.
-    const done = "all" in selection ? [] : await this.outbox.admin.cancel(selection.executionIds);
+    const records = "all" in selection ? [] : await this.outbox.admin.cancel(selection.executionIds);
+    for (const record of records) this.onCancelled?.(record);
+    const done = records.map((r) => r.executionId);
     return { count: done.length, notFound: notFound(selection, done) };
   }
 

@@ -14,7 +14,7 @@ export interface SenderState {
   /** Attempts after the first in the retry schedule. */
   retries: number;
   /** The last delivery's outcome, with the reply's status code or "no reply". */
-  lastFinish: { finish: Finish; code: string } | undefined;
+  lastFinish: { finish: Finish; code: string; cancelled?: boolean } | undefined;
   /** Why msgs are refused now (the outbox cannot write), until a write succeeds again. */
   refusing: string | undefined;
   /** A setting replaced by its default, shown while nothing else is to be said. */
@@ -30,10 +30,11 @@ export function clockTime(at: number): string {
 
 function idleStatus(state: SenderState, t: Translate): NodeStatus {
   if (state.lastFinish) {
-    const { finish, code } = state.lastFinish;
-    return finish === "delivered"
-      ? { fill: "green", shape: "dot", text: t("status.delivered", { code }) }
-      : { fill: "red", shape: "dot", text: t("status.gave-up", { code }) };
+    const { finish, code, cancelled } = state.lastFinish;
+    if (finish === "delivered") return { fill: "green", shape: "dot", text: t("status.delivered", { code }) };
+    // Cancelled in the sidebar: the user's choice, not the receiver's failure.
+    if (cancelled === true) return { fill: "grey", shape: "dot", text: t("status.cancelled") };
+    return { fill: "red", shape: "dot", text: t("status.gave-up", { code }) };
   }
   if (state.problem) return { fill: "yellow", shape: "ring", text: t("status.bad-number", { ...state.problem }) };
   return {};

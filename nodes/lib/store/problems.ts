@@ -26,8 +26,3 @@ export function storeProblem(err: Error & { code?: unknown }): StoreProblem | un
   if (/^(WRONGPASS|NOAUTH|NOPERM)\b/.test(err.message)) return "auth";
   return undefined;
 }
-
-/** `url` without the password it may hold (redis://user:secret@host), for messages and logs; also a malformed one. */
-export function redactUrl(url: string): string {
-  return url.replace(/:[^/@]*@/, ":***@");
-}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { GaveUpStore, gaveUpFileName, type GaveUpRecord } from "../../../nodes/lib/send/gave-up-store";
@@ -106,5 +106,30 @@ describe("lib/send/gave-up-store", () => {
       ["id199"],
     );
     await again.close();
+  });
+  it("makes a file or temp file left with a wider mode 0600, and refuses a symbolic link in its place", async () => {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, "", { mode: 0o644 });
+    chmodSync(file, 0o644);
+    // A temp file left by a crash mid-compaction, with a wider mode that reopening would keep.
+    writeFileSync(`${file}.tmp`, "", { mode: 0o644 });
+    chmodSync(`${file}.tmp`, 0o644);
+    const store = await GaveUpStore.open(file, { now: () => 3000 });
+    await store.add(record(1, 1000));
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    // Enough lines for few records to compact through the temp file.
+    for (let n = 2; n < 80; n += 1) {
+      await store.add(record(n, 1000));
+      await store.remove([`id${n}`]);
+    }
+    await store.close();
+    assert.ok(readFileSync(file, "utf8").split("\n").filter(Boolean).length < 80, "compacted");
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+
+    const target = path.join(dir, "target.jsonl");
+    writeFileSync(target, "");
+    rmSync(file);
+    symlinkSync(target, file);
+    await assert.rejects(GaveUpStore.open(file), /symbolic link|symlink/);
   });
 });

@@ -265,6 +265,22 @@ describe("callback out: allowed origins, header values, proxy and TLS", function
       }
     });
 
+    it("never logs the user name and password of a proxy URL it refuses (HTTP_PROXY=socks5://user:password@host)", async () => {
+      process.env.HTTP_PROXY = "socks5://alice-user:pw-Xq7@secret@127.0.0.1:1080";
+      try {
+        const out = await load({});
+        const caught = next("caught");
+        out.receive({ payload: "x" });
+        const error = errorText(await caught);
+        const text = `${logged()}\n${error}`;
+        assert.match(text, /not an http:\/\/ or https:\/\/ proxy URL/);
+        assert.match(text, /socks5:\/\/\*\*\*@127\.0\.0\.1:1080/);
+        for (const secret of ["alice-user", "pw-Xq7", "secret@"]) assert.ok(!text.includes(secret), `${secret} is not shown: ${text}`);
+      } finally {
+        delete process.env.HTTP_PROXY;
+      }
+    });
+
     it("a proxy config node that is not deployed is a configuration error", async () => {
       const out = await load({ proxy: "nowhere" });
       const caught = next("caught");

@@ -11,6 +11,7 @@ import { Receiver, type Received } from "../../support/receiver";
 import { RedisServer } from "../../support/redis-server";
 import { openStore } from "../../support/store";
 import { callAdmin, feedCallback, pollUntil, type AdminReply } from "../../support/deliveries-api";
+import { outcomeNodes } from "../../support/feed-flow";
 
 const OUT_SECRET = "out-secret-3c8e1f";
 const SIGNING_KEY = "signing-key-91b7d2";
@@ -35,7 +36,7 @@ interface OutView {
   delivered: Array<{ executionId: string; statusCode: number; attempts: number; reply: string }>;
 }
 
-function flows(redisUrl: string, receiverUrl: string): unknown[] {
+function flows(redisUrl: string, receiverUrl: string, outcomesUrl: string): unknown[] {
   return [
     { id: "tab", type: "tab", label: "store deliveries" },
     { id: "feed", type: "http in", z: "tab", url: "/feed", method: "post", upload: false, swaggerDoc: "", wires: [["out", "ack"]] },
@@ -53,8 +54,9 @@ function flows(redisUrl: string, receiverUrl: string): unknown[] {
       signature: "hmac-sha256",
       retrySchedule: [3600, 3600],
       credentials: { secret: OUT_SECRET, signingKey: SIGNING_KEY },
-      wires: [[], []],
+      wires: [[], ["gave-up-shape"]],
     },
+    ...outcomeNodes(outcomesUrl),
   ];
 }
 
@@ -64,6 +66,8 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
   let admin: StoreConnection;
   let nodeRed: NodeRedProcess;
   let receiver: Receiver;
+  /** What callback out gave up on (its second output) and its status. */
+  let outcomes: Receiver;
   let adminToken = "";
 
   const api = (method: "GET" | "POST", route: string, body?: unknown): Promise<AdminReply> =>
@@ -84,12 +88,13 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
   before(async () => {
     await redis.start();
     receiver = await new Receiver().start();
+    outcomes = await new Receiver().start();
     admin = await openStore(redis.url, "agent-callback:");
     await admin.sendCommand(["CONFIG", "SET", "requirepass", REDIS_PASSWORD]);
     nodeRed = new NodeRedProcess({ flows: [], settings: adminAuthSettings() });
     await nodeRed.start();
     adminToken = await token(nodeRed.url, ADMIN);
-    await deployAs(nodeRed.url, adminToken, flows(redis.url, receiver.url));
+    await deployAs(nodeRed.url, adminToken, flows(redis.url, receiver.url, outcomes.url));
     await nodeRed.waitFor(/Started flows[\s\S]*Started flows/);
   });
 
@@ -97,6 +102,7 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
     await nodeRed?.stop();
     nodeRed?.cleanup();
     await receiver?.stop();
+    await outcomes?.stop();
     await admin?.close();
     await redis.stop();
     redis.cleanup();
@@ -176,6 +182,14 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
       [["exec_s_other", "cancelled", 2]],
     );
     assert.equal(Number(await admin.sendCommand(["HLEN", `${QUEUE}:gaveup`])), 1, "kept in Redis");
+    // Put in the queue by another instance, cancelled here: it leaves on this node's gave-up output, marked.
+    await outcomes.waitFor((r) => r.some((o) => o.json.output === "gave-up"), 20_000, "the gave-up msg");
+    const gaveUp = outcomes.requests.filter((o) => o.json.output === "gave-up").map((o) => o.json);
+    assert.deepEqual(
+      gaveUp.map((g) => [g.executionId, g.cancelled]),
+      [["exec_s_other", true]],
+    );
+    assert.match(String(gaveUp[0]?.error), /exec_s_other was cancelled in the deliveries sidebar after 2 attempt/);
     const retried = await api("POST", "/agent-callback/out/out/retry", { all: true });
     assert.deepEqual(retried.json, { count: 1, notFound: [] });
     view = await until((v) => v.waiting[0]?.attempts === 2, "the second attempt");

@@ -5,14 +5,14 @@ import assert from "node:assert/strict";
 import { NodeRedProcess } from "../../support/node-red";
 import { Receiver, type Received } from "../../support/receiver";
 import { ADMIN, READER, adminAuthSettings, deployAs, token } from "../../support/admin-auth";
-import { feedNodes } from "../../support/feed-flow";
+import { feedNodes, outcomeNodes } from "../../support/feed-flow";
 import { callAdmin, feedCallback, pollUntil, type AdminReply } from "../../support/deliveries-api";
 
 const IN_SECRET = "in-secret-5b1e9a";
 const OUT_SECRET = "out-secret-77c2d4";
 const SIGNING_KEY = "signing-key-0a9f3c";
 
-function flows(receiverUrl: string, sinkUrl: string): unknown[] {
+function flows(receiverUrl: string, sinkUrl: string, outcomesUrl: string): unknown[] {
   const tagged = (id: string, output: string, y: number): Record<string, unknown> => ({
     id,
     type: "change",
@@ -38,8 +38,9 @@ function flows(receiverUrl: string, sinkUrl: string): unknown[] {
       credentials: { secret: OUT_SECRET, signingKey: SIGNING_KEY },
       x: 300,
       y: 40,
-      wires: [[], []],
+      wires: [[], ["gave-up-shape"]],
     },
+    ...outcomeNodes(outcomesUrl),
     {
       id: "in",
       type: "agent-callback-in",
@@ -97,6 +98,8 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
   let nodeRed: NodeRedProcess;
   let receiver: Receiver;
   let sink: Receiver;
+  /** What callback out gave up on (its second output) and its status. */
+  let outcomes: Receiver;
   let adminToken = "";
   let readToken = "";
 
@@ -140,11 +143,12 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
   before(async () => {
     receiver = await new Receiver().start();
     sink = await new Receiver().start();
+    outcomes = await new Receiver().start();
     nodeRed = new NodeRedProcess({ flows: [], settings: adminAuthSettings() });
     await nodeRed.start();
     adminToken = await token(nodeRed.url, ADMIN);
     readToken = await token(nodeRed.url, READER, "read");
-    await deployAs(nodeRed.url, adminToken, flows(receiver.url, sink.url));
+    await deployAs(nodeRed.url, adminToken, flows(receiver.url, sink.url, outcomes.url));
     await nodeRed.waitFor(/Started flows[\s\S]*Started flows/);
   });
 
@@ -153,6 +157,7 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
     nodeRed?.cleanup();
     await receiver?.stop();
     await sink?.stop();
+    await outcomes?.stop();
   });
 
   it("the plugin is registered, and its routes need a token", async () => {
@@ -274,6 +279,13 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
     );
     assert.equal(view.gaveUp[0]?.executionId, "exec_cancel_1");
     assert.equal(view.gaveUp[0]?.why, "cancelled");
+    // A flow that tracks every callback's end learns of it on the gave-up output.
+    await outcomes.waitFor((r) => r.some((o) => o.json.output === "gave-up"), 20_000, "the gave-up msg");
+    const gaveUp = outcomes.requests.filter((o) => o.json.output === "gave-up").map((o) => o.json);
+    assert.equal(gaveUp.length, 1);
+    assert.equal(gaveUp[0]?.executionId, "exec_cancel_1");
+    assert.equal(gaveUp[0]?.cancelled, true);
+    assert.match(String(gaveUp[0]?.error), /exec_cancel_1 was cancelled in the deliveries sidebar after 1 attempt/);
     const retried = await api("POST", "/agent-callback/out/out/retry", { all: true });
     assert.equal(retried.json.count, 1);
     view = await until(outView, (v) => v.waiting[0]?.attempts === 2, "the second attempt");
@@ -287,6 +299,9 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
     receiver.replies.push({ status: 410, body: "gone" });
     await feed("exec_gone_1");
     await until(outView, (v) => v.gaveUp.some((g) => g.executionId === "exec_gone_1"), "gave up");
+    await outcomes.waitFor((r) => r.some((o) => o.json.executionId === "exec_gone_1"), 20_000, "the gave-up msg");
+    const goneMsg = outcomes.requests.find((o) => o.json.output === "gave-up" && o.json.executionId === "exec_gone_1");
+    assert.equal(goneMsg?.json.cancelled, false, "a callback the receiver refused is not marked cancelled");
     await nodeRed.restart();
     adminToken = await token(nodeRed.url, ADMIN);
     const view = await outView();
@@ -298,6 +313,20 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
     await until(outView, (v) => v.gaveUp.length === 0 && v.waiting.length === 0, "nothing left");
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(bodiesOf("exec_gone_1").length, 1);
+  });
+
+  it("the last callback cancelled: the node's status says cancelled, not gave up", async () => {
+    receiver.defaultReply = { status: 500 };
+    await feed("exec_cancel_3");
+    await until(outView, (v) => v.waiting.some((w) => w.executionId === "exec_cancel_3" && w.attempts === 1), "waiting");
+    outcomes.requests.length = 0;
+    await api("POST", "/agent-callback/out/out/cancel", { execution_ids: ["exec_cancel_3"] });
+    await outcomes.waitFor((r) => r.some((o) => o.json.output === "status" && o.json.text === "cancelled"), 20_000, "the status");
+    assert.ok(!outcomes.requests.some((o) => o.json.output === "status" && /gave up/.test(String(o.json.text))));
+    assert.equal(outcomes.requests.find((o) => o.json.output === "gave-up")?.json.cancelled, true);
+    receiver.defaultReply = { status: 200, headers: { "Content-Type": "application/json" }, body: '{"received":true}' };
+    await api("POST", "/agent-callback/out/out/resend", { execution_ids: ["exec_cancel_3"] });
+    await until(outView, (v) => v.gaveUp.length === 0 && v.waiting.length === 0, "nothing left");
   });
 
   it("callback in: the last requests with client, reply and outcome", async () => {
