@@ -306,8 +306,18 @@ export class Receiver {
       replyJsonText(res, 200, RECEIVED);
     }
     const completing = this.options.source?.complete?.(reading);
-    if (completing) void completing.then((done) => this.emit(reading, { ...msg, ...done }));
+    // A fault of our own while reading the result back still lets the event through, as received.
+    if (completing)
+      void completing.then(
+        (done) => this.emit(reading, { ...msg, ...done }),
+        (err: unknown) => this.emitAfter(err, reading, msg),
+      );
     else this.emit(reading, msg);
+  }
+
+  private emitAfter(err: unknown, reading: Reading, msg: ReceivedMessage): void {
+    this.options.events.onError(err);
+    this.emit(reading, { ...msg, fetchError: err instanceof Error ? err.message : String(err) });
   }
 
   private emit(reading: Reading, msg: ReceivedMessage): void {
