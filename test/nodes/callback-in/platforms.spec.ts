@@ -213,6 +213,8 @@ describe("callback in with a platform as Sender", function () {
       assert.equal(read?.headers.authorization, `Bearer ${API_KEY}`);
       assert.ok(!JSON.stringify(msg).includes(API_KEY), "the key is in no msg");
       assert.ok(!logged().includes(API_KEY), "the key is in no log line");
+      const sidebar = (helper.getNode("in") as unknown as { agentCallbackDeliveries: { view(): unknown } }).agentCallbackDeliveries.view();
+      assert.ok(!JSON.stringify(sidebar).includes(API_KEY), "the key is not in the sidebar's view");
     });
 
     it("OpenAI: a failed response's error message and an incomplete one's reason fill payload.error", async () => {
