@@ -1,5 +1,6 @@
-// "callback in": receives agent-loop callbacks on a POST endpoint and routes each accepted payload
-// by status to one of three outputs. This file only wires Node-RED to lib/receive.
+// "callback in": receives agent-loop callbacks (or a platform's events) on a POST endpoint and routes
+// each accepted payload by status to one of three outputs (a platform's other events to a fourth).
+// This file only wires Node-RED to lib/receive.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "./lib/shared/node-red-types";
 import { CALLBACK_STATUSES } from "./lib/shared/payload";
@@ -16,8 +17,11 @@ import { lendExpress } from "./lib/receive/express-bridge";
 import { forFlow } from "./lib/receive/flow-response";
 import { ReceiveDeliveries } from "./lib/receive/receive-deliveries";
 import { DELIVERIES_CHANGED_EVENT, type InDeliveries } from "./lib/shared/deliveries-api";
+import { OTHER_OUTPUT, outputCount, type Source } from "./lib/receive/sources/source";
+import { sourceFor } from "./lib/receive/sources";
 
-type Credentials = { secret?: string };
+/** apiKey: a platform's API key, to read results back; never logged, never in a msg. */
+type Credentials = { secret?: string; apiKey?: string };
 /** The deliveries sidebar (nodes/plugins/deliveries.ts) finds the node's logs here. */
 type CallbackInNode = Node<Credentials> & { agentCallbackDeliveries?: InDeliveries };
 type CallbackInDef = NodeDef & CallbackInConfig & ListenProperties & { store?: unknown };
@@ -78,9 +82,24 @@ function reportSecrets(t: Translate, node: CallbackInNode, settings: ReceiveSett
 /** The msg for an accepted callback, built field by field (on Node.js 20 a spread into a literal costs microseconds). */
 function messageOf(msgid: string, received: ReceivedMessage): NodeMessage {
   const msg: NodeMessage = { _msgid: msgid, payload: received.payload, topic: received.topic };
+  if (received.event !== undefined) msg.event = received.event;
+  if (received.fetchError !== undefined) msg.fetchError = received.fetchError;
   if (received.req !== undefined) msg.req = received.req;
   if (received.res !== undefined) msg.res = received.res;
   return msg;
+}
+
+/** The node's sender; a platform's results are read back only with an API key to read them with. */
+function sourceOf(t: Translate, node: CallbackInNode, settings: ReceiveSettings): Source {
+  const apiKey = node.credentials?.apiKey?.trim() ?? "";
+  if (settings.fetchResult && apiKey === "") node.warn(t("warn.no-api-key"));
+  return sourceFor(settings.source, settings.fetchResult && apiKey !== "" ? { apiKey, apiBase: settings.apiBase } : undefined);
+}
+
+/** One log line for each result that could not be read back (the msg carries the same in msg.fetchError). */
+function reportFetch(t: Translate, node: CallbackInNode, received: ReceivedMessage): void {
+  if (received.fetchError === undefined) return;
+  node.warn(t("warn.fetch-failed", { type: received.topic, id: received.payload.execution_id, detail: received.fetchError }));
 }
 
 function start(context: Context, node: CallbackInNode, def: CallbackInDef): void {
@@ -101,7 +120,7 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
     ...(shared?.problem ? { storeDown: shared.problem } : {}),
   });
   const sendOn = (output: number, msg: NodeMessage): void => {
-    const outputs: Array<NodeMessage | null> = CALLBACK_STATUSES.map(() => null);
+    const outputs: Array<NodeMessage | null> = new Array<NodeMessage | null>(outputCount(settings.source)).fill(null);
     outputs[output] = msg;
     node.send(outputs);
   };
@@ -112,10 +131,14 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
     dedupe: shared?.dedupe ?? dedupe,
     ...(shared ? { rateLimit: shared.rateLimit } : {}),
     requestLog: deliveries.log,
+    source: sourceOf(t, node, settings),
     // On a port of its own the request is plain node:http; core http response needs Express's methods.
     ...(listen.mode === "port" ? { forFlow: (req, res, hidden) => forFlowOnOwnPort(RED, settings.url, req, res, hidden) } : {}),
     events: {
-      onMessage: (output, received) => sendOn(output, messageOf(RED.util.generateId(), received)),
+      onMessage: (output, received) => {
+        reportFetch(t, node, received);
+        sendOn(output, messageOf(RED.util.generateId(), received));
+      },
       onCounts: () => status.countsChanged(),
       onFirstRejection: (cause, code) => node.warn(t("warn.rejected", { status: code, cause: t(`causes.${cause}`) })),
       onError: (err) => node.error(t("errors.unexpected", { detail: err instanceof Error ? err.message : String(err) })),
@@ -152,7 +175,9 @@ function deliveriesOf(
   // Replayed and simulated payloads: a copy each time, so a flow that changes msg.payload cannot change what is kept.
   const deliveries = new ReceiveDeliveries(where, (payload, extra) => {
     const copy = RED.util.cloneMessage(payload);
-    sendOn(CALLBACK_STATUSES.indexOf(copy.status), {
+    // A platform's event of a type the table does not route has no status: its output is the fourth.
+    const output = CALLBACK_STATUSES.indexOf(copy.status);
+    sendOn(output < 0 ? OTHER_OUTPUT : output, {
       _msgid: RED.util.generateId(),
       payload: copy,
       topic: copy.agent_loop_name ?? "",
@@ -214,6 +239,6 @@ export = function (RED: NodeAPI): void {
     start(context, this, def);
   }
   RED.nodes.registerType("agent-callback-in", CallbackInNode, {
-    credentials: { secret: { type: "password" } },
+    credentials: { secret: { type: "password" }, apiKey: { type: "password" } },
   });
 };

@@ -146,5 +146,7 @@ describe(`npm pack -> install into a fresh user dir -> Node-RED ${nodeRedVersion
   it("lists the examples for Import > Examples", () => {
     const examples = readdirSync(path.join(userDir, "node_modules", "node-red-contrib-agent-callback", "examples"));
     assert.ok(examples.includes("01 - Receive agent results and route them by status.json"));
+    assert.ok(examples.includes("10 - OpenAI background responses to Slack.json"));
+    assert.ok(examples.includes("11 - Anthropic agent sessions to Discord.json"));
   });
 });

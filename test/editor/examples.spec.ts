@@ -29,7 +29,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: Import > Examples`, function (
       listed,
       files.map((f) => f.replace(/\.json$/, "")),
     );
-    assert.equal(listed.length, 9);
+    assert.equal(listed.length, 11);
     await screenshot(page, "import-examples", { locator: ".ui-dialog:has(#red-ui-clipboard-dialog-import-tabs)" });
     await page.locator("#red-ui-clipboard-dialog-cancel").click();
     await page.locator("#red-ui-clipboard-dialog-ok").waitFor({ state: "hidden" });

@@ -3,6 +3,7 @@
 import { HEADER_NAME_PATTERN, type PropertySpec } from "../shared/property-rules";
 import { VERIFY_MODES } from "./verify";
 import { CALLBACK_STATUSES } from "../shared/payload";
+import { SOURCES } from "./sources/source";
 
 export const NODE_TYPE = "agent-callback-in";
 
@@ -13,6 +14,11 @@ export const LISTEN_MODES = ["node-red", "port"] as const;
 
 export const PROPERTIES = {
   name: { value: "", rule: { type: "text" } },
+  // Who sends: the agent-loop callback, or a platform's signed events (lib/receive/sources/).
+  source: { value: "agent-loop", rule: { type: "oneOf", values: SOURCES } },
+  // For a platform: read the result back from its API (credential apiKey) at apiBase (blank: the platform's own).
+  fetchResult: { value: false, rule: { type: "boolean" } },
+  apiBase: { value: "", rule: { type: "httpUrl" } },
   // The runtime adds a missing leading "/", but the editor asks for it so the path reads as one.
   url: { value: "/agent-results", rule: { type: "pattern", pattern: "^/\\S*$" } },
   verify: { value: "secret", rule: { type: "oneOf", values: VERIFY_MODES } },

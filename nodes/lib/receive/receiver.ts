@@ -6,7 +6,7 @@
 // Refusals before authentication count against the client's address, never the endpoint's budget,
 // and a request whose signature verifies is never refused for its address's refusals.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import { CALLBACK_STATUSES, checkCallbackPayload, type CallbackPayload } from "../shared/payload";
+import { AGENT_LOOP, type ReceivedPayload, type Reading, type Source } from "./sources/source";
 import { isJsonMediaType } from "../shared/json-media-type";
 import { readRawBody, type RawBodyResult } from "./body";
 import { ClientLimiter, clientAddress } from "./client-limit";
@@ -93,8 +93,12 @@ function declaredLength(req: IncomingMessage): number | undefined {
 
 /** An accepted callback as the flow gets it (the owner adds the msg id). */
 export interface ReceivedMessage {
-  payload: CallbackPayload;
+  payload: ReceivedPayload;
   topic: string;
+  /** A platform's event as received. */
+  event?: unknown;
+  /** Why a platform's result could not be read back. */
+  fetchError?: string;
   req?: unknown;
   res?: unknown;
 }
@@ -105,7 +109,7 @@ export interface ReceiverCounts {
 }
 
 export interface ReceiverEvents {
-  /** An accepted, new callback for output `output` (0 completed, 1 failed, 2 timeout). */
+  /** An accepted, new callback for output `output` (0 completed, 1 failed, 2 timeout, 3 a platform's other events). */
   onMessage(output: number, msg: ReceivedMessage): void;
   /** The counts changed. */
   onCounts(counts: ReceiverCounts): void;
@@ -127,6 +131,8 @@ export interface ReceiverOptions {
   forFlow?: (req: IncomingMessage, res: ServerResponse, hiddenHeaders: readonly string[]) => { req: unknown; res: unknown };
   /** Where each answered request is noted for the deliveries sidebar (O(1) per request). */
   requestLog?: RequestLog;
+  /** Who sends and how its bodies are read; by default the agent-loop callback. */
+  source?: Source;
 }
 
 export class Receiver {
@@ -244,15 +250,15 @@ export class Receiver {
     } catch (err) {
       return this.reject(res, "invalid-json", 400, { error: REPLIES.invalidJson(err instanceof Error ? err.message : String(err)) });
     }
-    const checked = checkCallbackPayload(value);
-    if (!checked.ok) return this.reject(res, "invalid-payload", 400, { error: checked.error });
+    const read = (this.options.source ?? AGENT_LOOP).read(value, req.headers);
+    if (!read.ok) return this.reject(res, "invalid-payload", 400, { error: read.error });
     let duplicate = false;
     if (this.options.settings.dedupe) {
       // A store that cannot be reached rejects here: answered 503 by handle(), nothing emitted.
-      const checking = this.options.dedupe.checkAndRemember(checked.payload.execution_id);
+      const checking = this.options.dedupe.checkAndRemember(read.reading.key);
       duplicate = typeof checking === "boolean" ? checking : await checking;
     }
-    this.accept(req, res, client, checked.payload, duplicate, body.length);
+    this.accept(req, res, client, read.reading, duplicate, body.length);
   }
 
   private tooLarge(): { error: string } {
@@ -271,15 +277,9 @@ export class Receiver {
     this.reject(res, cause, 429, { error: REPLIES.rateLimited(seconds) }, headers);
   }
 
-  private accept(
-    req: IncomingMessage,
-    res: ServerResponse,
-    client: string,
-    payload: CallbackPayload,
-    duplicate: boolean,
-    bytes: number,
-  ): void {
+  private accept(req: IncomingMessage, res: ServerResponse, client: string, reading: Reading, duplicate: boolean, bytes: number): void {
     const { settings, events, requestLog } = this.options;
+    const { payload } = reading;
     this.counts.accepted++;
     events.onCounts(this.counts);
     if (requestLog) {
@@ -290,13 +290,14 @@ export class Receiver {
         outcome: duplicate ? "duplicate" : "accepted",
         executionId: payload.execution_id,
         agentLoopName: payload.agent_loop_name ?? undefined,
-        status: payload.status,
+        status: payload.status ?? undefined,
       };
       if (duplicate) requestLog.record(request);
       else requestLog.record(request, payload, bytes);
     }
     if (duplicate) return replyJsonText(res, 200, RECEIVED_DUPLICATE);
-    const msg: ReceivedMessage = { payload, topic: payload.agent_loop_name ?? "" };
+    const msg: ReceivedMessage = { payload, topic: reading.topic };
+    if (reading.event !== undefined) msg.event = reading.event;
     if (settings.respondInFlow) {
       const flow = (this.options.forFlow ?? forFlow)(req, res, [settings.secretHeader, ...SIGNATURE_HEADERS]);
       msg.req = flow.req;
@@ -305,8 +306,24 @@ export class Receiver {
       // Reply first: the sender must not wait for (or be failed by) the flow.
       replyJsonText(res, 200, RECEIVED);
     }
-    events.onMessage(CALLBACK_STATUSES.indexOf(payload.status), msg);
-    if (settings.dedupe) this.options.dedupe.emitted?.(payload.execution_id).catch((err: unknown) => this.storeLost(err));
+    const completing = this.options.source?.complete?.(reading);
+    // A fault of our own while reading the result back still lets the event through, as received.
+    if (completing)
+      void completing.then(
+        (done) => this.emit(reading, { ...msg, ...done }),
+        (err: unknown) => this.emitAfter(err, reading, msg),
+      );
+    else this.emit(reading, msg);
+  }
+
+  private emitAfter(err: unknown, reading: Reading, msg: ReceivedMessage): void {
+    this.options.events.onError(err);
+    this.emit(reading, { ...msg, fetchError: err instanceof Error ? err.message : String(err) });
+  }
+
+  private emit(reading: Reading, msg: ReceivedMessage): void {
+    this.options.events.onMessage(reading.output, msg);
+    if (this.options.settings.dedupe) this.options.dedupe.emitted?.(reading.key).catch((err: unknown) => this.storeLost(err));
   }
 
   /** A store that went away after the callback was emitted: reported, the reply stands. */

@@ -5,9 +5,15 @@ import { numberOrDefault, text, type NumberReading, type NumberRule } from "../s
 import { splitSecrets, standardWebhooksKeyBytes } from "../shared/sign";
 import { PROPERTIES } from "./defaults";
 import { isVerifyMode, type VerifyMode } from "./verify";
+import { isSource, type SourceName } from "./sources/source";
+import { OPENAI_API_BASE } from "./sources/openai";
+import { ANTHROPIC_API_BASE } from "./sources/anthropic";
 
 /** The node's properties as they appear in flows.json. */
 export interface CallbackInConfig {
+  source?: unknown;
+  fetchResult?: unknown;
+  apiBase?: unknown;
   url?: unknown;
   verify?: unknown;
   secretHeader?: unknown;
@@ -25,6 +31,12 @@ export const DEFAULT_URL = PROPERTIES.url.value;
 export const DEFAULT_SECRET_HEADER = PROPERTIES.secretHeader.value;
 
 export interface ReceiveSettings {
+  /** Who sends; a platform implies Standard Webhooks and answers at once. */
+  source: SourceName;
+  /** A platform's result is read back from its API. */
+  fetchResult: boolean;
+  /** The platform's API, without a trailing slash. */
+  apiBase: string;
   /** Path below httpNodeRoot, always starting with "/". */
   url: string;
   verify: VerifyMode;
@@ -62,6 +74,12 @@ function flag(value: unknown, fallback: boolean): boolean {
   return value === undefined || value === null || value === "" ? fallback : value === true || value === "true";
 }
 
+/** The API's base URL without a trailing slash; blank or not an http(s) URL: the platform's own. */
+function apiBaseOf(value: unknown, platformBase: string): string {
+  const given = text(value).trim();
+  return /^https?:\/\/\S+$/i.test(given) ? given.replace(/\/+$/, "") : platformBase;
+}
+
 /** Reads the node's properties and its secret credential. */
 export function readSettings(config: CallbackInConfig, secret: string | undefined): SettingsReading {
   const problems: NumberProblem[] = [];
@@ -73,9 +91,13 @@ export function readSettings(config: CallbackInConfig, secret: string | undefine
     return reading.value;
   };
 
+  const source = isSource(config.source) ? config.source : PROPERTIES.source.value;
+  const platform = source !== "agent-loop";
+  const platformBase = source === "anthropic" ? ANTHROPIC_API_BASE : OPENAI_API_BASE;
   let url = text(config.url).trim() || DEFAULT_URL;
   if (!url.startsWith("/")) url = "/" + url;
-  const verify = isVerifyMode(config.verify) ? config.verify : PROPERTIES.verify.value;
+  // A platform signs with Standard Webhooks: the verify property does not apply.
+  const verify = platform ? "standard-webhooks" : isVerifyMode(config.verify) ? config.verify : PROPERTIES.verify.value;
   const secretHeader = text(config.secretHeader).trim() || DEFAULT_SECRET_HEADER;
   const toleranceSeconds = number("tolerance", config.tolerance, PROPERTIES.tolerance.value, PROPERTIES.tolerance.rule);
   const dedupeTtlSeconds = number("dedupeTtl", config.dedupeTtl, PROPERTIES.dedupeTtl.value, PROPERTIES.dedupeTtl.rule);
@@ -89,6 +111,9 @@ export function readSettings(config: CallbackInConfig, secret: string | undefine
 
   return {
     settings: {
+      source,
+      fetchResult: platform && flag(config.fetchResult, PROPERTIES.fetchResult.value),
+      apiBase: apiBaseOf(config.apiBase, platformBase),
       url,
       verify,
       secrets,
@@ -98,7 +123,8 @@ export function readSettings(config: CallbackInConfig, secret: string | undefine
       dedupeTtlMs: dedupeTtlSeconds * 1000,
       rateLimit,
       maxBodyBytes,
-      respondInFlow: config.respond === "flow",
+      // A platform only needs its 2xx, at once; the flow has nothing to answer it.
+      respondInFlow: !platform && config.respond === "flow",
       trustProxy: flag(config.trustProxy, PROPERTIES.trustProxy.value),
       maxPendingBytes: Math.max(1, Math.floor(maxPendingKiB * 1024)),
     },

@@ -7,6 +7,9 @@ describe("lib/receive/settings", () => {
     assert.deepEqual(problems, []);
     assert.equal(invalidKeys, 0);
     assert.deepEqual(settings, {
+      source: "agent-loop",
+      fetchResult: false,
+      apiBase: "https://api.openai.com/v1",
       url: "/agent-results",
       verify: "secret",
       secrets: [],

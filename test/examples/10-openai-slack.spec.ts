@@ -1,0 +1,80 @@
+// Example 10 in a real Node-RED: OpenAI's webhook events, signed as OpenAI signs them (the openai
+// SDK accepts each first), read back from a stand-in of the OpenAI API, posted to a stand-in Slack.
+// Deployed as a user would after following its comment: the signing secret and the API key typed
+// in, the API base pointed at the stand-in instead of api.openai.com.
+import assert from "node:assert/strict";
+import type { NodeRedProcess } from "../support/node-red";
+import { assertSdkAccepts, openAiResponse, platformEvent, PlatformApi, sign, signingSecret } from "../support/platform-events";
+import { DebugWatcher, Receiver, asDeployment, deploy, loadExample, nodeOfType, startNodeRed, waitUntil } from "./support";
+
+const FILE = "10 - OpenAI background responses to Slack.json";
+const SECRET = signingSecret();
+const API_KEY = "sk-example-10-key-0123456789";
+
+describe(`example "${FILE}"`, function () {
+  this.timeout(120_000);
+  const nodes = loadExample(FILE);
+  const callbackIn = nodeOfType(nodes, "agent-callback-in");
+  const slack = new Receiver();
+  const api = new PlatformApi();
+  const watcher = new DebugWatcher();
+  let red: NodeRedProcess | undefined;
+
+  before(async () => {
+    await slack.start();
+    await api.start();
+    red = await startNodeRed({ env: { SLACK_WEBHOOK_URL: `${slack.url}/slack` } });
+    const deployed = asDeployment(nodes, { [callbackIn.id]: { secret: SECRET, apiKey: API_KEY } }).map((n) =>
+      n.id === callbackIn.id ? { ...n, apiBase: `${api.base}/v1` } : n,
+    );
+    await deploy(red, deployed);
+    await watcher.connect(red);
+  });
+  after(async () => {
+    watcher.close();
+    await red?.stop();
+    red?.cleanup();
+    await slack.stop();
+    await api.stop();
+  });
+
+  async function send(type: string, id: string, secret = SECRET): Promise<number> {
+    const signed = sign(secret, platformEvent("openai", type, id));
+    if (secret === SECRET) await assertSdkAccepts("openai", SECRET, signed);
+    const res = await fetch(`${red?.url}${String(callbackIn.url)}`, { method: "POST", headers: signed.headers, body: signed.body });
+    return res.status;
+  }
+  const slackTexts = (): string[] => slack.to("/slack").map((r) => (JSON.parse(r.body) as { text: string }).text);
+
+  it("ships with OpenAI as Sender, Fetch the result on, four outputs, and no secret or key", () => {
+    assert.equal(callbackIn.source, "openai");
+    assert.equal(callbackIn.fetchResult, true);
+    assert.equal((callbackIn.wires as unknown[]).length, 4);
+    for (const node of nodes) assert.equal(node.credentials, undefined, `${node.type} ${node.id}`);
+  });
+
+  it("refuses an event signed with another secret and posts nothing", async () => {
+    assert.equal(await send("response.completed", "resp_forged", signingSecret()), 401);
+    assert.equal(slack.requests.length, 0);
+  });
+
+  it("posts a completed response's text and a failed one's error to Slack; other events go to the debug node", async () => {
+    api.routes.set("/v1/responses/resp_done", openAiResponse("resp_done", ["Sales are ", "up 12%."]));
+    api.routes.set("/v1/responses/resp_bad", { ...openAiResponse("resp_bad"), status: "failed", error: { code: "server_error", message: "The model crashed" } });
+    assert.equal(await send("response.completed", "resp_done"), 200);
+    assert.equal(await send("response.failed", "resp_bad"), 200);
+    assert.equal(await send("batch.completed", "batch_1"), 200);
+    assert.equal(await send("fine_tuning.job.created", "ftjob_1"), 200);
+    await waitUntil(() => slack.requests.length >= 3 && watcher.from("other events").length >= 1, "3 Slack posts and 1 other event", 30_000, () => red?.log ?? "");
+    assert.deepEqual(slackTexts().sort(), [
+      "*OpenAI batch batch_1 is done*\n\n(no text)",
+      "*OpenAI response resp_bad: response.failed* (gpt-5-mini)\n\nThe model crashed",
+      "*OpenAI response resp_done is done* (gpt-5-mini)\n\nSales are up 12%.",
+    ]);
+    const other = watcher.from("other events")[0] as { topic: string; event: { data: { id: string } } };
+    assert.equal(other.topic, "fine_tuning.job.created");
+    assert.equal(other.event.data.id, "ftjob_1");
+    assert.equal(api.requests.filter((r) => r.headers.authorization === `Bearer ${API_KEY}`).length, 2);
+    assert.ok(!(red?.log ?? "").includes(API_KEY), "the key is in Node-RED's log");
+  });
+});
