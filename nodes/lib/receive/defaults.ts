@@ -41,4 +41,6 @@ export const PROPERTIES = {
   simulateStatus: { value: "completed", rule: { type: "oneOf", values: CALLBACK_STATUSES } },
   // The id of a callback store config node; blank: dedupe and rate limit in this process's memory.
   store: { value: "", rule: { type: "config", configType: "agent-callback-store" } },
+  // Node-RED's own property: the editor draws this many ports (4 with a platform's other events).
+  outputs: { value: 3, rule: { type: "number", min: 3, integer: true, max: 4 } },
 } as const satisfies Record<string, PropertySpec>;
