@@ -38,12 +38,13 @@ import {
   withoutCallbackOut,
   type FlowNode,
 } from "../test/reliability/support/flows";
-import { cpuMsOf, diskUsage, median, rssOf, waitUntil } from "./lib/proc";
+import { cpuMsOf, cpuUsOf, diskUsage, median, rssOf, waitUntil } from "./lib/proc";
 import { makeTestPki, type TestPki } from "../test/support/tls";
 import { request } from "../test/support/request";
 import { freePort } from "../test/support/node-red";
 import { printProfileSummary, summariseProfile, type ProfileSummary } from "./lib/profile";
 import { SinkProcess } from "./lib/sink";
+import { reserveSinkCore } from "./lib/cores";
 
 const quick = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
 const profiling = process.env.BENCH_PROFILE === "1" || process.argv.includes("--profile");
@@ -446,14 +447,28 @@ interface SendResult {
   cpuUs: number;
   /** The same for the sink: near 1,000,000 / rate, the sink is what limits the run. */
   sinkCpuUs: number;
+  /** Share of one core the sender and the sink were busy during the run, in %: near 100, that side is the limit. */
+  busy: number;
+  sinkBusy: number;
+  /** 1-minute load average at the end of the run (the machine's load, this run's two processes included). */
+  load: number;
 }
 
 const FEED_ALONE = "Node-RED feed alone (nothing sent)";
 
 /** Starts the variant, triggers `count` deliveries to a fresh sink, waits for all of them. */
 async function runSender(variant: string, count: number, bytes: number): Promise<SendResult> {
-  // Every variant alike: the sender in one process, the sink in another, this one only waiting.
-  const sink = await SinkProcess.start();
+  // Every variant alike: the sender in one process, the sink in another on a core of its own, this
+  // one only waiting; what the bench starts while the core is reserved stays off the sink's core.
+  const cores = reserveSinkCore();
+  try {
+    return await runSenderOn(variant, count, bytes, await SinkProcess.start(cores?.sink));
+  } finally {
+    cores?.release();
+  }
+}
+
+async function runSenderOn(variant: string, count: number, bytes: number, sink: SinkProcess): Promise<SendResult> {
   const target = sink.url + PATH;
   const template = callbackOfSize("exec_template", bytes);
   let running: Running | undefined;
@@ -520,15 +535,24 @@ async function runSender(variant: string, count: number, bytes: number): Promise
   const warmup = Math.min(settings.senderWarmup, Math.ceil(count / 5));
   try {
     await send(0, warmup);
-    const cpuBefore = cpuMsOf(running.pid);
-    const sinkCpuBefore = cpuMsOf(sink.pid);
+    const cpuBefore = cpuUsOf(running.pid);
+    const sinkCpuBefore = cpuUsOf(sink.pid);
     const started = Date.now();
     const ended = await send(warmup, count);
-    const cpuMs = cpuMsOf(running.pid) - cpuBefore;
-    const sinkCpuMs = cpuMsOf(sink.pid) - sinkCpuBefore;
+    const cpuUs = cpuUsOf(running.pid) - cpuBefore;
+    const sinkCpuUs = cpuUsOf(sink.pid) - sinkCpuBefore;
     const seconds = (ended - started) / 1000;
     if (duplicates) notes.push(`sender ${variant}: ${duplicates} duplicate deliveries`);
-    return { rate: count / seconds, rss: rssOf(running.pid).peak, cpuUs: (cpuMs * 1000) / count, sinkCpuUs: (sinkCpuMs * 1000) / count };
+    const busy = (us: number): number => us / seconds / 1e4;
+    return {
+      rate: count / seconds,
+      rss: rssOf(running.pid).peak,
+      cpuUs: cpuUs / count,
+      sinkCpuUs: sinkCpuUs / count,
+      busy: busy(cpuUs),
+      sinkBusy: busy(sinkCpuUs),
+      load: os.loadavg()[0] ?? NaN,
+    };
   } finally {
     await running.stop();
     await sink.stop();
@@ -542,7 +566,10 @@ async function senderSection(): Promise<void> {
       { key: "rate", label: "deliveries/s", higherIsBetter: true, digits: 0 },
       { key: "cpuUs", label: "CPU µs each", higherIsBetter: false, digits: 0 },
       { key: "sinkCpuUs", label: "sink CPU µs each", higherIsBetter: false, digits: 0 },
+      { key: "busy", label: "sender busy %", higherIsBetter: false, digits: 0 },
+      { key: "sinkBusy", label: "sink busy %", higherIsBetter: false, digits: 0 },
       { key: "rss", label: "peak RSS MiB", higherIsBetter: false, digits: 0 },
+      { key: "load", label: "load avg", higherIsBetter: false, digits: 1 },
     ],
     variants: selected([
       "undici Pool (raw)",
@@ -556,8 +583,7 @@ async function senderSection(): Promise<void> {
   tables.push(table);
   for (let round = 1; round <= settings.rounds; round++) {
     for (const variant of table.variants) {
-      const result = await runSender(variant, settings.deliveries, 1024);
-      record(table, variant, { rate: result.rate, cpuUs: result.cpuUs, sinkCpuUs: result.sinkCpuUs, rss: result.rss });
+      record(table, variant, { ...(await runSender(variant, settings.deliveries, 1024)) });
     }
   }
 }
