@@ -769,6 +769,9 @@ function pairedRatios(table: Table, variant: string, baseline: string, key: stri
   return { median: median(each), each, ofMedians };
 }
 
+/** Median share of its core (%) the raw undici client must use for callback out's goal against it to be judged. */
+const RAW_BUSY_TO_JUDGE = 80;
+
 /** The goals in docs/benchmarks.md, judged on this run's medians. */
 function goals(): string[] {
   const find = (title: string): ReturnType<typeof summarise> | undefined => {
@@ -816,9 +819,16 @@ function goals(): string[] {
       // Judged round by round, as the own port is: both ran in the same round, under the same load.
       const rate = pairedRatios(table, ours.variant, raw.variant, "rate");
       const cpu = pairedRatios(table, ours.variant, raw.variant, "cpuUs");
+      // The baseline is only a limit when it has its core: on a loaded machine the scheduler sets
+      // every variant's pace, and the light raw client loses the most to it.
+      const rawBusy = raw.median.busy ?? NaN;
+      const judged =
+        rawBusy >= RAW_BUSY_TO_JUDGE
+          ? verdict(rate.median >= 0.5)
+          : `not judged, raw undici was busy ${cell(rawBusy, 0)}% of its core (load average ${cell(raw.median.load, 1)}): the machine's load set the pace, not the sender`;
       lines.push(
         `callback out deliveries/s = ${rate.median.toFixed(2)}x raw undici's, median of each round's ratio (goal >= 0.5x): ` +
-          `${verdict(rate.median >= 0.5)}; rounds ${rate.each.map((r) => r.toFixed(2)).join(" ")}; ratio of the medians ${rate.ofMedians.toFixed(2)}x; ` +
+          `${judged}; rounds ${rate.each.map((r) => r.toFixed(2)).join(" ")}; ratio of the medians ${rate.ofMedians.toFixed(2)}x; ` +
           `CPU a delivery ${cpu.median.toFixed(1)}x undici's (rounds ${cpu.each.map((r) => r.toFixed(1)).join(" ")}); ` +
           `undici busy ${cell(raw.median.busy, 0)}% of a core, its sink ${cell(raw.median.sinkBusy, 0)}%`,
       );
