@@ -13,6 +13,7 @@
 //   BENCH_BEFORE=../before           a built checkout of an earlier version: its rows beside this one's, alternated
 //   BENCH_QUEUED=100000              callbacks queued in the queue section (its goal is judged at 100,000 only)
 //   BENCH_SETTLE_SECONDS=30          idle time before the queue's "settled" RSS is read
+//   BENCH_PIN=0                      the sender section's sink not pinned to a core of its own (bench/lib/cores.ts)
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -44,7 +45,7 @@ import { request } from "../test/support/request";
 import { freePort } from "../test/support/node-red";
 import { printProfileSummary, summariseProfile, type ProfileSummary } from "./lib/profile";
 import { SinkProcess } from "./lib/sink";
-import { reserveSinkCore } from "./lib/cores";
+import { placeSenders } from "./lib/cores";
 
 const quick = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
 const profiling = process.env.BENCH_PROFILE === "1" || process.argv.includes("--profile");
@@ -460,11 +461,11 @@ const FEED_ALONE = "Node-RED feed alone (nothing sent)";
 async function runSender(variant: string, count: number, bytes: number): Promise<SendResult> {
   // Every variant alike: the sender in one process, the sink in another on a core of its own, this
   // one only waiting; what the bench starts while the core is reserved stays off the sink's core.
-  const cores = reserveSinkCore();
+  const placement = placeSenders();
   try {
-    return await runSenderOn(variant, count, bytes, await SinkProcess.start(cores?.sink));
+    return await runSenderOn(variant, count, bytes, await SinkProcess.start(placement.sink));
   } finally {
-    cores?.release();
+    placement.release();
   }
 }
 

@@ -28,25 +28,25 @@ function pin(pid: number, cores: number[]): void {
   if (out.status !== 0) throw new Error(`taskset could not pin process ${pid} to cores ${cores.join(",")}: ${out.stderr.trim()}`);
 }
 
-export interface CorePlan {
-  /** The sink's own core, for `taskset -c`. */
-  sink: string;
-  /** The cores left to the bench and the senders. */
-  senders: string;
-  /** Restores the bench process's cores as they were before. */
+export interface SenderPlacement {
+  /** The sink's own core, for `taskset -c`; undefined when not pinned. */
+  sink: string | undefined;
+  /** Restores this process's cores as they were before. */
   release(): void;
 }
 
 /**
- * Pins this process (so every sender and Redis it starts from now on) away from the sink's core;
- * undefined when pinning is off, taskset is missing or there is only one core.
+ * Pins this process, so every sender and Redis it starts from now on, away from the sink's core
+ * unless pinning is off, taskset is missing or there is only one core.
  */
-export function reserveSinkCore(): CorePlan | undefined {
-  if (process.env.BENCH_PIN === "0") return undefined;
-  const cores = affinityOf(process.pid);
-  if (!cores || cores.length < 2) return undefined;
-  const sink = cores[cores.length - 1] as number;
-  const senders = cores.slice(0, -1);
-  pin(process.pid, senders);
-  return { sink: String(sink), senders: senders.join(","), release: () => pin(process.pid, cores) };
+export function placeSenders(): SenderPlacement {
+  const cores = process.env.BENCH_PIN === "0" ? undefined : affinityOf(process.pid);
+  const pinned = cores && cores.length >= 2 ? cores : undefined;
+  if (pinned) pin(process.pid, pinned.slice(0, -1));
+  return {
+    sink: pinned ? String(pinned[pinned.length - 1]) : undefined,
+    release: () => {
+      if (pinned) pin(process.pid, pinned);
+    },
+  };
 }
