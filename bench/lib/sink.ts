@@ -1,5 +1,6 @@
-// The bench's side of bench/servers/sink.ts: starts the sink in its own process and waits there for
-// a number of accepted callbacks, so that no sender variant shares a process with its receiver.
+// The bench's side of bench/servers/sink.js: starts the sink in its own process (on a core of its
+// own when given one) and waits there for a number of accepted callbacks, so that no sender variant
+// shares a process or a core with its receiver.
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 
@@ -25,10 +26,11 @@ export class SinkProcess {
     return this.child.pid ?? 0;
   }
 
-  static start(): Promise<SinkProcess> {
-    const child = spawn(process.execPath, ["--require", require.resolve("tsx/cjs"), path.join(__dirname, "..", "servers", "sink.ts")], {
-      stdio: ["pipe", "pipe", "inherit"],
-    });
+  /** `core`: taskset's core list to run the sink on (all the bench's cores when not given). */
+  static start(core?: string): Promise<SinkProcess> {
+    const node = [process.execPath, path.join(__dirname, "..", "servers", "sink.js")];
+    const [command = "", ...args] = core === undefined ? node : ["taskset", "-c", core, ...node];
+    const child = spawn(command, args, { stdio: ["pipe", "pipe", "inherit"] });
     return new Promise((resolve, reject) => {
       let out = "";
       const onData = (chunk: Buffer): void => {
