@@ -78,6 +78,7 @@ function settingsOf(RED: NodeAPI, t: Translate, node: CallbackOutNode, def: Call
       credentials: node.credentials ?? {},
       getNode: (id) => RED.nodes.getNode(id),
       proxyEnv: process.env,
+      node: { id: node.id, name: def.name },
     });
     for (const warning of settings.warnings) node.warn(warning);
     for (const problem of settings.problems) node.warn(t("errors.bad-number", { ...problem }));

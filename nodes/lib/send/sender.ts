@@ -69,6 +69,8 @@ export class Sender {
   private readonly bodiesInFlight = new Map<string, string>();
   private statusTimer: NodeJS.Timeout | undefined;
   private lastFinish: { finish: Finish; code: string } | undefined;
+  /** The payload field of the last msg refused for its content, shown until a msg is taken again. */
+  private refusedField: string | undefined;
   private closing = false;
   private outbox: OutboxStore | undefined;
   private queue: DeliveryQueue | undefined;
@@ -149,7 +151,7 @@ export class Sender {
     await this.ready;
     const { t } = this.options;
     if (this.closing || (!this.shared && !this.outbox)) throw new Error(this.openError ?? t("errors.closing"));
-    const entry = this.entryFor(msg);
+    const entry = this.contentChecked(msg);
     if (this.shared) return this.shared.add(entry);
     const outbox = this.outbox as OutboxStore;
     // A shallow copy taken now: other nodes may still hold and change the input msg object.
@@ -196,6 +198,24 @@ export class Sender {
     }
   }
 
+  /** entryFor, with a msg refused for its content shown in the status until a msg is taken again. */
+  private contentChecked(msg: NodeMessage): OutboxEntry {
+    try {
+      const entry = this.entryFor(msg);
+      if (this.refusedField !== undefined) {
+        this.refusedField = undefined;
+        this.showStatus();
+      }
+      return entry;
+    } catch (err) {
+      if (err instanceof ContentError) {
+        this.refusedField = err.field;
+        this.showStatus();
+      }
+      throw err;
+    }
+  }
+
   /** The outbox entry for a msg, or the msg's error (no URL, invalid payload, queue full, not ready). */
   private entryFor(msg: NodeMessage): OutboxEntry {
     const { t } = this.options;
@@ -208,11 +228,12 @@ export class Sender {
       formatted = formatCallback(msg, { agentLoopId: config.agentLoopId, agentLoopName: config.agentLoopName });
     } catch (err) {
       // Whatever a msg holds (say a circular payload) is that msg's error.
-      throw new Error(t("errors.invalid-payload", { error: errorText(err) }));
+      throw new ContentError("payload", t("errors.invalid-payload", { error: errorText(err) }));
     }
     if (!formatted.ok) {
-      const hint = formatted.field === "agent_loop_id" ? ` ${t("errors.agent-loop-id-hint")}` : "";
-      throw new Error(`${t("errors.invalid-payload", { error: formatted.error })}${hint}`);
+      // The field and its fix first: Debug and the Catch node show the first line.
+      const fix = formatted.field === "agent_loop_id" ? t("errors.agent-loop-id-hint") : t("errors.field-hint", { field: formatted.field });
+      throw new ContentError(`payload.${formatted.field}`, t("errors.refused-field", { error: formatted.error, fix }));
     }
     const idProblem = executionIdProblem(config.signature, formatted.payload.execution_id, t);
     if (idProblem) throw new Error(idProblem);
@@ -332,10 +353,21 @@ export class Sender {
         retries: this.settings.schedule.length,
         lastFinish: this.lastFinish,
         refusing: this.shared?.refusing ?? this.health.refusing,
+        refusedField: this.refusedField,
         problem: this.settings.problems[0],
       },
       this.options.t,
     );
+  }
+}
+
+/** A msg refused for what it holds (not for the node's state): `field` is shown in the status. */
+class ContentError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
   }
 }
 
