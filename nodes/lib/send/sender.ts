@@ -7,17 +7,15 @@ import { Outbox, type OutboxOptions } from "../outbox/outbox";
 import type { OpenOutbox, OutboxEntry, OutboxStore, QueuedEntry, ReplayReport } from "../outbox/types";
 import type { Translate } from "../shared/messages";
 import type { NodeMessage, NodeStatus } from "../shared/node-red-types";
-import { randomHex } from "../shared/random-hex";
 import { attemptHeaders } from "./attempt-headers";
 import { deliverOnce, type DeliveryMessages, type DeliveryResult } from "./deliver";
 import { DeliveryQueue, type Finish } from "./delivery-queue";
-import { formatCallback } from "./format";
+import { ContentError, entryOfMsg } from "./msg-entry";
 import { OutboxHealth } from "./outbox-health";
 import { describeResult, outputMsg, withoutPayload } from "./output-msg";
 import { createNetworkDispatcher } from "./network";
-import { executionIdProblem, type CallbackCredentials, type HeaderSettings } from "./request-headers";
+import type { CallbackCredentials, HeaderSettings } from "./request-headers";
 import type { CallbackOutSettings } from "./settings";
-import { urlFromMsg } from "./origins";
 import { SharedBackend, type SharedOutbox } from "./shared-backend";
 import { senderStatus } from "./status";
 import { GaveUpStore } from "./gave-up-store";
@@ -222,33 +220,7 @@ export class Sender {
     const config = this.settings;
     if (this.closing || (!this.shared && !this.outbox)) throw new Error(this.openError ?? t("errors.closing"));
     if (this.outbox && this.outbox.size >= config.maxQueue) throw new Error(t("errors.queue-full", { max: config.maxQueue }));
-    const url = config.url === "" ? urlFromMsg(msg.url, config.origins, t) : undefined;
-    let formatted: ReturnType<typeof formatCallback>;
-    try {
-      formatted = formatCallback(msg, { agentLoopId: config.agentLoopId, agentLoopName: config.agentLoopName });
-    } catch (err) {
-      // Whatever a msg holds (say a circular payload) is that msg's error.
-      throw new ContentError("payload", t("errors.invalid-payload", { error: errorText(err) }));
-    }
-    if (!formatted.ok) {
-      // The field and its fix first: Debug and the Catch node show the first line.
-      const fix = formatted.field === "agent_loop_id" ? t("errors.agent-loop-id-hint") : t("errors.field-hint", { field: formatted.field });
-      throw new ContentError(`payload.${formatted.field}`, t("errors.refused-field", { error: formatted.error, fix }));
-    }
-    const idProblem = executionIdProblem(config.signature, formatted.payload.execution_id, t);
-    if (idProblem) throw new Error(idProblem);
-    const now = Date.now();
-    const entry: OutboxEntry = {
-      id: `${now.toString(36)}-${randomHex(6)}`,
-      executionId: formatted.payload.execution_id,
-      body: formatted.body,
-      attempts: 0,
-      dueAt: now,
-      createdAt: now,
-    };
-    if (url !== undefined) entry.url = url;
-    if (typeof msg.topic === "string") entry.topic = msg.topic;
-    return entry;
+    return entryOfMsg(msg, config, t);
   }
 
   private reportReplay(replay: ReplayReport): void {
@@ -358,16 +330,6 @@ export class Sender {
       },
       this.options.t,
     );
-  }
-}
-
-/** A msg refused for what it holds (not for the node's state): `field` is shown in the status. */
-class ContentError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
   }
 }
 
