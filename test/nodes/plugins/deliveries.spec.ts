@@ -110,6 +110,7 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
       executionId: string;
       attempts: number;
       nextAttempt: number;
+      inFlight: boolean;
       lastStatus?: number;
       agentLoopName?: string;
       status?: string;
@@ -274,10 +275,23 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
     );
     assert.equal(view.gaveUp[0]?.executionId, "exec_cancel_1");
     assert.equal(view.gaveUp[0]?.why, "cancelled");
-    const retried = await api("POST", "/agent-callback/out/out/retry", { all: true });
-    assert.equal(retried.json.count, 1);
-    view = await until(outView, (v) => v.waiting[0]?.attempts === 2, "the second attempt");
-    assert.equal(view.waiting[0]?.lastStatus, 500);
+    const nextAttempt = view.waiting[0]!.nextAttempt;
+    // More presses than the schedule has attempts left: a manual attempt that fails changes nothing.
+    for (let press = 1; press <= 3; press += 1) {
+      const retried = await api("POST", "/agent-callback/out/out/retry", { all: true });
+      assert.equal(retried.json.count, 1);
+      await receiver.waitFor(() => receiver.requests.filter((r) => r.json.execution_id === "exec_cancel_2").length === 1 + press);
+      await until(outView, (v) => v.waiting[0]?.inFlight === false, "the manual attempt's end");
+    }
+    view = await outView();
+    assert.deepEqual(
+      view.waiting.map((w) => [w.executionId, w.attempts, w.nextAttempt, w.lastStatus]),
+      [["exec_cancel_2", 1, nextAttempt, 500]],
+    );
+    assert.deepEqual(
+      view.gaveUp.map((g) => g.executionId),
+      ["exec_cancel_1"],
+    );
   });
 
   it("a callback given up (410) is kept across a restart and resent once", async () => {
