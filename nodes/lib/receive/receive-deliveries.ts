@@ -10,11 +10,11 @@ export type EmitPayload = (payload: CallbackPayload, extra: { replayed?: true; s
 
 export class ReceiveDeliveries implements InDeliveries {
   readonly kind = "in";
-  readonly log = new RequestLog();
-
   constructor(
     private readonly fullPath: () => string,
     private readonly emit: EmitPayload,
+    /** A redeploy hands over the log of the node it replaces, so the sidebar keeps its history. */
+    readonly log: RequestLog = new RequestLog(),
   ) {}
 
   view(): InView {

@@ -63,8 +63,10 @@ export class SendDeliveries implements OutDeliveries {
     private readonly outbox: () => OutboxPort | undefined,
     private readonly queue: () => QueuePort | undefined,
     private readonly now: () => number = Date.now,
+    /** A redeploy hands over the log of the node it replaces, so the sidebar keeps its history. */
+    log?: DeliveryLog,
   ) {
-    this.log = new DeliveryLog(now);
+    this.log = log ?? new DeliveryLog(now);
   }
 
   /**

@@ -20,6 +20,7 @@ import { SharedBackend, type SharedOutbox } from "./shared-backend";
 import { senderStatus } from "./status";
 import { GaveUpStore } from "./gave-up-store";
 import { SendDeliveries } from "./send-deliveries";
+import type { DeliveryLog } from "./delivery-log";
 import { sendTest, type TestReply } from "./send-test";
 
 export interface SenderLog {
@@ -53,6 +54,8 @@ export interface SenderOptions {
   statusDelayMs?: number;
   /** Where gave-up callbacks are kept for the deliveries sidebar's resend; none: not kept. */
   gaveUpFile?: string;
+  /** The sidebar's delivered list, counts and health, kept across a redeploy by the node. */
+  deliveryLog?: DeliveryLog;
 }
 
 export class Sender {
@@ -109,6 +112,7 @@ export class Sender {
       attempt: (entry) => this.attempt(settings.url || entry.url || "", entry.body, entry.executionId),
       onFinish: (entry, attempts, result, finish) => this.finish(entry, entry.body, result, attempts, finish),
       onChange: () => this.showStatus(),
+      deliveryLog: this.options.deliveryLog,
     });
   }
 
@@ -128,6 +132,8 @@ export class Sender {
             gaveUp,
             () => this.outbox,
             () => this.queue,
+            Date.now,
+            this.options.deliveryLog,
           );
         this.reportReplay(replay);
         this.queue = this.startQueue(outbox);

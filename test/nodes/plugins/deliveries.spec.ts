@@ -391,4 +391,47 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
       assert.notEqual((await api("POST", route, { bad: true })).status, 401, route);
     }
   });
+
+  it("a redeploy that restarts both nodes keeps Delivered, Last requests and the counts", async () => {
+    const inBefore = (await api("GET", "/agent-callback/in/in")).json as {
+      counts: unknown;
+      requests: Array<{ id: number; outcome: string }>;
+    };
+    const outBefore = await outView();
+    assert.ok(inBefore.requests.length > 0 && outBefore.delivered.length > 0, "history to keep");
+    const stopped = (): number => (nodeRed.log.match(/Stopped flows/g) ?? []).length;
+    const stops = stopped();
+    // Changed settings on both nodes: a full deploy stops and starts them again with the same ids.
+    const changed = (flows(receiver.url, sink.url) as Array<Record<string, unknown>>).map((node) =>
+      node.id === "out" ? { ...node, agentLoopName: "Sidebar test, redeployed" } : node.id === "in" ? { ...node, rateLimit: 500 } : node,
+    );
+    await deployAs(nodeRed.url, adminToken, changed);
+    await until(
+      () => Promise.resolve(stopped()),
+      (n) => n > stops,
+      "the flows stopped",
+    );
+    const inAfter = await until(
+      () => api("GET", "/agent-callback/in/in"),
+      (reply) => reply.status === 200,
+      "callback in started again",
+    );
+    assert.deepEqual(inAfter.json.counts, inBefore.counts);
+    assert.deepEqual(
+      (inAfter.json.requests as Array<{ id: number; outcome: string }>).map((r) => [r.id, r.outcome]),
+      inBefore.requests.map((r) => [r.id, r.outcome]),
+    );
+    await until(
+      () => api("GET", "/agent-callback/out/out"),
+      (reply) => reply.status === 200,
+      "callback out started again",
+    );
+    const outAfter = await outView();
+    assert.deepEqual(
+      outAfter.delivered.map((d) => d.executionId),
+      outBefore.delivered.map((d) => d.executionId),
+    );
+    assert.equal(outAfter.counts.deliveredLastHour, outBefore.counts.deliveredLastHour);
+    assert.equal(outAfter.health.state, outBefore.health.state);
+  });
 });
