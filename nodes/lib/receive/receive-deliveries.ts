@@ -27,12 +27,27 @@ export class ReceiveDeliveries implements InDeliveries {
     if (!payload) return { ok: false, reason: "not-replayable" };
     // Dedupe is not asked: a replay is a deliberate second delivery.
     this.emit(payload, { replayed: true });
+    this.trace("replayed", payload);
     return { ok: true, executionId: payload.execution_id };
   }
 
   simulate(status: SimulatedStatus): { executionId: string } {
     const payload = simulatedPayload(status);
     this.emit(payload, { simulated: true });
+    this.trace("simulated", payload);
     return { executionId: payload.execution_id };
+  }
+
+  /** A payload the sidebar put into the flow, listed in Last requests with the output it went to (its status's). */
+  private trace(outcome: "replayed" | "simulated", payload: CallbackPayload): void {
+    this.log.record({
+      at: Date.now(),
+      client: "",
+      outcome,
+      executionId: payload.execution_id,
+      agentLoopName: payload.agent_loop_name ?? undefined,
+      status: payload.status,
+      output: payload.status,
+    });
   }
 }

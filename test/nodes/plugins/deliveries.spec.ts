@@ -357,6 +357,33 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
     assert.equal((sink.requests[0]!.json.payload as { execution_id: string }).execution_id, "exec_in_1");
     assert.equal((await api("POST", "/agent-callback/in/in/replay", { request: 999_999 })).status, 404);
     assert.equal((await api("POST", "/agent-callback/in/in/replay", { request: refused.id })).status, 409);
+    const listed = (await api("GET", "/agent-callback/in/in")).json.requests as Array<Record<string, unknown>>;
+    assert.deepEqual(
+      [listed[0]?.outcome, listed[0]?.executionId, listed[0]?.output],
+      ["replayed", "exec_in_1", "completed"],
+      "the replay is listed, with the output it went to",
+    );
+  });
+
+  it("250 refusals after an accepted callback: it is still listed and replays", async () => {
+    for (let n = 0; n < 250; n += 1) assert.notEqual(await postHook({ execution_id: `exec_bad_${n}` }, "wrong-secret"), 200);
+    const { json } = await api("GET", "/agent-callback/in/in");
+    const requests = json.requests as Array<{ id: number; outcome: string; executionId?: string; count?: number }>;
+    const accepted = requests.find((r) => r.outcome === "accepted" && r.executionId === "exec_in_1");
+    assert.ok(accepted, JSON.stringify(requests.slice(0, 5)));
+    assert.ok(requests.length < 60, `${requests.length} entries`);
+    const refusedListed = requests.filter((r) => r.outcome !== "accepted" && r.outcome !== "duplicate" && r.outcome !== "replayed");
+    assert.equal(
+      refusedListed.reduce((sum, r) => sum + (r.count ?? 1), 0),
+      251,
+      "every refusal is counted in the list (the earlier one and these 250)",
+    );
+    assert.equal((json.counts as { refused: number }).refused, 251);
+    sink.requests.length = 0;
+    const replayed = await api("POST", "/agent-callback/in/in/replay", { request: accepted.id });
+    assert.equal(replayed.status, 200);
+    await sink.waitFor((r) => r.length === 1);
+    assert.equal((sink.requests[0]!.json.payload as { execution_id: string }).execution_id, "exec_in_1");
   });
 
   it("simulate emits the seed's example for the status on its output, with a fresh exec_sim_ id and msg.simulated", async () => {
@@ -371,8 +398,10 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
     assert.equal(got.payload.execution_id, json.executionId);
     assert.equal(got.payload.error, "Tool call failed: HTTP 500 from API");
     assert.equal(got.payload.result, null);
-    const counts = (await api("GET", "/agent-callback/in/in")).json.counts as Record<string, number>;
-    assert.equal(counts.accepted, 1, "a simulation is no request");
+    const view = (await api("GET", "/agent-callback/in/in")).json;
+    assert.equal((view.counts as Record<string, number>).accepted, 1, "a simulation is no request");
+    const listed = (view.requests as Array<Record<string, unknown>>)[0];
+    assert.deepEqual([listed?.outcome, listed?.executionId, listed?.output], ["simulated", json.executionId, "failed"]);
   });
 
   it("a read-only user reads everything and can act on nothing (401, as Node-RED refuses a missing permission)", async () => {
