@@ -21,14 +21,14 @@ export class ReceiveDeliveries implements InDeliveries {
     return { kind: "in", url: this.fullPath(), counts: this.log.counts(), requests: this.log.list() };
   }
 
-  replay(id: number): { ok: true; executionId: string } | { ok: false; reason: "unknown" | "not-replayable" } {
+  replay(id: number): { ok: true; executionId: string; output: string } | { ok: false; reason: "unknown" | "not-replayable" } {
     if (!this.log.has(id)) return { ok: false, reason: "unknown" };
     const payload = this.log.payload(id) as CallbackPayload | undefined;
     if (!payload) return { ok: false, reason: "not-replayable" };
     // Dedupe is not asked: a replay is a deliberate second delivery.
     this.emit(payload, { replayed: true });
     this.trace("replayed", payload);
-    return { ok: true, executionId: payload.execution_id };
+    return { ok: true, executionId: payload.execution_id, output: payload.status };
   }
 
   simulate(status: SimulatedStatus): { executionId: string } {

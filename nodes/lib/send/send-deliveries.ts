@@ -134,7 +134,8 @@ export class SendDeliveries implements OutDeliveries {
       if (statusCode !== undefined) record.statusCode = statusCode;
       await this.store.add(record);
     }
-    this.log.gaveUp();
+    // A cancel is someone's choice, not a failure: not counted with those given up.
+    if (why !== "cancelled") this.log.gaveUp();
     await outbox?.remove(entry.id);
   }
 
