@@ -161,7 +161,13 @@ for _, id in ipairs(redis.call('ZREVRANGE', KEYS[3], 0, tonumber(ARGV[2]) - 1)) 
   local view = redis.call('HGET', KEYS[2], id)
   if view then views[#views + 1] = view end
 end
-return { redis.call('ZCOUNT', KEYS[3], ARGV[3], '+inf'), views }
+-- Given up in the last hour; a cancel is someone's choice, not counted with them.
+local lastHour = 0
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], ARGV[3], '+inf')) do
+  local view = redis.call('HGET', KEYS[2], id)
+  if view and not string.find(view, '"why":"cancelled"', 1, true) then lastHour = lastHour + 1 end
+end
+return { lastHour, views }
 `);
 
 // KEYS entries, due, gaveup, gaveup-view, gaveup-at; ARGV now, minAt, max, new id prefix, selection.

@@ -175,6 +175,7 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
       view.gaveUp.map((g) => [g.executionId, g.why, g.attempts]),
       [["exec_s_other", "cancelled", 2]],
     );
+    assert.equal(view.counts.gaveUpLastHour, 0, "a cancel is not counted as given up");
     assert.equal(Number(await admin.sendCommand(["HLEN", `${QUEUE}:gaveup`])), 1, "kept in Redis");
     const nextAttempt = view.waiting[0]!.nextAttempt;
     // More presses than the schedule has attempts left: a manual attempt that fails changes nothing.
@@ -202,7 +203,8 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
     await receiver.waitFor(() => bodiesOf("exec_s_cancel").length === 1);
     receiver.replies.push({ status: 410, body: "gone" });
     await feed("exec_s_gone");
-    await until((v) => v.gaveUp.some((g) => g.executionId === "exec_s_gone"), "gave up");
+    const givenUp = await until((v) => v.gaveUp.some((g) => g.executionId === "exec_s_gone"), "gave up");
+    assert.equal(givenUp.counts.gaveUpLastHour, 1, "given up, not the cancelled one");
     await nodeRed.restart();
     adminToken = await token(nodeRed.url, ADMIN);
     const view = await outView();

@@ -275,6 +275,7 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
     );
     assert.equal(view.gaveUp[0]?.executionId, "exec_cancel_1");
     assert.equal(view.gaveUp[0]?.why, "cancelled");
+    assert.equal(view.counts.gaveUpLastHour, 0, "a cancel is not counted as given up");
     const nextAttempt = view.waiting[0]!.nextAttempt;
     // More presses than the schedule has attempts left: a manual attempt that fails changes nothing.
     for (let press = 1; press <= 3; press += 1) {
