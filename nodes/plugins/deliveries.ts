@@ -106,10 +106,21 @@ function deployedNodes(RED: PluginAPI): NodeSummary[] {
     const kind: Kind | undefined = def.type === TYPES.in ? "in" : def.type === TYPES.out ? "out" : undefined;
     const found = kind ? deployed(RED, kind, def.id) : undefined;
     if (!kind || !found) return;
-    const where = found.deliveries?.kind === "in" ? found.deliveries.view().url : typeof def.url === "string" ? def.url.trim() : "";
+    const where = found.deliveries?.kind === "in" ? found.deliveries.view().url : shownUrl(def.url);
     nodes.push({ id: def.id, type: def.type, kind, name: def.name ?? "", z: def.z ?? "", where });
   });
   return nodes;
+}
+
+/** callback out's URL as the tab names it: scheme, host and path, without a user, password, query or fragment. */
+function shownUrl(url: unknown): string {
+  if (typeof url !== "string" || url.trim() === "") return "";
+  try {
+    const parsed = new URL(url.trim());
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return "";
+  }
 }
 
 /** Route handlers that find node :id of a kind or answer 404 (503 while it opens), and answer 500 with the cause if they throw. */

@@ -11,6 +11,8 @@ import { callAdmin, feedCallback, pollUntil, type AdminReply } from "../../suppo
 const IN_SECRET = "in-secret-5b1e9a";
 const OUT_SECRET = "out-secret-77c2d4";
 const SIGNING_KEY = "signing-key-0a9f3c";
+/** A key in callback out's URL query (as some webhook URLs carry one): the tab names the URL without it. */
+const URL_KEY = "url-key-3c9e1f";
 
 function flows(receiverUrl: string, sinkUrl: string): unknown[] {
   const tagged = (id: string, output: string, y: number): Record<string, unknown> => ({
@@ -30,7 +32,7 @@ function flows(receiverUrl: string, sinkUrl: string): unknown[] {
       type: "agent-callback-out",
       z: "tab",
       name: "to receiver",
-      url: receiverUrl,
+      url: `${receiverUrl}?key=${URL_KEY}`,
       agentLoopId: "loop_sidebar",
       agentLoopName: "Sidebar test",
       signature: "hmac-sha256",
@@ -101,7 +103,7 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
   let readToken = "";
 
   const api = (method: "GET" | "POST", route: string, body?: unknown, bearer = adminToken): Promise<AdminReply> =>
-    callAdmin(nodeRed.url, bearer, [IN_SECRET, OUT_SECRET, SIGNING_KEY], method, route, body);
+    callAdmin(nodeRed.url, bearer, [IN_SECRET, OUT_SECRET, SIGNING_KEY, URL_KEY], method, route, body);
 
   async function outView(): Promise<{
     health: { state: string; since?: number; lastStatus?: number };
@@ -177,10 +179,12 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
   it("GET /agent-callback/nodes lists the deployed callback in and callback out nodes only", async () => {
     const { status, json } = await api("GET", "/agent-callback/nodes");
     assert.equal(status, 200);
-    const nodes = json.nodes as Array<{ id: string; kind: string; name: string; z: string }>;
+    const nodes = json.nodes as Array<{ id: string; kind: string; name: string; z: string; where: string }>;
     assert.deepEqual(nodes.map((n) => `${n.id}:${n.kind}`).sort(), ["in:in", "out:out"]);
     assert.equal(nodes.find((n) => n.id === "out")?.name, "to receiver");
     assert.equal(nodes.find((n) => n.id === "out")?.z, "tab");
+    assert.equal(nodes.find((n) => n.id === "in")?.where, "/hook");
+    assert.equal(nodes.find((n) => n.id === "out")?.where, receiver.url);
   });
 
   it("unknown node ids (or a node of the other kind) are 404 on every route", async () => {
