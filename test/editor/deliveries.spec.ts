@@ -231,6 +231,24 @@ describe(`editor on Node-RED ${nodeRedVersion()}: the agent callbacks sidebar in
     assert.equal(await replayed.locator(".agent-callback-outcome").innerText(), "replayed, sent on the completed output");
     const counts = await node.locator(".agent-callback-counts").innerText();
     assert.equal(counts, "1 accepted · 0 duplicates · 0 refused", "a simulation or a replay is no request");
+    // Refusals alike are one line with a count, and the counts say "refused" as the node does.
+    for (let n = 0; n < 3; n += 1) {
+      const refused = await fetch(`${red.url}/hook`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: '{"status":"done"}',
+      });
+      assert.equal(refused.status, 400);
+    }
+    await node.locator(".agent-callback-counts", { hasText: "1 accepted · 0 duplicates · 3 refused" }).waitFor();
+    const folded = node.locator('.agent-callback-request[data-outcome="invalid-payload"]');
+    assert.equal(await folded.count(), 1);
+    assert.equal(await folded.locator(".agent-callback-id").innerText(), "(no execution_id)");
+    assert.match(
+      await folded.locator(".agent-callback-outcome").innerText(),
+      /^refused: body does not match the callback payload \(3 times\)$/,
+    );
+    await page.locator('g.red-ui-flow-node-group[id="in"] .red-ui-flow-node-status-label', { hasText: "1 accepted, 3 refused" }).waitFor();
     forDocs(await screenshot(page, "sidebar-callback-in", { locator: "#agent-callback-deliveries" }), "sidebar-callback-in");
   });
 
