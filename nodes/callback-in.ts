@@ -3,7 +3,7 @@
 // This file only wires Node-RED to lib/receive.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "./lib/shared/node-red-types";
-import { CALLBACK_STATUSES } from "./lib/shared/payload";
+import { CALLBACK_STATUSES, type CallbackPayload } from "./lib/shared/payload";
 import { messagesFor, type Translate } from "./lib/shared/messages";
 import { DedupeMemory } from "./lib/receive/dedupe";
 import { Receiver, type ReceivedMessage } from "./lib/receive/receiver";
@@ -16,6 +16,7 @@ import { ReceiverStatus } from "./lib/receive/node-status";
 import { lendExpress } from "./lib/receive/express-bridge";
 import { forFlow } from "./lib/receive/flow-response";
 import { ReceiveDeliveries } from "./lib/receive/receive-deliveries";
+import { RequestLog } from "./lib/receive/request-log";
 import { DELIVERIES_CHANGED_EVENT, type InDeliveries } from "./lib/shared/deliveries-api";
 import { OTHER_OUTPUT, outputCount, type Source } from "./lib/receive/sources/source";
 import { sourceFor } from "./lib/receive/sources";
@@ -32,6 +33,8 @@ interface Context {
   t: Translate;
   /** Dedupe memories of nodes stopped by a deploy that did not remove them, by node id, until they start again. */
   keptDedupe: Map<string, DedupeMemory>;
+  /** Request logs of nodes stopped by a deploy that did not remove them (memory only: a restart clears them). */
+  keptLogs: Map<string, RequestLog>;
 }
 
 /** The node's settings; bad numbers are warned about and come back as the note the status keeps. */
@@ -110,7 +113,7 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
   const status = new ReceiverStatus({
     t,
     show: (s) => node.status(s),
-    counts: () => receiver,
+    counts: () => deliveries.log.counts(),
     // A bad number stays visible next to the counts until the node is fixed.
     numberNote,
     // The sidebar plugin coalesces these again across nodes before it tells the editor.
@@ -125,7 +128,7 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
     node.send(outputs);
   };
   let where = settings.url;
-  const deliveries = deliveriesOf(RED, node, sendOn, () => where);
+  const deliveries = deliveriesOf(context, node, sendOn, () => where);
   const receiver = new Receiver({
     settings,
     dedupe: shared?.dedupe ?? dedupe,
@@ -160,6 +163,7 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
     stopWatching?.();
     if (removed || !settings.dedupe) dedupe.clear();
     else context.keptDedupe.set(node.id, dedupe);
+    if (!removed) context.keptLogs.set(node.id, deliveries.log);
     // The port must be free before the next deploy starts its nodes.
     void endpoint.close().then(done, done);
   });
@@ -167,13 +171,15 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
 
 /** The node's request log and its replay / simulate for the sidebar. */
 function deliveriesOf(
-  RED: NodeAPI,
+  { RED, keptLogs }: Context,
   node: CallbackInNode,
   sendOn: (output: number, msg: NodeMessage) => void,
   where: () => string,
 ): ReceiveDeliveries {
+  const kept = keptLogs.get(node.id);
+  keptLogs.delete(node.id);
   // Replayed and simulated payloads: a copy each time, so a flow that changes msg.payload cannot change what is kept.
-  const deliveries = new ReceiveDeliveries(where, (payload, extra) => {
+  const emit = (payload: CallbackPayload, extra: { replayed?: true; simulated?: true }): void => {
     const copy = RED.util.cloneMessage(payload);
     // A platform's event of a type the table does not route has no status: its output is the fourth.
     const output = CALLBACK_STATUSES.indexOf(copy.status);
@@ -183,7 +189,8 @@ function deliveriesOf(
       topic: copy.agent_loop_name ?? "",
       ...extra,
     });
-  });
+  };
+  const deliveries = new ReceiveDeliveries(where, emit, kept ?? new RequestLog());
   node.agentCallbackDeliveries = deliveries;
   return deliveries;
 }
@@ -233,6 +240,7 @@ export = function (RED: NodeAPI): void {
     RED,
     t: messagesFor((key, substitutions) => RED._(key, substitutions), "agent-callback-in", "callback-in"),
     keptDedupe: new Map(),
+    keptLogs: new Map(),
   };
   function CallbackInNode(this: CallbackInNode, def: CallbackInDef): void {
     RED.nodes.createNode(this, def);

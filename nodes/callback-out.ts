@@ -5,6 +5,7 @@ import { homedir, hostname } from "node:os";
 import path from "node:path";
 import { readSettings, type CallbackOutConfig, type CallbackOutSettings } from "./lib/send/settings";
 import { Sender } from "./lib/send/sender";
+import { DeliveryLog } from "./lib/send/delivery-log";
 import type { CallbackCredentials } from "./lib/send/request-headers";
 import type { Node, NodeAPI, NodeDef } from "./lib/shared/node-red-types";
 import { nonNegativeNumber, numberOrDefault } from "./lib/shared/config-values";
@@ -78,6 +79,7 @@ function settingsOf(RED: NodeAPI, t: Translate, node: CallbackOutNode, def: Call
       credentials: node.credentials ?? {},
       getNode: (id) => RED.nodes.getNode(id),
       proxyEnv: process.env,
+      node: { id: node.id, name: def.name },
     });
     for (const warning of settings.warnings) node.warn(warning);
     for (const problem of settings.problems) node.warn(t("errors.bad-number", { ...problem }));
@@ -118,7 +120,14 @@ function sharedOutboxFor(
   };
 }
 
-function senderFor(RED: NodeAPI, t: Translate, node: CallbackOutNode, settings: CallbackOutSettings, shared?: SharedOutbox): Sender {
+function senderFor(
+  RED: NodeAPI,
+  t: Translate,
+  node: CallbackOutNode,
+  settings: CallbackOutSettings,
+  deliveryLog: DeliveryLog,
+  shared?: SharedOutbox,
+): Sender {
   const userDir = RED.settings.userDir || path.join(homedir(), ".node-red");
   return new Sender({
     settings,
@@ -138,12 +147,15 @@ function senderFor(RED: NodeAPI, t: Translate, node: CallbackOutNode, settings: 
     },
     // Node-RED keeps the wires on the node; unknown wires count as wired.
     wantsDelivered: () => node.wires === undefined || (node.wires[0]?.length ?? 0) > 0,
+    deliveryLog,
     ...(shared ? { shared } : {}),
   });
 }
 
 export = function register(RED: NodeAPI): void {
   const t = messagesFor((key, substitutions) => RED._(key, substitutions), "agent-callback-out", "callback-out");
+  /** Delivery logs of nodes stopped by a deploy that did not remove them, by node id, until they start again (memory only). */
+  const keptLogs = new Map<string, DeliveryLog>();
 
   function CallbackOutNode(this: CallbackOutNode, def: CallbackOutDef): void {
     RED.nodes.createNode(this, def);
@@ -155,7 +167,9 @@ export = function register(RED: NodeAPI): void {
       node.error(shared.message);
       node.status({ fill: "red", shape: "ring", text: t("status.config-error") });
     }
-    const sender = settings && !(shared instanceof Error) ? senderFor(RED, t, node, settings, shared) : undefined;
+    const deliveryLog = keptLogs.get(node.id) ?? new DeliveryLog();
+    keptLogs.delete(node.id);
+    const sender = settings && !(shared instanceof Error) ? senderFor(RED, t, node, settings, deliveryLog, shared) : undefined;
     node.agentCallbackSender = sender;
     Object.defineProperty(node, "agentCallbackDeliveries", { get: () => sender?.sidebar });
     void sender?.start();
@@ -179,6 +193,7 @@ export = function register(RED: NodeAPI): void {
     });
 
     node.on("close", (removed, done) => {
+      if (!removed) keptLogs.set(node.id, deliveryLog);
       if (!sender) return done();
       void sender.close(removed).finally(done);
     });

@@ -28,7 +28,9 @@ type Kind = keyof typeof TYPES;
 
 interface PluginAPI extends NodeAPI {
   plugins: { registerPlugin(id: string, definition: Record<string, unknown>): void };
-  nodes: NodeAPI["nodes"] & { eachNode(callback: (node: { id: string; type: string; name?: string; z?: string }) => void): void };
+  nodes: NodeAPI["nodes"] & {
+    eachNode(callback: (node: { id: string; type: string; name?: string; z?: string; url?: unknown }) => void): void;
+  };
 }
 
 type WithDeliveries = Node & { agentCallbackDeliveries?: NodeDeliveries; z?: string };
@@ -40,6 +42,8 @@ interface NodeSummary {
   name: string;
   /** The flow (tab or subflow) the node is on. */
   z: string;
+  /** Where it receives (callback in: the path as served, or its own port's URL) or sends (callback out: its URL, "" for msg.url). */
+  where: string;
 }
 
 type Translate = (key: string, substitutions?: Substitutions) => string;
@@ -100,9 +104,23 @@ function deployedNodes(RED: PluginAPI): NodeSummary[] {
   const nodes: NodeSummary[] = [];
   RED.nodes.eachNode((def) => {
     const kind: Kind | undefined = def.type === TYPES.in ? "in" : def.type === TYPES.out ? "out" : undefined;
-    if (kind && deployed(RED, kind, def.id)) nodes.push({ id: def.id, type: def.type, kind, name: def.name ?? "", z: def.z ?? "" });
+    const found = kind ? deployed(RED, kind, def.id) : undefined;
+    if (!kind || !found) return;
+    const where = found.deliveries?.kind === "in" ? found.deliveries.view().url : shownUrl(def.url);
+    nodes.push({ id: def.id, type: def.type, kind, name: def.name ?? "", z: def.z ?? "", where });
   });
   return nodes;
+}
+
+/** callback out's URL as the tab names it: scheme, host and path, without a user, password, query or fragment. */
+function shownUrl(url: unknown): string {
+  if (typeof url !== "string" || url.trim() === "") return "";
+  try {
+    const parsed = new URL(url.trim());
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return "";
+  }
 }
 
 /** Route handlers that find node :id of a kind or answer 404 (503 while it opens), and answer 500 with the cause if they throw. */
@@ -177,7 +195,7 @@ function inRoutes(RED: PluginAPI, withNode: WithNode, t: Translate, { read, writ
       const checked = checkRequestId(req.body);
       if (!checked.ok) return badBody(t, res, checked.field, checked.problem);
       const replayed = found.replay(checked.value);
-      if (replayed.ok) return void res.json({ executionId: replayed.executionId });
+      if (replayed.ok) return void res.json({ executionId: replayed.executionId, output: replayed.output });
       if (replayed.reason === "unknown")
         return void res.status(404).json({ error: t("errors.unknown-request", { id: checked.value, node: String(req.params.id) }) });
       res.status(409).json({ error: t("errors.not-replayable", { id: checked.value }) });

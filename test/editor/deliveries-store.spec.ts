@@ -75,7 +75,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: the agent callbacks sidebar fo
     const waiting = row(page, "waiting", "exec_store_browser");
     await waiting.locator(".agent-callback-last", { hasText: "HTTP 503" }).waitFor();
     assert.equal(await waiting.locator(".agent-callback-name").innerText(), "Store browser test");
-    assert.equal(await waiting.locator(".agent-callback-attempts").innerText(), "1 attempt(s)");
+    assert.equal(await waiting.locator(".agent-callback-attempts").innerText(), "1 attempt");
     assert.match(await node.locator(".agent-callback-shared").innerText(), /callback store/);
     await screenshot(page, "sidebar-store-waiting", { locator: "#agent-callback-deliveries" });
     receiver.defaultReply = { status: 200, headers: { "Content-Type": "application/json" }, body: '{"received":true}' };

@@ -87,7 +87,8 @@ end
 return { redis.call('HLEN', KEYS[1]), redis.call('HLEN', KEYS[3]), views }
 `);
 
-// KEYS entries, due, lease; ARGV now, how many to look at, selection. The execution_ids made due now.
+// KEYS entries, due, lease, manual; ARGV now, how many to look at, selection. The execution_ids made due now.
+// Each keeps the due time it had in manual (the first press's, if pressed again before it is taken).
 export const RETRY_NOW = new StoreScript(`${HELD}${WANTED}
 local now = tonumber(ARGV[1])
 local want = wanted(3)
@@ -98,6 +99,7 @@ for i = 1, #ids, 2 do
   if not held(KEYS[3], id, score, now) then
     local e = decoded(redis.call('HGET', KEYS[1], id))
     if e and (not want or want[e.executionId]) then
+      redis.call('HSETNX', KEYS[4], id, tostring(score))
       redis.call('ZADD', KEYS[2], now, id)
       redis.call('HDEL', KEYS[3], id)
       done[#done + 1] = e.executionId
@@ -159,7 +161,13 @@ for _, id in ipairs(redis.call('ZREVRANGE', KEYS[3], 0, tonumber(ARGV[2]) - 1)) 
   local view = redis.call('HGET', KEYS[2], id)
   if view then views[#views + 1] = view end
 end
-return { redis.call('ZCOUNT', KEYS[3], ARGV[3], '+inf'), views }
+-- Given up in the last hour; a cancel is someone's choice, not counted with them.
+local lastHour = 0
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], ARGV[3], '+inf')) do
+  local view = redis.call('HGET', KEYS[2], id)
+  if view and not string.find(view, '"why":"cancelled"', 1, true) then lastHour = lastHour + 1 end
+end
+return { lastHour, views }
 `);
 
 // KEYS entries, due, gaveup, gaveup-view, gaveup-at; ARGV now, minAt, max, new id prefix, selection.

@@ -14,6 +14,8 @@ export interface QueueKeys {
   gaveUp: string;
   gaveUpView: string;
   gaveUpAt: string;
+  /** hash id -> the due time a "retry now" moved it from, until an instance takes it (then that one restores it on failure). */
+  manual: string;
 }
 
 export function queueKeys(queueKey: string): QueueKeys {
@@ -24,6 +26,7 @@ export function queueKeys(queueKey: string): QueueKeys {
     gaveUp: `${queueKey}:gaveup`,
     gaveUpView: `${queueKey}:gaveup-view`,
     gaveUpAt: `${queueKey}:gaveup-at`,
+    manual: `${queueKey}:manual`,
   };
 }
 
@@ -102,9 +105,9 @@ export class RedisOutboxAdmin {
 
   /** Makes the selected waiting entries (not in flight) due now; their execution_ids. */
   async retryNow(selection: Selection): Promise<string[]> {
-    const { entries, due, lease } = this.keys;
+    const { entries, due, lease, manual } = this.keys;
     const args = [this.now(), this.actionScan, ...selectionArgs(selection)];
-    return strings(await RETRY_NOW.run(this.client, [entries, due, lease], args));
+    return strings(await RETRY_NOW.run(this.client, [entries, due, lease, manual], args));
   }
 
   /** Moves the selected waiting entries (not in flight) to gave up as "cancelled"; their gave-up records, body and all. */

@@ -25,8 +25,9 @@ redis.pcall('PUBLISH', ARGV[5], '')
 return 1
 `);
 
-// KEYS entries, due, lease; ARGV now, lease ms, how many at most, holder token. The time the
-// earliest entry left is due ('' when none), then the entries taken.
+// KEYS entries, due, lease, manual; ARGV now, lease ms, how many at most, holder token. The time the
+// earliest entry left is due ('' when none), then each entry taken followed by the due time a
+// "retry now" moved it from ('' when none; the taker restores it if the attempt fails).
 const TAKE = new StoreScript(`
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local taken = {}
@@ -36,8 +37,11 @@ for _, id in ipairs(ids) do
     redis.call('ZADD', KEYS[2], tonumber(ARGV[1]) + tonumber(ARGV[2]), id)
     redis.call('HSET', KEYS[3], id, ARGV[4])
     taken[#taken + 1] = entry
+    taken[#taken + 1] = redis.call('HGET', KEYS[4], id) or ''
+    redis.call('HDEL', KEYS[4], id)
   else
     redis.call('ZREM', KEYS[2], id)
+    redis.call('HDEL', KEYS[4], id)
   end
 end
 local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
@@ -86,7 +90,7 @@ export interface RedisOutboxOptions {
 }
 
 export class RedisOutbox {
-  private readonly keys: { entries: string; due: string; lease: string };
+  private readonly keys: { entries: string; due: string; lease: string; manual: string };
   /** The deliveries sidebar's view of this queue and its gave-up records (shared by all instances). */
   readonly admin: RedisOutboxAdmin;
   /** Pub/sub channel (not a key) on which adds and releases say that entries may be due. */
@@ -95,6 +99,8 @@ export class RedisOutbox {
   private readonly now: () => number;
   /** Entries this instance holds now, with their due time (to give them back on close). */
   private readonly held = new Map<string, OutboxEntry>();
+  /** Held entries taken for a "retry now": the due time to go back to if the attempt fails. */
+  private readonly manual = new Map<string, number>();
 
   constructor(
     private readonly client: StoreClient,
@@ -148,18 +154,27 @@ export class RedisOutbox {
   /** Takes up to `max` due entries for this instance, each with a lease. */
   async take(max: number): Promise<OutboxEntry[]> {
     if (max <= 0) return [];
-    const { entries, due, lease } = this.keys;
-    const reply = await TAKE.run(this.client, [entries, due, lease], [this.now(), this.options.leaseMs, max, this.options.holder]);
+    const { entries, due, lease, manual } = this.keys;
+    const args = [this.now(), this.options.leaseMs, max, this.options.holder];
+    const reply = await TAKE.run(this.client, [entries, due, lease, manual], args);
     const [next, ...found] = Array.isArray(reply) ? (reply as unknown[]) : [];
     this.next = typeof next === "string" && next !== "" ? Number(next) : undefined;
     const taken: OutboxEntry[] = [];
-    for (const json of found) {
+    for (let i = 0; i < found.length; i += 2) {
+      const json = found[i];
       const entry = typeof json === "string" ? readEntryJson(json) : undefined;
       if (!entry) continue;
       this.held.set(entry.id, entry);
+      const from = Number(found[i + 1]);
+      if (found[i + 1] !== "" && Number.isFinite(from)) this.manual.set(entry.id, from);
       taken.push(entry);
     }
     return taken;
+  }
+
+  /** The due time a held entry had before a "retry now" (undefined: a scheduled attempt). */
+  manualFrom(id: string): number | undefined {
+    return this.manual.get(id);
   }
 
   /** Puts a held entry back for another attempt at `update.dueAt`; false when its lease was lost. */
@@ -167,6 +182,7 @@ export class RedisOutbox {
     const entry = this.held.get(id);
     if (!entry) return false;
     this.held.delete(id);
+    this.manual.delete(id);
     const next = withRetry(entry, update);
     const { entries, due, lease } = this.keys;
     const reply = await RETRY.run(this.client, [entries, due, lease], [id, this.options.holder, entryJson(next), next.dueAt]);
@@ -175,6 +191,7 @@ export class RedisOutbox {
 
   /** Removes a held entry for good (delivered or given up); false when its lease was lost. */
   async remove(id: string): Promise<boolean> {
+    this.manual.delete(id);
     if (!this.held.delete(id)) return false;
     const { entries, due, lease } = this.keys;
     return Number(await REMOVE.run(this.client, [entries, due, lease], [id, this.options.holder])) === 1;
@@ -185,6 +202,7 @@ export class RedisOutbox {
    * step, so a crash leaves it in one of the two; false when its lease was lost.
    */
   async giveUp(id: string, record: GaveUpData): Promise<boolean> {
+    this.manual.delete(id);
     if (!this.held.delete(id)) return false;
     return this.admin.giveUp(id, this.options.holder, record);
   }
@@ -194,6 +212,7 @@ export class RedisOutbox {
     const pairs: Array<string | number> = [];
     for (const entry of this.held.values()) pairs.push(entry.id, entry.dueAt);
     this.held.clear();
+    this.manual.clear();
     if (pairs.length === 0) return;
     await RELEASE.run(this.client, [this.keys.due, this.keys.lease], [this.options.holder, this.channel, ...pairs]);
   }
@@ -201,5 +220,6 @@ export class RedisOutbox {
   /** Forgets what this instance holds without telling the store (its leases run out by themselves). */
   forgetHeld(): void {
     this.held.clear();
+    this.manual.clear();
   }
 }

@@ -3,13 +3,14 @@
 // so that a flood of requests does not flood the editor.
 import type { NodeStatus } from "../shared/node-red-types";
 import type { Translate } from "../shared/messages";
-import type { ReceiverCounts } from "./receiver";
+import type { RequestCounts } from "./request-log";
 
 export interface ReceiverStatusOptions {
   t: Translate;
   /** Shows a status on the node. */
   show(status: NodeStatus): void;
-  counts(): ReceiverCounts;
+  /** The request log's counts: the same numbers the sidebar shows. */
+  counts(): RequestCounts;
   /** Bad numbers, shown before every status that is not a problem ("" when none). */
   numberNote: string;
   /** Called with each coalesced change (the sidebar listens). */
@@ -78,13 +79,23 @@ export class ReceiverStatus {
     if (this.configProblem) return;
     if (this.storeDown !== undefined) return show({ fill: "red", shape: "ring", text: t("status.store-down", { error: this.storeDown }) });
     const counts = this.options.counts();
-    // Numbers outside the message so that the counts read the same in every language.
-    const text = `${counts.accepted} ${t("status.accepted")}, ${counts.rejected} ${t("status.rejected")}`;
-    this.withNote({ fill: counts.rejected > 0 && counts.accepted === 0 ? "yellow" : "green", shape: "dot", text });
+    this.withNote({ fill: counts.refused > 0 && counts.accepted === 0 ? "yellow" : "green", shape: "dot", text: countsText(counts, t) });
   }
 
   private withNote(status: NodeStatus): void {
     const { numberNote, show } = this.options;
     show(numberNote ? { fill: "yellow", shape: "ring", text: `${numberNote}; ${status.text}` } : status);
   }
+}
+
+/**
+ * "2 accepted, 1 duplicate, 1 refused": the sidebar's words and numbers; duplicates and refused
+ * only once there are some, so that a quiet node's status stays short.
+ */
+export function countsText(counts: RequestCounts, t: Translate): string {
+  const parts = [t("status.accepted", { count: counts.accepted })];
+  if (counts.duplicate > 0)
+    parts.push(counts.duplicate === 1 ? t("status.duplicate-one") : t("status.duplicates", { count: counts.duplicate }));
+  if (counts.refused > 0) parts.push(t("status.refused", { count: counts.refused }));
+  return parts.join(", ");
 }

@@ -10,29 +10,44 @@ export type EmitPayload = (payload: CallbackPayload, extra: { replayed?: true; s
 
 export class ReceiveDeliveries implements InDeliveries {
   readonly kind = "in";
-  readonly log = new RequestLog();
-
   constructor(
     private readonly fullPath: () => string,
     private readonly emit: EmitPayload,
+    /** A redeploy hands over the log of the node it replaces, so the sidebar keeps its history. */
+    readonly log: RequestLog = new RequestLog(),
   ) {}
 
   view(): InView {
     return { kind: "in", url: this.fullPath(), counts: this.log.counts(), requests: this.log.list() };
   }
 
-  replay(id: number): { ok: true; executionId: string } | { ok: false; reason: "unknown" | "not-replayable" } {
+  replay(id: number): { ok: true; executionId: string; output: string } | { ok: false; reason: "unknown" | "not-replayable" } {
     if (!this.log.has(id)) return { ok: false, reason: "unknown" };
     const payload = this.log.payload(id) as CallbackPayload | undefined;
     if (!payload) return { ok: false, reason: "not-replayable" };
     // Dedupe is not asked: a replay is a deliberate second delivery.
     this.emit(payload, { replayed: true });
-    return { ok: true, executionId: payload.execution_id };
+    this.trace("replayed", payload);
+    return { ok: true, executionId: payload.execution_id, output: payload.status };
   }
 
   simulate(status: SimulatedStatus): { executionId: string } {
     const payload = simulatedPayload(status);
     this.emit(payload, { simulated: true });
+    this.trace("simulated", payload);
     return { executionId: payload.execution_id };
+  }
+
+  /** A payload the sidebar put into the flow, listed in Last requests with the output it went to (its status's). */
+  private trace(outcome: "replayed" | "simulated", payload: CallbackPayload): void {
+    this.log.record({
+      at: Date.now(),
+      client: "",
+      outcome,
+      executionId: payload.execution_id,
+      agentLoopName: payload.agent_loop_name ?? undefined,
+      status: payload.status,
+      output: payload.status,
+    });
   }
 }

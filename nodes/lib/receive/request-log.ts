@@ -1,21 +1,31 @@
 // The latest requests callback in answered, for the deliveries sidebar, and the payloads of the
 // accepted ones within a byte budget, for "replay". Recording is O(1) and does no JSON work: the
 // payload is the object the request already parsed, and its size is the body's byte length.
+// Refused requests are kept apart, a repeat of the last refusal folded into it with a count, so
+// that a flood of refusals can never push an accepted callback out of the list.
 import { Ring } from "../shared/ring";
 
-/** "accepted", "duplicate", or the refusal cause (e.g. "rate-limited", "bad-signature"). */
+/**
+ * "accepted", "duplicate", "simulated" or "replayed" (from the sidebar, no request), or the
+ * refusal cause (e.g. "rate-limited", "bad-signature").
+ */
 export type RequestOutcome = string;
+
+/** Outcomes that are not refusals. */
+const KEPT_OUTCOMES: ReadonlySet<string> = new Set(["accepted", "duplicate", "simulated", "replayed"]);
 
 export interface RequestRecord {
   at: number;
   /** The client's address as the socket saw it. */
   client: string;
-  /** The reply's HTTP status. */
-  reply: number;
+  /** The reply's HTTP status (none for a simulated or replayed payload: no request was answered). */
+  reply?: number | undefined;
   outcome: RequestOutcome;
   executionId?: string | undefined;
   agentLoopName?: string | undefined;
   status?: string | undefined;
+  /** The output a simulated or replayed payload went to (completed, failed, timeout). */
+  output?: string | undefined;
 }
 
 export interface RequestView extends RequestRecord {
@@ -23,12 +33,15 @@ export interface RequestView extends RequestRecord {
   id: number;
   /** Whether its payload is still kept (replay possible). */
   replayable: boolean;
+  /** A refusal: how many alike (same cause, client and reply) in a row; `at` is the latest. */
+  count?: number;
 }
 
 interface Entry extends RequestRecord {
   id: number;
   payload: unknown;
   bytes: number;
+  count?: number;
 }
 
 export interface RequestCounts {
@@ -38,10 +51,15 @@ export interface RequestCounts {
 }
 
 export const DEFAULT_KEEP_REQUESTS = 200;
+/** Refusal entries kept (each may stand for many refusals alike). */
+export const DEFAULT_KEEP_REFUSALS = 50;
 export const DEFAULT_PAYLOAD_BUDGET_BYTES = 1024 * 1024;
 
 export class RequestLog {
   private readonly ring: Ring<Entry>;
+  private readonly refusals: Ring<Entry>;
+  /** The newest refusal entry, which a refusal alike is folded into. */
+  private lastRefusal: Entry | undefined;
   /** Entries holding a payload, oldest first (from `head`): the first to let go when over budget. */
   private withPayload: Entry[] = [];
   private head = 0;
@@ -52,8 +70,10 @@ export class RequestLog {
   constructor(
     keep = DEFAULT_KEEP_REQUESTS,
     private readonly budgetBytes = DEFAULT_PAYLOAD_BUDGET_BYTES,
+    keepRefusals = DEFAULT_KEEP_REFUSALS,
   ) {
     this.ring = new Ring<Entry>(keep);
+    this.refusals = new Ring<Entry>(keepRefusals);
   }
 
   /** Records a request; `payload` and `bytes` (the body's length) for an accepted one, to replay it later. */
@@ -68,13 +88,15 @@ export class RequestLog {
       executionId: request.executionId,
       agentLoopName: request.agentLoopName,
       status: request.status,
+      output: request.output,
       id: this.nextId++,
       payload: undefined,
       bytes: 0,
     };
+    // Simulated and replayed payloads are listed but are no requests: not counted.
     if (request.outcome === "accepted") this.totals.accepted++;
     else if (request.outcome === "duplicate") this.totals.duplicate++;
-    else this.totals.refused++;
+    else if (!KEPT_OUTCOMES.has(request.outcome)) return this.refused(entry);
     const dropped = this.ring.push(entry);
     if (dropped) this.dropPayload(dropped);
     if (payload !== undefined && bytes <= this.budgetBytes) {
@@ -98,13 +120,31 @@ export class RequestLog {
     return entry.id;
   }
 
+  /** A refusal: folded into the last one when alike, else a new entry in the refusals' own ring. */
+  private refused(entry: Entry): number {
+    this.totals.refused++;
+    const last = this.lastRefusal;
+    if (last && last.outcome === entry.outcome && last.client === entry.client && last.reply === entry.reply) {
+      last.count = (last.count ?? 1) + 1;
+      last.at = entry.at;
+      // A new id: the folded entry is now the newest, and lists sort by id.
+      last.id = entry.id;
+      return last.id;
+    }
+    entry.count = 1;
+    this.refusals.push(entry);
+    this.lastRefusal = entry;
+    return entry.id;
+  }
+
   counts(): RequestCounts {
     return { ...this.totals };
   }
 
-  /** Newest first, without payloads. */
+  /** Newest first, without payloads: accepted and refused merged by their order of arrival. */
   list(): RequestView[] {
-    return this.ring.newestFirst().map(({ payload, bytes, ...rest }) => {
+    const merged = [...this.ring.newestFirst(), ...this.refusals.newestFirst()].sort((a, b) => b.id - a.id);
+    return merged.map(({ payload, bytes, ...rest }) => {
       void bytes;
       return { ...rest, replayable: payload !== undefined };
     });
@@ -117,7 +157,7 @@ export class RequestLog {
 
   /** Whether request `id` is in the log at all. */
   has(id: number): boolean {
-    return this.ring.newestFirst().some((entry) => entry.id === id);
+    return this.ring.newestFirst().some((entry) => entry.id === id) || this.refusals.newestFirst().some((entry) => entry.id === id);
   }
 
   /** Entries still listed as holding a payload (at most the ring's size, plus the slack before a compaction). */

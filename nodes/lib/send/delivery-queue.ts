@@ -30,6 +30,11 @@ export interface QueuedCallback {
   dueAt: number;
   /** Attempts already made (0 for a new callback; more after a restart). */
   attempts: number;
+  /**
+   * A manual attempt ("retry now"): where the callback goes back to when it fails, so that presses
+   * never use up the schedule nor give it up.
+   */
+  restore?: { attempts: number; dueAt: number };
 }
 
 export type Finish = "delivered" | "gave-up";
@@ -223,6 +228,11 @@ export class DeliveryQueue {
     if (verdict === "delivered") {
       this.pending.delete(id);
       this.options.onFinish(id, attempts, result, "delivered");
+    } else if (callback.restore) {
+      const { restore } = callback;
+      this.pending.set(id, { id, dueAt: restore.dueAt, attempts: restore.attempts });
+      this.options.onRetry(id, restore.attempts, restore.dueAt, result);
+      this.heap.push({ dueAt: restore.dueAt, id });
     } else if (delay !== undefined) {
       const dueAt = this.clock.now() + delay;
       this.pending.set(id, { id, dueAt, attempts });

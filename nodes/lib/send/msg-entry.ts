@@ -1,5 +1,6 @@
-// The outbox entry for one msg: where it goes (the node's URL, else an allowed msg.url), the
-// callback body formatted from it, a fresh id; or the msg's error naming what to fix.
+// The outbox entry for one msg: its URL (msg.url when the node has none), the payload built and
+// checked, the execution_id checked for the signature; a msg refused for what it holds says which
+// msg property and how to fix it, first.
 import type { OutboxEntry } from "../outbox/types";
 import type { Translate } from "../shared/messages";
 import type { NodeMessage } from "../shared/node-red-types";
@@ -9,19 +10,29 @@ import { urlFromMsg } from "./origins";
 import { executionIdProblem } from "./request-headers";
 import type { CallbackOutSettings } from "./settings";
 
-/** The entry to queue for `msg`; throws the msg's error (no URL, an invalid payload, an execution_id a header cannot carry). */
-export function msgEntry(msg: NodeMessage, config: CallbackOutSettings, t: Translate): OutboxEntry {
+/** A msg refused for what it holds (not for the node's state): `field` (e.g. payload.status) is shown in the status. */
+export class ContentError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function entryOfMsg(msg: NodeMessage, config: CallbackOutSettings, t: Translate): OutboxEntry {
   const url = config.url === "" ? urlFromMsg(msg.url, config.origins, t) : undefined;
   let formatted: ReturnType<typeof formatCallback>;
   try {
     formatted = formatCallback(msg, { agentLoopId: config.agentLoopId, agentLoopName: config.agentLoopName });
   } catch (err) {
     // Whatever a msg holds (say a circular payload) is that msg's error.
-    throw new Error(t("errors.invalid-payload", { error: errorText(err) }));
+    throw new ContentError("payload", t("errors.invalid-payload", { error: err instanceof Error ? err.message : String(err) }));
   }
   if (!formatted.ok) {
-    const hint = formatted.field === "agent_loop_id" ? ` ${t("errors.agent-loop-id-hint")}` : "";
-    throw new Error(`${t("errors.invalid-payload", { error: formatted.error })}${hint}`);
+    // The field and its fix first: Debug and the Catch node show the first line.
+    const fix = formatted.field === "agent_loop_id" ? t("errors.agent-loop-id-hint") : t("errors.field-hint", { field: formatted.field });
+    throw new ContentError(`payload.${formatted.field}`, t("errors.refused-field", { error: formatted.error, fix }));
   }
   const idProblem = executionIdProblem(config.signature, formatted.payload.execution_id, t);
   if (idProblem) throw new Error(idProblem);
@@ -37,8 +48,4 @@ export function msgEntry(msg: NodeMessage, config: CallbackOutSettings, t: Trans
   if (url !== undefined) entry.url = url;
   if (typeof msg.topic === "string") entry.topic = msg.topic;
   return entry;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -5,7 +5,7 @@ import { isNoRoom } from "../outbox/journal-fs";
 import { JournalLockedError } from "../outbox/journal-lock";
 import { UnsafeOutboxError } from "../outbox/own-files";
 import type { Translate } from "../shared/messages";
-import type { SenderLog } from "./sender";
+import type { SenderLog } from "./types";
 
 export class OutboxHealth {
   /** Status text while writes fail; undefined while they work. */

@@ -5,7 +5,7 @@ import { DeliveryLog, type AttemptEnd } from "./delivery-log";
 import { GaveUpStore, type GaveUpRecord } from "./gave-up-store";
 import type { OutboxEntry, OutboxStore, QueuedEntry } from "../outbox/types";
 import type { DeliveryResult } from "./deliver";
-import type { Finish } from "./delivery-queue";
+import type { Finish, QueuedCallback } from "./delivery-queue";
 import { describeResult } from "./output-msg";
 import type { ActionResult, OutDeliveries, OutView, Selection, WaitingView } from "../shared/deliveries-api";
 import { randomHex } from "../shared/random-hex";
@@ -16,7 +16,7 @@ export type OutboxPort = Pick<OutboxStore, "size" | "entries" | "peek" | "body" 
 /** The delivery queue operations the sidebar needs. */
 export interface QueuePort {
   readonly inFlight: number;
-  schedule(callback: { id: string; dueAt: number; attempts: number }): void;
+  schedule(callback: QueuedCallback): void;
   /** Forgets a waiting callback; false when it is in flight or not queued. */
   remove(id: string): boolean;
   isRunning(id: string): boolean;
@@ -65,8 +65,10 @@ export class SendDeliveries implements OutDeliveries {
     private readonly outbox: () => OutboxPort | undefined,
     private readonly queue: () => QueuePort | undefined,
     private readonly now: () => number = Date.now,
+    /** A redeploy hands over the log of the node it replaces, so the sidebar keeps its history. */
+    log?: DeliveryLog,
   ) {
-    this.log = new DeliveryLog(now);
+    this.log = log ?? new DeliveryLog(now);
   }
 
   /**
@@ -134,7 +136,8 @@ export class SendDeliveries implements OutDeliveries {
       if (statusCode !== undefined) record.statusCode = statusCode;
       await this.store.add(record);
     }
-    this.log.gaveUp();
+    // A cancel is someone's choice, not a failure: not counted with those given up.
+    if (why !== "cancelled") this.log.gaveUp();
     await outbox?.remove(entry.id);
   }
 
@@ -176,27 +179,21 @@ export class SendDeliveries implements OutDeliveries {
     return (this.outbox()?.entries() ?? []).filter((e) => (!ids || ids.has(e.executionId)) && !queue?.isRunning(e.id));
   }
 
-  async retry(selection: Selection): Promise<ActionResult> {
-    const outbox = this.outbox();
+  /** A manual attempt now for each: one that fails goes back to its attempts and next attempt (the outbox keeps them meanwhile). */
+  retry(selection: Selection): Promise<ActionResult> {
     const queue = this.queue();
     const entries = this.waitingMatching(selection);
     const now = this.now();
     for (const entry of entries) {
-      queue?.schedule({ id: entry.id, dueAt: now, attempts: entry.attempts });
-      await outbox?.reschedule(entry.id, {
-        attempts: entry.attempts,
-        dueAt: now,
-        lastStatus: entry.lastStatus,
-        lastError: entry.lastError,
-      });
+      queue?.schedule({ id: entry.id, dueAt: now, attempts: entry.attempts, restore: { attempts: entry.attempts, dueAt: entry.dueAt } });
     }
-    return {
+    return Promise.resolve({
       count: entries.length,
       notFound: notFound(
         selection,
         entries.map((e) => e.executionId),
       ),
-    };
+    });
   }
 
   async cancel(selection: Selection): Promise<ActionResult> {

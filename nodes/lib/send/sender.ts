@@ -4,62 +4,29 @@
 import type { Dispatcher } from "undici";
 import type { OutDeliveries } from "../shared/deliveries-api";
 import { Outbox, type OutboxOptions } from "../outbox/outbox";
-import type { OpenOutbox, OutboxEntry, OutboxStore, QueuedEntry, ReplayReport } from "../outbox/types";
-import type { Translate } from "../shared/messages";
+import type { OutboxEntry, OutboxStore, QueuedEntry, ReplayReport } from "../outbox/types";
 import type { NodeMessage, NodeStatus } from "../shared/node-red-types";
 import { attemptHeaders } from "./attempt-headers";
 import { deliverOnce, type DeliveryMessages, type DeliveryResult } from "./deliver";
 import { DeliveryQueue, type Finish } from "./delivery-queue";
-import { msgEntry } from "./msg-entry";
+import { ContentError, entryOfMsg } from "./msg-entry";
 import { OutboxHealth } from "./outbox-health";
 import { markGaveUp, outputMsg, withoutPayload } from "./output-msg";
 import { createNetworkDispatcher } from "./network";
-import type { CallbackCredentials, HeaderSettings } from "./request-headers";
+import type { HeaderSettings } from "./request-headers";
 import type { CallbackOutSettings } from "./settings";
 import { SharedBackend, type SharedOutbox } from "./shared-backend";
 import { senderStatus, type SenderState } from "./status";
 import { GaveUpStore } from "./gave-up-store";
 import { SendDeliveries } from "./send-deliveries";
 import { sendTest, type TestReply } from "./send-test";
+import type { SenderOptions } from "./types";
 
 /** What an output msg needs of the callback it reports on. */
 type FinishedEntry = Pick<QueuedEntry, "id" | "executionId" | "topic">;
 
 /** The "result" of a callback cancelled in the sidebar: no attempt, no reply. */
 const CANCELLED: DeliveryResult = { outcome: { kind: "refused", error: "cancelled" }, error: "cancelled" };
-
-export interface SenderLog {
-  info(text: string): void;
-  warn(text: string): void;
-  error(text: string): void;
-}
-
-export interface SenderOptions {
-  settings: CallbackOutSettings;
-  credentials: CallbackCredentials;
-  userAgent: string;
-  /** The node's id, named when a removed node leaves callbacks behind. */
-  nodeId: string;
-  /** Where the outbox keeps pending callbacks (the journal file). */
-  journal: string;
-  /** Bytes of queued bodies kept in memory; the others are read back from the outbox. */
-  bodyMemoryBytes: number;
-  t: Translate;
-  log: SenderLog;
-  /** A callback is done: the output msg, delivered or given up (then with `msg.error`). */
-  onOutcome(finish: Finish, msg: NodeMessage): void;
-  onStatus(status: NodeStatus): void;
-  /** False when nothing listens for delivered msgs: building one parses the body back. */
-  wantsDelivered?(): boolean;
-  /** The outbox backend; the journal file by default. */
-  openOutbox?: OpenOutbox<OutboxOptions>;
-  /** A queue in a callback store shared with other instances, instead of the journal file. */
-  shared?: SharedOutbox;
-  /** Milliseconds between status updates at most. */
-  statusDelayMs?: number;
-  /** Where gave-up callbacks are kept for the deliveries sidebar's resend; none: not kept. */
-  gaveUpFile?: string;
-}
 
 export class Sender {
   private readonly settings: CallbackOutSettings;
@@ -73,6 +40,8 @@ export class Sender {
   private readonly bodiesInFlight = new Map<string, string>();
   private statusTimer: NodeJS.Timeout | undefined;
   private lastFinish: SenderState["lastFinish"];
+  /** The payload field of the last msg refused for its content, shown until a msg is taken again. */
+  private refusedField: string | undefined;
   private closing = false;
   private outbox: OutboxStore | undefined;
   private queue: DeliveryQueue | undefined;
@@ -116,6 +85,7 @@ export class Sender {
       attempt: (entry) => this.attempt(settings.url || entry.url || "", entry.body, entry.executionId),
       onFinish: (entry, attempts, result, finish) => this.finish(entry, entry.body, result, attempts, finish),
       onChange: () => this.showStatus(),
+      deliveryLog: this.options.deliveryLog,
     });
   }
 
@@ -143,6 +113,8 @@ export class Sender {
             gaveUp,
             () => this.outbox,
             () => this.queue,
+            Date.now,
+            this.options.deliveryLog,
           );
           this.deliveries.onCancelled = (entry, body) => this.cancelled(entry, body, entry.attempts);
         }
@@ -166,7 +138,7 @@ export class Sender {
     await this.ready;
     const { t } = this.options;
     if (this.closing || (!this.shared && !this.outbox)) throw new Error(this.openError ?? t("errors.closing"));
-    const entry = this.entryFor(msg);
+    const entry = this.contentChecked(msg);
     if (this.shared) return this.shared.add(entry);
     const outbox = this.outbox as OutboxStore;
     // A shallow copy taken now: other nodes may still hold and change the input msg object.
@@ -213,13 +185,31 @@ export class Sender {
     }
   }
 
+  /** entryFor, with a msg refused for its content shown in the status until a msg is taken again. */
+  private contentChecked(msg: NodeMessage): OutboxEntry {
+    try {
+      const entry = this.entryFor(msg);
+      if (this.refusedField !== undefined) {
+        this.refusedField = undefined;
+        this.showStatus();
+      }
+      return entry;
+    } catch (err) {
+      if (err instanceof ContentError) {
+        this.refusedField = err.field;
+        this.showStatus();
+      }
+      throw err;
+    }
+  }
+
   /** The outbox entry for a msg, or the msg's error (no URL, invalid payload, queue full, not ready). */
   private entryFor(msg: NodeMessage): OutboxEntry {
     const { t } = this.options;
     const config = this.settings;
     if (this.closing || (!this.shared && !this.outbox)) throw new Error(this.openError ?? t("errors.closing"));
     if (this.outbox && this.outbox.size >= config.maxQueue) throw new Error(t("errors.queue-full", { max: config.maxQueue }));
-    return msgEntry(msg, config, t);
+    return entryOfMsg(msg, config, t);
   }
 
   private reportReplay(replay: ReplayReport): void {
@@ -336,6 +326,7 @@ export class Sender {
         retries: this.settings.schedule.length,
         lastFinish: this.lastFinish,
         refusing: this.shared?.refusing ?? this.health.refusing,
+        refusedField: this.refusedField,
         problem: this.settings.problems[0],
       },
       this.options.t,

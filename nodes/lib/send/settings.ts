@@ -75,6 +75,18 @@ export interface SettingsContext {
   getNode?: (id: string) => unknown;
   /** The process environment, for HTTP_PROXY / HTTPS_PROXY / NO_PROXY (absent: none set). */
   proxyEnv?: Readonly<Record<string, string | undefined>>;
+  /** The node's name and id: agent_loop_id when the node's Agent loop ID is empty (absent: no fallback). */
+  node?: { id: string; name?: unknown };
+}
+
+/**
+ * The node's Agent loop ID, else its name, else its id: the least configuration (a URL and a
+ * secret) sends callbacks, each named by something the user can find in the editor.
+ */
+export function agentLoopIdOf(configured: unknown, node?: { id: string; name?: unknown }): string {
+  const id = text(configured);
+  if (id.trim() !== "" || !node) return id;
+  return text(node.name).trim() || node.id;
 }
 
 export function isHttpUrl(value: string): boolean {
@@ -119,7 +131,7 @@ export function readSettings(config: CallbackOutConfig, context: SettingsContext
     headers,
     secretHeader,
     signature,
-    agentLoopId: text(config.agentLoopId),
+    agentLoopId: agentLoopIdOf(config.agentLoopId, context.node),
     agentLoopName: text(config.agentLoopName),
     timeoutMs: Math.round(timeout.value * 1000),
     schedule: schedule.schedule,

@@ -7,9 +7,10 @@ import type { RedisOutbox } from "../outbox/redis-outbox";
 import type { Translate } from "../shared/messages";
 import type { DeliveryResult } from "./deliver";
 import type { Finish } from "./delivery-queue";
-import type { SenderLog } from "./sender";
+import type { SenderLog } from "./types";
 import { SharedDelivery } from "./shared-delivery";
 import { SharedDeliveries } from "./shared-deliveries";
+import type { DeliveryLog } from "./delivery-log";
 
 /** What Sender hands over when the node has a store. */
 export interface SharedOutbox {
@@ -29,6 +30,8 @@ export interface SharedBackendOptions {
   attempt(entry: Readonly<OutboxEntry>): Promise<DeliveryResult>;
   onFinish(entry: Readonly<OutboxEntry>, attempts: number, result: DeliveryResult, finish: Finish): void;
   onChange(): void;
+  /** The delivery log kept from before a redeploy. */
+  deliveryLog?: DeliveryLog | undefined;
 }
 
 export class SharedBackend {
@@ -57,7 +60,7 @@ export class SharedBackend {
       onStoreError: (err) => this.failed(err),
       onChange: () => this.recount(),
     });
-    this.deliveries = new SharedDeliveries(shared.outbox, () => this.delivery.wake());
+    this.deliveries = new SharedDeliveries(shared.outbox, () => this.delivery.wake(), Date.now, options.deliveryLog);
     this.unwatch = shared.watch?.((state, error) => {
       if (state === "down") this.failed(new Error(error));
       else if (state === "ready") {

@@ -25,8 +25,10 @@ export class SharedDeliveries implements OutDeliveries {
     /** Looks for due entries at once (after an action made some due). */
     private readonly wake: () => void,
     private readonly now: () => number = Date.now,
+    /** A redeploy hands over the log of the node it replaces, so the sidebar keeps its history. */
+    log?: DeliveryLog,
   ) {
-    this.log = new DeliveryLog(now);
+    this.log = log ?? new DeliveryLog(now);
   }
 
   attempted(end: AttemptEnd): void {

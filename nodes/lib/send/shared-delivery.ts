@@ -170,6 +170,17 @@ export class SharedDelivery {
       this.options.onFinish(entry, attempts, result, "delivered");
       return;
     }
+    // A "retry now" that failed: back where it was, so that presses never use up the schedule.
+    const manualFrom = outbox.manualFrom(entry.id);
+    if (manualFrom !== undefined) {
+      await outbox.reschedule(entry.id, {
+        attempts: entry.attempts,
+        dueAt: manualFrom,
+        lastStatus: result.statusCode,
+        lastError: result.error,
+      });
+      return;
+    }
     if (delay === undefined) {
       const at = (this.options.now ?? Date.now)();
       await outbox.giveUp(entry.id, gaveUpRecord(entry, attempts, result, at));

@@ -17,6 +17,8 @@ export interface SenderState {
   lastFinish: { finish: Finish; code: string; cancelled?: boolean } | undefined;
   /** Why msgs are refused now (the outbox cannot write), until a write succeeds again. */
   refusing: string | undefined;
+  /** The msg property of the last msg refused for its content (e.g. payload.status), until a msg is taken again. */
+  refusedField?: string | undefined;
   /** A setting replaced by its default, shown while nothing else is to be said. */
   problem: NumberProblem | undefined;
 }
@@ -29,6 +31,7 @@ export function clockTime(at: number): string {
 }
 
 function idleStatus(state: SenderState, t: Translate): NodeStatus {
+  if (state.refusedField !== undefined) return { fill: "red", shape: "ring", text: t("status.refused", { field: state.refusedField }) };
   if (state.lastFinish) {
     const { finish, code, cancelled } = state.lastFinish;
     if (finish === "delivered") return { fill: "green", shape: "dot", text: t("status.delivered", { code }) };

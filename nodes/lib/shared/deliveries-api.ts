@@ -67,7 +67,7 @@ export interface InDeliveries {
   kind: "in";
   view(): InView;
   /** Emits request `id`'s payload again; undefined when the request is unknown or not replayable. */
-  replay(id: number): { ok: true; executionId: string } | { ok: false; reason: "unknown" | "not-replayable" };
+  replay(id: number): { ok: true; executionId: string; output: string } | { ok: false; reason: "unknown" | "not-replayable" };
   simulate(status: SimulatedStatus): { executionId: string };
 }
 

@@ -12,16 +12,48 @@ function req(n: number, outcome = "accepted"): RequestRecord {
 }
 
 describe("lib/receive/request-log", () => {
-  it("keeps the latest 200 requests, newest first, and counts every outcome", () => {
+  it("keeps the latest 200 requests, newest first, and counts every outcome; refusals alike fold into one entry", () => {
     const log = new RequestLog();
-    for (let n = 0; n < 250; n++) log.record(req(n, n % 5 === 0 ? "bad-signature" : n % 7 === 0 ? "duplicate" : "accepted"));
+    for (let n = 0; n < 300; n++) log.record(req(n, n % 5 === 0 ? "bad-signature" : n % 7 === 0 ? "duplicate" : "accepted"));
     const list = log.list();
-    assert.equal(list.length, 200);
-    assert.equal(list[0]?.executionId, "exec_249");
-    assert.equal(list[199]?.executionId, "exec_50");
+    // 240 accepted or duplicate (the latest 200 kept) and 60 refusals alike folded into one entry.
+    assert.equal(list.length, 201);
+    assert.equal(list[0]?.executionId, "exec_299");
+    // Listed where the latest of them arrived (295), after 296 to 299.
+    assert.deepEqual([list[4]?.outcome, list[4]?.count, list[4]?.at], ["bad-signature", 60, 295]);
+    assert.equal(list[200]?.executionId, "exec_51");
     const counts = log.counts();
-    assert.equal(counts.accepted + counts.duplicate + counts.refused, 250);
-    assert.equal(counts.refused, 50);
+    assert.equal(counts.accepted + counts.duplicate + counts.refused, 300);
+    assert.equal(counts.refused, 60);
+  });
+
+  it("refusals never push an accepted callback out: 250 after it, alike or from 250 addresses", () => {
+    for (const client of [(): string => "127.0.0.1", (n: number): string => `10.0.${n >> 8}.${n & 255}`]) {
+      const log = new RequestLog();
+      const accepted = log.record(req(0), { n: 0 }, 10);
+      for (let n = 1; n <= 250; n++) log.record({ ...req(n, "wrong-secret"), client: client(n) });
+      const list = log.list();
+      assert.ok(list.length <= 51, `${list.length} entries`);
+      assert.equal(list.at(-1)?.id, accepted);
+      assert.deepEqual(log.payload(accepted), { n: 0 });
+      assert.equal(log.counts().refused, 250);
+    }
+  });
+
+  it("lists simulated and replayed payloads with their output, without counting them as requests", () => {
+    const log = new RequestLog();
+    log.record(req(1));
+    log.record({ at: 2, client: "", reply: 0, outcome: "simulated", executionId: "exec_sim_1", output: "failed" });
+    log.record({ at: 3, client: "", reply: 0, outcome: "replayed", executionId: "exec_1", output: "completed" });
+    assert.deepEqual(
+      log.list().map((r) => [r.outcome, r.executionId, r.output]),
+      [
+        ["replayed", "exec_1", "completed"],
+        ["simulated", "exec_sim_1", "failed"],
+        ["accepted", "exec_1", undefined],
+      ],
+    );
+    assert.deepEqual(log.counts(), { accepted: 1, duplicate: 0, refused: 0 });
   });
 
   it("keeps accepted payloads for replay within the byte budget, letting go of the oldest first", () => {
@@ -46,8 +78,8 @@ describe("lib/receive/request-log", () => {
   it("a request pushed out of the log gives its payload bytes back", () => {
     const log = new RequestLog(2, 1000);
     log.record(req(1), { n: 1 }, 600);
-    log.record(req(2, "bad-signature"));
-    log.record(req(3, "bad-signature")); // pushes request 1 (and its 600 bytes) out
+    log.record(req(2, "duplicate"));
+    log.record(req(3, "duplicate")); // pushes request 1 (and its 600 bytes) out
     const id = log.record(req(4), { n: 4 }, 900);
     assert.deepEqual(log.payload(id), { n: 4 });
     assert.equal(log.has(1), false);

@@ -115,4 +115,37 @@ describe("lib/send/send-deliveries (through a Sender)", () => {
     assert.equal(view.health.state, "up");
     assert.equal(receiver.requests.filter((r) => r.json.execution_id === "exec_w1").length, 1, "a cancelled one is not attempted again");
   });
+
+  it("retry now that fails leaves the callback where it was: same attempts, same next attempt, never given up by presses", async () => {
+    receiver.defaultReply = { status: 503 };
+    const { sender, deliveries } = await start([3600, 3600]);
+    await sender.accept({ payload: { execution_id: "exec_press", status: "completed" } });
+    const before = await until(
+      () => deliveries.view(),
+      (v) => v.waiting[0]?.attempts === 1,
+      "the first attempt",
+    );
+    const nextAttempt = before.waiting[0]!.nextAttempt;
+    // More presses than the schedule has attempts left (two).
+    for (let press = 1; press <= 4; press += 1) {
+      assert.equal((await deliveries.retry({ executionIds: ["exec_press"] })).count, 1);
+      await receiver.waitFor((requests) => requests.length === 1 + press);
+      await until(
+        () => deliveries.view(),
+        (v) => v.waiting[0]?.inFlight === false,
+        "the manual attempt's end",
+      );
+    }
+    const after = await until(
+      () => deliveries.view(),
+      (v) => v.waiting[0]?.lastStatus === 503,
+      "the last status kept",
+    );
+    assert.deepEqual(
+      after.waiting.map((w) => [w.executionId, w.attempts, w.nextAttempt, w.lastStatus]),
+      [["exec_press", 1, nextAttempt, 503]],
+    );
+    assert.equal(after.gaveUp.length, 0);
+    assert.equal(sender.pending, 1);
+  });
 });

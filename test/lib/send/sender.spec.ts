@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Sender, type SenderOptions } from "../../../nodes/lib/send/sender";
+import { Sender } from "../../../nodes/lib/send/sender";
+import type { SenderOptions } from "../../../nodes/lib/send/types";
 import { readSettings, type CallbackOutConfig } from "../../../nodes/lib/send/settings";
 import type { Finish } from "../../../nodes/lib/send/delivery-queue";
 import type { NodeMessage, NodeStatus } from "../../../nodes/lib/shared/node-red-types";
@@ -93,7 +94,7 @@ describe("lib/send/sender", () => {
     const run = await start({ url: "", allowedOrigins: [new URL(receiver.url).origin] });
     await assert.rejects(run.sender.accept({ payload: "x" }), /errors\.no-url/);
     await assert.rejects(run.sender.accept({ payload: "x", url: "ftp://h/x" }), /errors\.bad-msg-url/);
-    await assert.rejects(run.sender.accept({ payload: { status: "done" }, url: receiver.url }), /errors\.invalid-payload/);
+    await assert.rejects(run.sender.accept({ payload: { status: "done" }, url: receiver.url }), /errors\.refused-field.*status/);
     const circular: Record<string, unknown> = { status: "completed" };
     circular.self = circular;
     await assert.rejects(run.sender.accept({ payload: { result: circular }, url: receiver.url }), /errors\.invalid-payload/);

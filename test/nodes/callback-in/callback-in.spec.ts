@@ -440,6 +440,30 @@ describe("callback in node", function () {
     await outputs.waitFor(1);
   });
 
+  it("the node status counts in the sidebar's words and numbers: accepted, duplicate(s), refused", async () => {
+    await load();
+    const texts: string[] = [];
+    helper.getNode("in").on("call:status", (call) => texts.push(String((call.args[0] as { text?: string }).text)));
+    const h = { "X-Webhook-Secret": SECRET };
+    assertJsonReply(await post(body({ execution_id: "counted" }), h), 200, { received: true });
+    assertJsonReply(await post(body({ execution_id: "counted" }), h), 200, { received: true, duplicate: true });
+    assert.equal((await post(body(), { "X-Webhook-Secret": "wrong" })).status, 401);
+    const deadline = Date.now() + 10_000;
+    while (!texts.includes("1 accepted, 1 duplicate, 1 refused")) {
+      if (Date.now() > deadline) throw new Error(`status: ${JSON.stringify(texts)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const view = (
+      helper.getNode("in") as unknown as { agentCallbackDeliveries: { view(): { counts: unknown } } }
+    ).agentCallbackDeliveries.view();
+    assert.deepEqual(view.counts, { accepted: 1, duplicate: 1, refused: 1 });
+    assertJsonReply(await post(body({ execution_id: "counted" }), h), 200, { received: true, duplicate: true });
+    while (!texts.includes("1 accepted, 2 duplicates, 1 refused")) {
+      if (Date.now() > deadline) throw new Error(`status: ${JSON.stringify(texts)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  });
+
   it("a bad number stays in the node status next to the counts", async () => {
     await load({ rateLimit: "-5" });
     const shown = new Promise<string>((resolve) => {
@@ -452,7 +476,7 @@ describe("callback in node", function () {
     const text = await shown;
     assert.match(text, /rateLimit/);
     assert.match(text, /600/);
-    assert.match(text, /1 [^,]*, 0 /);
+    assert.match(text, /; 1 accepted$/);
   });
 
   it("honours httpNodeMiddleware and httpNodeCors", async () => {

@@ -63,6 +63,18 @@ class Collector {
   }
 }
 
+/** Waits until a status shown so far matches. */
+async function pollStatus(
+  statuses: Array<{ fill?: string; text?: string }>,
+  match: (s: { fill?: string; text?: string }) => boolean,
+): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!statuses.some(match)) {
+    if (Date.now() > deadline) throw new Error(`no such status: ${JSON.stringify(statuses)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe("callback out node", function () {
   let receiver: Receiver;
   let userDir: string;
@@ -390,16 +402,38 @@ describe("callback out node", function () {
     assert.equal(delivered.msgs.length, 0);
   });
 
-  it("reports an invalid payload to a Catch node naming the field, and sends nothing", async () => {
-    const { input, caught } = await load({ agentLoopId: "" });
-    input.receive({ payload: "no loop id" });
+  it("with Agent loop ID empty, sends the node's name as agent_loop_id, else its id", async () => {
+    const named = await load({ agentLoopId: "", name: "Nightly report" });
+    named.input.receive({ payload: "first" });
+    await named.delivered.next();
+    assert.equal(receiver.requests[0]!.json.agent_loop_id, "Nightly report");
+    await helper.unload();
+    const unnamed = await load({ agentLoopId: "" });
+    unnamed.input.receive({ payload: "second" });
+    await unnamed.delivered.next();
+    assert.equal(receiver.requests[1]!.json.agent_loop_id, "out");
+  });
+
+  it("reports a msg refused for its content to a Catch node, field and fix first, and in the node status", async () => {
+    const { input, caught } = await load({});
+    const statuses: Array<{ fill?: string; text?: string }> = [];
+    helper.getNode("out").on("call:status", (call) => statuses.push(call.args[0] as { fill?: string; text?: string }));
+    input.receive({ payload: { agent_loop_id: 42, status: "completed" } });
     const [msg] = await caught.next();
-    const error = msg!.error as { message: string };
-    assert.match(error.message, /agent_loop_id/);
+    const first = (msg!.error as { message: string }).message.split("\n")[0]!;
+    assert.match(first, /^(Error: )?msg\.payload\.agent_loop_id: .*Nothing was sent\. Set msg\.payload\.agent_loop_id .*"Agent loop ID"/);
+    await pollStatus(statuses, (s) => s.text === "msg refused: msg.payload.agent_loop_id" && s.fill === "red");
     input.receive({ payload: { status: "done", agent_loop_id: "l" } });
     const [, second] = await caught.next(2);
-    assert.match((second!.error as { message: string }).message, /status: expected one of completed, failed, timeout/);
+    assert.match(
+      (second!.error as { message: string }).message,
+      /^(Error: )?msg\.payload\.status: expected one of completed, failed, timeout.*Fix msg\.payload\.status/,
+    );
+    await pollStatus(statuses, (s) => s.text === "msg refused: msg.payload.status");
     assert.equal(receiver.requests.length, 0);
+    // A msg taken again clears the refusal from the status.
+    input.receive({ payload: "fine" });
+    await pollStatus(statuses, (s) => s.text === "delivered 200");
   });
 
   it("reports a payload that cannot be serialised (circular) as that msg's error", async () => {

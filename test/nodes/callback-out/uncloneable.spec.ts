@@ -88,7 +88,7 @@ describe("callback out with a msg Node-RED cannot copy (real Node-RED)", functio
 
   it("keeps running and reports the error when a refused msg cannot be copied for the Catch node", async () => {
     await feed({ agent_loop_id: "loop_poison", execution_id: "exec_poison_bad", status: "not-a-status" });
-    await nodeRed.waitFor(/Invalid callback payload/, 20_000);
+    await nodeRed.waitFor(/msg\.payload\.status: expected one of completed, failed, timeout\. Nothing was sent/, 20_000);
     await new Promise((resolve) => setTimeout(resolve, 500));
     alive();
   });

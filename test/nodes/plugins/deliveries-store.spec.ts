@@ -181,6 +181,7 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
       view.gaveUp.map((g) => [g.executionId, g.why, g.attempts]),
       [["exec_s_other", "cancelled", 2]],
     );
+    assert.equal(view.counts.gaveUpLastHour, 0, "a cancel is not counted as given up");
     assert.equal(Number(await admin.sendCommand(["HLEN", `${QUEUE}:gaveup`])), 1, "kept in Redis");
     // Put in the queue by another instance, cancelled here: it leaves on this node's gave-up output, marked.
     await outcomes.waitFor((r) => r.some((o) => o.json.output === "gave-up"), 20_000, "the gave-up msg");
@@ -190,10 +191,24 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
       [["exec_s_other", true]],
     );
     assert.match(String(gaveUp[0]?.error), /exec_s_other was cancelled in the deliveries sidebar after 2 attempt/);
-    const retried = await api("POST", "/agent-callback/out/out/retry", { all: true });
-    assert.deepEqual(retried.json, { count: 1, notFound: [] });
-    view = await until((v) => v.waiting[0]?.attempts === 2, "the second attempt");
-    assert.equal(view.waiting[0]?.lastStatus, 500);
+    const nextAttempt = view.waiting[0]!.nextAttempt;
+    // More presses than the schedule has attempts left: a manual attempt that fails changes nothing.
+    for (let press = 1; press <= 3; press += 1) {
+      const retried = await api("POST", "/agent-callback/out/out/retry", { all: true });
+      assert.deepEqual(retried.json, { count: 1, notFound: [] });
+      await receiver.waitFor(() => receiver.requests.filter((r) => r.json.execution_id === "exec_s_cancel").length === 1 + press);
+      await until((v) => v.waiting[0]?.inFlight === false && v.waiting[0]?.nextAttempt === nextAttempt, "back where it was");
+    }
+    view = await outView();
+    assert.deepEqual(
+      view.waiting.map((w) => [w.executionId, w.attempts, w.nextAttempt, w.lastStatus]),
+      [["exec_s_cancel", 1, nextAttempt, 500]],
+    );
+    assert.deepEqual(
+      view.gaveUp.map((g) => g.executionId),
+      ["exec_s_other"],
+    );
+    assert.equal(Number(await admin.sendCommand(["HLEN", `${QUEUE}:manual`])), 0, "no retry-now mark left behind");
   });
 
   it("a callback given up (410) is kept in Redis across a Node-RED restart and resent once", async () => {
@@ -202,7 +217,8 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
     await receiver.waitFor(() => bodiesOf("exec_s_cancel").length === 1);
     receiver.replies.push({ status: 410, body: "gone" });
     await feed("exec_s_gone");
-    await until((v) => v.gaveUp.some((g) => g.executionId === "exec_s_gone"), "gave up");
+    const givenUp = await until((v) => v.gaveUp.some((g) => g.executionId === "exec_s_gone"), "gave up");
+    assert.equal(givenUp.counts.gaveUpLastHour, 1, "given up, not the cancelled one");
     await nodeRed.restart();
     adminToken = await token(nodeRed.url, ADMIN);
     const view = await outView();

@@ -11,6 +11,8 @@ import { callAdmin, feedCallback, pollUntil, type AdminReply } from "../../suppo
 const IN_SECRET = "in-secret-5b1e9a";
 const OUT_SECRET = "out-secret-77c2d4";
 const SIGNING_KEY = "signing-key-0a9f3c";
+/** A key in callback out's URL query (as some webhook URLs carry one): the tab names the URL without it. */
+const URL_KEY = "url-key-3c9e1f";
 
 function flows(receiverUrl: string, sinkUrl: string, outcomesUrl: string): unknown[] {
   const tagged = (id: string, output: string, y: number): Record<string, unknown> => ({
@@ -30,7 +32,7 @@ function flows(receiverUrl: string, sinkUrl: string, outcomesUrl: string): unkno
       type: "agent-callback-out",
       z: "tab",
       name: "to receiver",
-      url: receiverUrl,
+      url: `${receiverUrl}?key=${URL_KEY}`,
       agentLoopId: "loop_sidebar",
       agentLoopName: "Sidebar test",
       signature: "hmac-sha256",
@@ -104,7 +106,7 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
   let readToken = "";
 
   const api = (method: "GET" | "POST", route: string, body?: unknown, bearer = adminToken): Promise<AdminReply> =>
-    callAdmin(nodeRed.url, bearer, [IN_SECRET, OUT_SECRET, SIGNING_KEY], method, route, body);
+    callAdmin(nodeRed.url, bearer, [IN_SECRET, OUT_SECRET, SIGNING_KEY, URL_KEY], method, route, body);
 
   async function outView(): Promise<{
     health: { state: string; since?: number; lastStatus?: number };
@@ -113,6 +115,7 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
       executionId: string;
       attempts: number;
       nextAttempt: number;
+      inFlight: boolean;
       lastStatus?: number;
       agentLoopName?: string;
       status?: string;
@@ -181,10 +184,12 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
   it("GET /agent-callback/nodes lists the deployed callback in and callback out nodes only", async () => {
     const { status, json } = await api("GET", "/agent-callback/nodes");
     assert.equal(status, 200);
-    const nodes = json.nodes as Array<{ id: string; kind: string; name: string; z: string }>;
+    const nodes = json.nodes as Array<{ id: string; kind: string; name: string; z: string; where: string }>;
     assert.deepEqual(nodes.map((n) => `${n.id}:${n.kind}`).sort(), ["in:in", "out:out"]);
     assert.equal(nodes.find((n) => n.id === "out")?.name, "to receiver");
     assert.equal(nodes.find((n) => n.id === "out")?.z, "tab");
+    assert.equal(nodes.find((n) => n.id === "in")?.where, "/hook");
+    assert.equal(nodes.find((n) => n.id === "out")?.where, receiver.url);
   });
 
   it("unknown node ids (or a node of the other kind) are 404 on every route", async () => {
@@ -286,10 +291,24 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
     assert.equal(gaveUp[0]?.executionId, "exec_cancel_1");
     assert.equal(gaveUp[0]?.cancelled, true);
     assert.match(String(gaveUp[0]?.error), /exec_cancel_1 was cancelled in the deliveries sidebar after 1 attempt/);
-    const retried = await api("POST", "/agent-callback/out/out/retry", { all: true });
-    assert.equal(retried.json.count, 1);
-    view = await until(outView, (v) => v.waiting[0]?.attempts === 2, "the second attempt");
-    assert.equal(view.waiting[0]?.lastStatus, 500);
+    assert.equal(view.counts.gaveUpLastHour, 0, "a cancel is not counted as given up");
+    const nextAttempt = view.waiting[0]!.nextAttempt;
+    // More presses than the schedule has attempts left: a manual attempt that fails changes nothing.
+    for (let press = 1; press <= 3; press += 1) {
+      const retried = await api("POST", "/agent-callback/out/out/retry", { all: true });
+      assert.equal(retried.json.count, 1);
+      await receiver.waitFor(() => receiver.requests.filter((r) => r.json.execution_id === "exec_cancel_2").length === 1 + press);
+      await until(outView, (v) => v.waiting[0]?.inFlight === false, "the manual attempt's end");
+    }
+    view = await outView();
+    assert.deepEqual(
+      view.waiting.map((w) => [w.executionId, w.attempts, w.nextAttempt, w.lastStatus]),
+      [["exec_cancel_2", 1, nextAttempt, 500]],
+    );
+    assert.deepEqual(
+      view.gaveUp.map((g) => g.executionId),
+      ["exec_cancel_1"],
+    );
   });
 
   it("a callback given up (410) is kept across a restart and resent once", async () => {
@@ -372,6 +391,33 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
     assert.equal((sink.requests[0]!.json.payload as { execution_id: string }).execution_id, "exec_in_1");
     assert.equal((await api("POST", "/agent-callback/in/in/replay", { request: 999_999 })).status, 404);
     assert.equal((await api("POST", "/agent-callback/in/in/replay", { request: refused.id })).status, 409);
+    const listed = (await api("GET", "/agent-callback/in/in")).json.requests as Array<Record<string, unknown>>;
+    assert.deepEqual(
+      [listed[0]?.outcome, listed[0]?.executionId, listed[0]?.output],
+      ["replayed", "exec_in_1", "completed"],
+      "the replay is listed, with the output it went to",
+    );
+  });
+
+  it("250 refusals after an accepted callback: it is still listed and replays", async () => {
+    for (let n = 0; n < 250; n += 1) assert.notEqual(await postHook({ execution_id: `exec_bad_${n}` }, "wrong-secret"), 200);
+    const { json } = await api("GET", "/agent-callback/in/in");
+    const requests = json.requests as Array<{ id: number; outcome: string; executionId?: string; count?: number }>;
+    const accepted = requests.find((r) => r.outcome === "accepted" && r.executionId === "exec_in_1");
+    assert.ok(accepted, JSON.stringify(requests.slice(0, 5)));
+    assert.ok(requests.length < 60, `${requests.length} entries`);
+    const refusedListed = requests.filter((r) => r.outcome !== "accepted" && r.outcome !== "duplicate" && r.outcome !== "replayed");
+    assert.equal(
+      refusedListed.reduce((sum, r) => sum + (r.count ?? 1), 0),
+      251,
+      "every refusal is counted in the list (the earlier one and these 250)",
+    );
+    assert.equal((json.counts as { refused: number }).refused, 251);
+    sink.requests.length = 0;
+    const replayed = await api("POST", "/agent-callback/in/in/replay", { request: accepted.id });
+    assert.equal(replayed.status, 200);
+    await sink.waitFor((r) => r.length === 1);
+    assert.equal((sink.requests[0]!.json.payload as { execution_id: string }).execution_id, "exec_in_1");
   });
 
   it("simulate emits the seed's example for the status on its output, with a fresh exec_sim_ id and msg.simulated", async () => {
@@ -386,8 +432,10 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
     assert.equal(got.payload.execution_id, json.executionId);
     assert.equal(got.payload.error, "Tool call failed: HTTP 500 from API");
     assert.equal(got.payload.result, null);
-    const counts = (await api("GET", "/agent-callback/in/in")).json.counts as Record<string, number>;
-    assert.equal(counts.accepted, 1, "a simulation is no request");
+    const view = (await api("GET", "/agent-callback/in/in")).json;
+    assert.equal((view.counts as Record<string, number>).accepted, 1, "a simulation is no request");
+    const listed = (view.requests as Array<Record<string, unknown>>)[0];
+    assert.deepEqual([listed?.outcome, listed?.executionId, listed?.output], ["simulated", json.executionId, "failed"]);
   });
 
   it("a read-only user reads everything and can act on nothing (401, as Node-RED refuses a missing permission)", async () => {
@@ -405,5 +453,48 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
       // The same request with the admin token is not refused, so the 401 above is the permission.
       assert.notEqual((await api("POST", route, { bad: true })).status, 401, route);
     }
+  });
+
+  it("a redeploy that restarts both nodes keeps Delivered, Last requests and the counts", async () => {
+    const inBefore = (await api("GET", "/agent-callback/in/in")).json as {
+      counts: unknown;
+      requests: Array<{ id: number; outcome: string }>;
+    };
+    const outBefore = await outView();
+    assert.ok(inBefore.requests.length > 0 && outBefore.delivered.length > 0, "history to keep");
+    const stopped = (): number => (nodeRed.log.match(/Stopped flows/g) ?? []).length;
+    const stops = stopped();
+    // Changed settings on both nodes: a full deploy stops and starts them again with the same ids.
+    const changed = (flows(receiver.url, sink.url, outcomes.url) as Array<Record<string, unknown>>).map((node) =>
+      node.id === "out" ? { ...node, agentLoopName: "Sidebar test, redeployed" } : node.id === "in" ? { ...node, rateLimit: 500 } : node,
+    );
+    await deployAs(nodeRed.url, adminToken, changed);
+    await until(
+      () => Promise.resolve(stopped()),
+      (n) => n > stops,
+      "the flows stopped",
+    );
+    const inAfter = await until(
+      () => api("GET", "/agent-callback/in/in"),
+      (reply) => reply.status === 200,
+      "callback in started again",
+    );
+    assert.deepEqual(inAfter.json.counts, inBefore.counts);
+    assert.deepEqual(
+      (inAfter.json.requests as Array<{ id: number; outcome: string }>).map((r) => [r.id, r.outcome]),
+      inBefore.requests.map((r) => [r.id, r.outcome]),
+    );
+    await until(
+      () => api("GET", "/agent-callback/out/out"),
+      (reply) => reply.status === 200,
+      "callback out started again",
+    );
+    const outAfter = await outView();
+    assert.deepEqual(
+      outAfter.delivered.map((d) => d.executionId),
+      outBefore.delivered.map((d) => d.executionId),
+    );
+    assert.equal(outAfter.counts.deliveredLastHour, outBefore.counts.deliveredLastHour);
+    assert.equal(outAfter.health.state, outBefore.health.state);
   });
 });

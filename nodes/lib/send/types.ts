@@ -1,0 +1,46 @@
+// What the sender is given by the node that wires it to Node-RED: settings, credentials, the log
+// and the callbacks it reports through.
+import type { OutboxOptions } from "../outbox/outbox";
+import type { OpenOutbox } from "../outbox/types";
+import type { Translate } from "../shared/messages";
+import type { NodeMessage, NodeStatus } from "../shared/node-red-types";
+import type { Finish } from "./delivery-queue";
+import type { DeliveryLog } from "./delivery-log";
+import type { CallbackCredentials } from "./request-headers";
+import type { CallbackOutSettings } from "./settings";
+import type { SharedOutbox } from "./shared-backend";
+
+export interface SenderLog {
+  info(text: string): void;
+  warn(text: string): void;
+  error(text: string): void;
+}
+
+export interface SenderOptions {
+  settings: CallbackOutSettings;
+  credentials: CallbackCredentials;
+  userAgent: string;
+  /** The node's id, named when a removed node leaves callbacks behind. */
+  nodeId: string;
+  /** Where the outbox keeps pending callbacks (the journal file). */
+  journal: string;
+  /** Bytes of queued bodies kept in memory; the others are read back from the outbox. */
+  bodyMemoryBytes: number;
+  t: Translate;
+  log: SenderLog;
+  /** A callback is done: the output msg, delivered or given up (then with `msg.error`). */
+  onOutcome(finish: Finish, msg: NodeMessage): void;
+  onStatus(status: NodeStatus): void;
+  /** False when nothing listens for delivered msgs: building one parses the body back. */
+  wantsDelivered?(): boolean;
+  /** The outbox backend; the journal file by default. */
+  openOutbox?: OpenOutbox<OutboxOptions>;
+  /** A queue in a callback store shared with other instances, instead of the journal file. */
+  shared?: SharedOutbox;
+  /** Milliseconds between status updates at most. */
+  statusDelayMs?: number;
+  /** Where gave-up callbacks are kept for the deliveries sidebar's resend; none: not kept. */
+  gaveUpFile?: string;
+  /** The sidebar's delivered list, counts and health, kept across a redeploy by the node. */
+  deliveryLog?: DeliveryLog;
+}
