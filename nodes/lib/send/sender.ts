@@ -13,6 +13,7 @@ import { deliverOnce, type DeliveryMessages, type DeliveryResult } from "./deliv
 import { DeliveryQueue, type Finish } from "./delivery-queue";
 import { formatCallback } from "./format";
 import { OutboxHealth } from "./outbox-health";
+import { deliveryMessages } from "./failure-words";
 import { describeResult, outputMsg, withoutPayload } from "./output-msg";
 import { createNetworkDispatcher } from "./network";
 import { executionIdProblem, type CallbackCredentials, type HeaderSettings } from "./request-headers";
@@ -85,7 +86,7 @@ export class Sender {
     this.headerSettings = { ...options.settings, userAgent: options.userAgent };
     // Through the proxy config node, else the environment's proxy variables, as core http request.
     this.dispatcher = createNetworkDispatcher(options.settings.concurrency, options.settings.network, process.env, options.t);
-    this.deliveryMessages = { timeout: (seconds) => options.t("errors.timeout", { seconds }), stopped: options.t("errors.stopped") };
+    this.deliveryMessages = deliveryMessages(options.t);
     if (options.shared) this.shared = this.sharedBackend(options.shared);
   }
 
@@ -168,7 +169,7 @@ export class Sender {
   /** One attempt with the seed's sample payload to the node's URL; nothing is queued. */
   async sendTest(): Promise<TestReply> {
     if (this.settings.url === "") throw new Error(this.options.t("errors.test-no-url"));
-    return sendTest(this.settings.url, (url, body, executionId) => this.attempt(url, body, executionId));
+    return sendTest(this.settings.url, (url, body, executionId) => this.attempt(url, body, executionId), this.options.t);
   }
 
   /** Stops timers and attempts and closes the outbox; pending callbacks stay in it for the next start. */
@@ -303,7 +304,7 @@ export class Sender {
     try {
       const msg = outputMsg(input, entry, body, result, attempts);
       if (finish === "gave-up") {
-        msg.error = t("errors.gave-up", { id: entry.executionId, attempts, cause: describeResult(result) });
+        msg.error = t("errors.gave-up", { id: entry.executionId, attempts, cause: describeResult(result, t) });
         // A callback given up is lost for the receiver: say so even when nothing is wired to output 2.
         this.options.log.warn(String(msg.error));
       }
