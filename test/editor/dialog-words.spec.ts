@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { nodeRedVersion } from "../support/node-red";
-import { dragFromPalette, openNode, screenshot, useEditor } from "./support";
+import { deploy, dragFromPalette, openNode, screenshot, useEditor } from "./support";
 
 /** Text that looks like a message key of ours rather than words: "agent-callback-in.label.copy", "tip.secret". */
 const RAW_KEY =
@@ -100,6 +100,8 @@ describe(`editor on Node-RED ${nodeRedVersion()}: secrets, words and order in th
     const { page } = editor.browser;
     outId = await dragFromPalette(page, "agent-callback-out", 420, 220);
     await openNode(page, outId);
+    // The tray slides in (a jQuery animation): read the order once it is in place.
+    await page.waitForFunction("$('.red-ui-tray:animated, .red-ui-tray :animated').length === 0");
     const order = async () =>
       page
         .locator(".red-ui-tray #dialog-form label[for^='node-input-']:visible, #agent-callback-out-advanced-toggle")
@@ -107,7 +109,11 @@ describe(`editor on Node-RED ${nodeRedVersion()}: secrets, words and order in th
           els.map((el) => (el.id === "agent-callback-out-advanced-toggle" ? "(advanced)" : (el.getAttribute("for") ?? ""))),
         );
     const folded = await order();
-    assert.deepEqual(folded.slice(0, 4), ["node-input-url", "node-input-secretHeader", "node-input-secret", "node-input-token"]);
+    assert.deepEqual(
+      folded.slice(0, 4),
+      ["node-input-url", "node-input-secretHeader", "node-input-secret", "node-input-token"],
+      folded.join(", "),
+    );
     assert.equal(folded.at(-1), "(advanced)", `the advanced heading comes last: ${folded.join(", ")}`);
     for (const advanced of ["allowedOriginsText", "proxy", "tls", "concurrency", "maxQueue"]) {
       assert.ok(!folded.includes(`node-input-${advanced}`), `${advanced} is shown before the advanced fields are opened`);
@@ -152,7 +158,12 @@ describe(`editor on Node-RED ${nodeRedVersion()}: secrets, words and order in th
     await page.locator("#agent-callback-out-token-show").click();
     assert.equal(await token.getAttribute("type"), "text");
     assertNoRawKey(await shownText(page, ".red-ui-tray"), "callback out's dialog (signature)");
+    // A window tall enough for the whole dialog, advanced fields open, in one picture.
+    await page.setViewportSize({ width: 1760, height: 1900 });
+    await page.locator("#node-input-url").fill("https://receiver.example.com/agent-results");
+    await page.locator("#agent-callback-out-advanced-toggle").scrollIntoViewIfNeeded();
     await screenshot(page, "callback-out-dialog", { locator: ".red-ui-tray" });
+    await page.setViewportSize({ width: 1760, height: 960 });
     await page.locator("#node-dialog-cancel").click();
     await page.locator("#node-dialog-ok").waitFor({ state: "hidden" });
   });
@@ -177,6 +188,23 @@ describe(`editor on Node-RED ${nodeRedVersion()}: secrets, words and order in th
     assertNoRawKey(await shownText(page, ".red-ui-tray"), "callback store's dialog");
     await page.locator("#node-config-dialog-cancel").click();
     await page.locator("#node-config-dialog-ok").waitFor({ state: "hidden" });
+  });
+
+  it("callback in: a saved secret is not shown again, and the eye says so instead of showing a placeholder", async () => {
+    const { page } = editor.browser;
+    await openNode(page, inId);
+    await page.locator("#node-input-verify").selectOption("secret");
+    await page.locator("#agent-callback-in-generate").click();
+    await page.locator("#node-dialog-ok").click();
+    await page.locator("#node-dialog-ok").waitFor({ state: "hidden" });
+    await deploy(page);
+    await openNode(page, inId);
+    assert.equal(await page.locator("#agent-callback-in-secret-copy").isDisabled(), true);
+    await page.locator("#agent-callback-in-secret-show").click();
+    assert.equal(await page.locator("#node-input-secret").getAttribute("type"), "password");
+    assert.match(await shownText(page, "#agent-callback-in-secret-saved"), /The saved secret is not shown again/);
+    await page.locator("#node-dialog-cancel").click();
+    await page.locator("#node-dialog-ok").waitFor({ state: "hidden" });
   });
 
   for (const type of ["agent-callback-in", "agent-callback-out", "agent-callback-store"]) {
