@@ -64,6 +64,8 @@ describe(`editor on Node-RED ${nodeRedVersion()}: Import > Examples`, function (
   it("example 01 deployed: each debug node's status stands clear of the other nodes", async () => {
     const { page } = editor.browser;
     const file = files.find((f) => f.startsWith("01 - ")) as string;
+    // The last deploy's notification must be gone, or deploy() below would take it for this one.
+    await page.locator(".red-ui-notification", { hasText: "Successfully deployed" }).waitFor({ state: "hidden" });
     const nodes = await importExample(page, file);
     await deploy(page);
     const callbackIn = nodes.find((n) => n.type === "agent-callback-in")?.id as string;
