@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { nodeRedVersion } from "../support/node-red";
+import { Receiver } from "../examples/support";
 import { deploy, dragFromPalette, openNode, screenshot, useEditor } from "./support";
 
 /** Text that looks like a message key of ours rather than words: "agent-callback-in.label.copy", "tip.secret". */
@@ -162,7 +163,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: secrets, words and order in th
     await page.setViewportSize({ width: 1760, height: 1900 });
     await page.locator("#node-input-url").fill("https://receiver.example.com/agent-results");
     await page.locator("#agent-callback-out-advanced-toggle").scrollIntoViewIfNeeded();
-    await screenshot(page, "callback-out-dialog", { locator: ".red-ui-tray" });
+    await screenshot(page, "callback-out-dialog-full", { locator: ".red-ui-tray" });
     await page.setViewportSize({ width: 1760, height: 960 });
     await page.locator("#node-dialog-cancel").click();
     await page.locator("#node-dialog-ok").waitFor({ state: "hidden" });
@@ -205,6 +206,32 @@ describe(`editor on Node-RED ${nodeRedVersion()}: secrets, words and order in th
     assert.match(await shownText(page, "#agent-callback-in-secret-saved"), /The saved secret is not shown again/);
     await page.locator("#node-dialog-cancel").click();
     await page.locator("#node-dialog-ok").waitFor({ state: "hidden" });
+  });
+
+  it("callback out: send test to a receiver that answers 401 says first what it means, then the status line", async () => {
+    const { page } = editor.browser;
+    const receiver = new Receiver(() => ({ status: 401, body: '{"error":"unauthorized"}' }));
+    await receiver.start();
+    try {
+      await openNode(page, outId);
+      await page.locator("#node-input-url").fill(`${receiver.url}/agent-results`);
+      await page.locator("#node-dialog-ok").click();
+      await page.locator("#node-dialog-ok").waitFor({ state: "hidden" });
+      await page.locator(".red-ui-notification", { hasText: "Successfully deployed" }).waitFor({ state: "hidden" });
+      await deploy(page);
+      await page.locator(`g.red-ui-flow-node-group[id="${outId}"] .red-ui-flow-node-button`).click();
+      const note = page.locator(".red-ui-notification", { hasText: "Test callback to" });
+      await note.waitFor();
+      const text = (await note.innerText()).trim();
+      assert.match(
+        text,
+        /^The receiver refused the callback as not authorized \(HTTP 401\)\. Check that Secret, Bearer token or Signing key match/,
+      );
+      assert.match(text, new RegExp(`Test callback to ${receiver.url}/agent-results: HTTP 401`));
+      assertNoRawKey(text, "the send test's notification");
+    } finally {
+      await receiver.stop();
+    }
   });
 
   for (const type of ["agent-callback-in", "agent-callback-out", "agent-callback-store"]) {
