@@ -143,6 +143,8 @@ describe(`editor on Node-RED ${nodeRedVersion()}: edit dialogs`, function () {
     const { page } = editor.browser;
     await type("#node-input-url", `${receiver.url}/agent-results`);
     assert.equal(await hasError("#node-input-url"), false);
+    // Headers are among the advanced fields, folded until opened.
+    await page.locator("#agent-callback-out-advanced-toggle").click();
     await page.locator(".red-ui-editableList-addButton").first().click();
     const row = page.locator("#node-input-headers-container .agent-callback-out-header-row").last();
     await row.locator(".node-input-header-name").fill("X-Custom-Header");

@@ -61,6 +61,49 @@ describe(`editor on Node-RED ${nodeRedVersion()}: Import > Examples`, function (
     assert.equal(await page.evaluate(`RED.nodes.filterNodes({ type: "agent-callback-out" }).length`), 0);
   });
 
+  it("example 01 deployed: each debug node's status stands clear of the other nodes", async () => {
+    const { page } = editor.browser;
+    const file = files.find((f) => f.startsWith("01 - ")) as string;
+    // The last deploy's notification must be gone, or deploy() below would take it for this one.
+    await page.locator(".red-ui-notification", { hasText: "Successfully deployed" }).waitFor({ state: "hidden" });
+    const nodes = await importExample(page, file);
+    await deploy(page);
+    const callbackIn = nodes.find((n) => n.type === "agent-callback-in")?.id as string;
+    for (const status of ["completed", "failed", "timeout"]) {
+      const res = await fetch(`${editor.red.url}/agent-callback/in/${callbackIn}/simulate`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ status }),
+      });
+      assert.equal(res.status, 200);
+    }
+    const debugIds = nodes.filter((n) => n.type === "debug").map((n) => n.id);
+    const box = async (selector: string) => {
+      const found = await page.locator(selector).boundingBox();
+      if (!found) throw new Error(`${selector} is not shown`);
+      return found;
+    };
+    type Box = { x: number; y: number; width: number; height: number };
+    const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+    for (const id of debugIds) {
+      const label = page.locator(`g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-node-status-label`);
+      await page.waitForFunction(
+        `(document.querySelector('g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-node-status-label')?.textContent || "").startsWith("exec_")`,
+      );
+      const status = await box(`g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-node-status-group`);
+      for (const other of nodes.filter((n) => n.id !== id && n.type !== "comment")) {
+        const rect = await box(`g.red-ui-flow-node-group[id="${other.id}"] rect.red-ui-flow-node`);
+        assert.ok(!overlap(status, rect), `the status "${await label.textContent()}" of ${id} covers node ${other.id}`);
+      }
+    }
+    await quietScreenshot(page, "example-01-statuses");
+    // Remove it again (and deploy that), so importing it below is a fresh import, not a conflict.
+    await page.locator("#red-ui-workspace-chart").click({ position: { x: 700, y: 500 } });
+    await page.keyboard.press("Control+a");
+    await page.keyboard.press("Delete");
+    await deploy(page);
+  });
+
   for (const file of files) {
     it(`imports "${file}" without unknown or invalid nodes`, async () => {
       const { page } = editor.browser;

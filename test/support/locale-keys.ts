@@ -39,10 +39,66 @@ function callArguments(text: string, names: string[], members = false): Array<{ 
   return [...text.matchAll(pattern)].map((m) => ({ key: m[2] ?? "", prefix: m[3] !== undefined }));
 }
 
-/** Names of string constants ending in "." (key prefixes such as `var NS = "agent-callback-in."`). */
+/**
+ * Names of string constants ending in "." (key prefixes such as `var NS = "agent-callback-in."`, or
+ * with the catalog's namespace, `"node-red-contrib-agent-callback/agent-callback-in:agent-callback-in."`).
+ */
 function prefixConstants(text: string): Map<string, string> {
   const found = new Map<string, string>();
-  for (const m of text.matchAll(/(?:var|let|const)\s+(\w+)\s*=\s*"([\w-]+(?:\.[\w-]+)*\.)"/g)) found.set(m[1] ?? "", m[2] ?? "");
+  for (const m of text.matchAll(/(?:var|let|const)\s+(\w+)\s*=\s*"((?:[\w/.-]+:)?[\w-]+(?:\.[\w-]+)*\.)"/g)) {
+    found.set(m[1] ?? "", m[2] ?? "");
+  }
+  return found;
+}
+
+/** The top-level arguments of the call whose "(" is at `open`, as source text. */
+function callArgumentTexts(text: string, open: number): string[] {
+  const args: string[] = [];
+  let depth = 0;
+  let quote = "";
+  let start = open + 1;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i] ?? "";
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = "";
+    } else if (c === '"' || c === "'" || c === "`") quote = c;
+    else if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") {
+      depth--;
+      if (depth === 0) {
+        args.push(text.slice(start, i).trim());
+        return args;
+      }
+    } else if (c === "," && depth === 1) {
+      args.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  return args;
+}
+
+/**
+ * Keys that the editor looks up in its own namespace unless the key names one: `RED._(key)` and the
+ * message of `RED.clipboard.copyText(value, element, key)`. A key of ours must then carry
+ * "module/type:"; one without is looked up among the editor's keys (where ours are not).
+ */
+function editorLookups(text: string, constants: Map<string, string>): Array<{ raw: string; prefix: boolean }> {
+  const found: Array<{ raw: string; prefix: boolean }> = [];
+  const calls: Array<[RegExp, number]> = [
+    [/(?<![\w$.])RED\._\(/g, 0],
+    [/(?<![\w$.])RED\.clipboard\.copyText\(/g, 2],
+  ];
+  for (const [pattern, index] of calls) {
+    for (const m of text.matchAll(pattern)) {
+      const arg = callArgumentTexts(text, (m.index ?? 0) + m[0].length - 1)[index] ?? "";
+      const literal = /^(?:(\w+)\s*\+\s*)?(["'\x60])((?:(?!\2)[^\\\n$]|\\.)*)(\$\{|\2\s*\+)?/.exec(arg);
+      if (!literal) continue;
+      const base = literal[1] === undefined ? "" : constants.get(literal[1]);
+      if (base === undefined) continue;
+      found.push({ raw: base + (literal[3] ?? ""), prefix: literal[4] !== undefined });
+    }
+  }
   return found;
 }
 
@@ -93,7 +149,8 @@ function absolute(raw: string, ourTypes: string[], prefix: boolean, file: string
     const [, namespace = "", key = ""] = ns;
     if (namespace === "node-red") return { file, catalog: "node-red", key, prefix };
     const root = key.split(".")[0] ?? "";
-    return { file, catalog: ourTypes.includes(root) ? root : namespace, key, prefix };
+    // Node-RED files a node's catalog under "module/type": a key of ours in another namespace is not found.
+    return { file, catalog: ourTypes.includes(root) && namespace.endsWith(`/${root}`) ? root : namespace, key, prefix };
   }
   const root = raw.split(".")[0] ?? "";
   return { file, catalog: ourTypes.includes(root) ? root : "editor", key: raw, prefix };
@@ -124,10 +181,14 @@ export function keyUses(files: SourceFile[], ourTypes: string[]): KeyUse[] {
     for (const { key, prefix } of callArguments(file.text, ["t"])) {
       for (const type of types) uses.push({ file: file.path, catalog: type, key: `${type}.${key}`, prefix });
     }
-    for (const { key, prefix } of callArguments(file.text, ["RED._", "this._", "node._"])) {
+    for (const { key, prefix } of callArguments(file.text, ["this._", "node._"])) {
       uses.push(absolute(key, ourTypes, prefix, file.path));
     }
-    for (const [name, value] of prefixConstants(file.text)) {
+    const constants = prefixConstants(file.text);
+    for (const { raw, prefix } of editorLookups(file.text, constants)) {
+      uses.push(raw.includes(":") ? absolute(raw, ourTypes, prefix, file.path) : { file: file.path, catalog: "editor", key: raw, prefix });
+    }
+    for (const [name, value] of constants) {
       for (const m of file.text.matchAll(new RegExp(String.raw`(?<![\w$.])${name}\s*\+\s*${QUOTED}`, "g"))) {
         uses.push(absolute(value + (m[2] ?? ""), ourTypes, m[3] !== undefined, file.path));
       }

@@ -2,6 +2,7 @@
 // in the terms retry-policy decides on. Retrying and queueing are the caller's job.
 import { Agent, type Dispatcher } from "undici";
 import { isJsonMediaType } from "../shared/json-media-type";
+import { failureKind, type DeliveryMessages } from "./failure-words";
 import { isHeaderValue } from "./request-headers";
 import { parseRetryAfter, type AttemptOutcome } from "./retry-policy";
 
@@ -21,12 +22,7 @@ export interface DeliveryRequest {
   messages: DeliveryMessages;
 }
 
-export interface DeliveryMessages {
-  /** No complete reply within `seconds`. */
-  timeout(seconds: number): string;
-  /** The attempt was stopped because the node is closing. */
-  stopped: string;
-}
+export type { DeliveryMessages } from "./failure-words";
 
 export interface DeliveryResult {
   outcome: AttemptOutcome;
@@ -205,7 +201,8 @@ function failureResult(err: unknown, req: DeliveryRequest, timedOut: boolean, st
     const error = req.messages.timeout(req.timeoutMs / 1000);
     return { outcome: { kind: "timeout", error }, error };
   }
-  const error = describeError(stopped ?? err);
+  // Plain words first (what happened, what to check), the system's own error after them.
+  const error = stopped ? describeError(stopped) : req.messages.unreachable(failureKind(err), req.url, describeError(err));
   return { outcome: { kind: "network", error }, error };
 }
 

@@ -4,6 +4,8 @@ import type { Translate } from "../shared/messages";
 import type { NodeMessage } from "../shared/node-red-types";
 import type { QueuedEntry } from "../outbox/types";
 import type { DeliveryResult } from "./deliver";
+import { replyAdvice } from "./failure-words";
+import type { MessageText } from "./request-headers";
 
 /**
  * A shallow copy of `msg` without `payload` and `error`, copied key by key: `delete` would turn
@@ -17,9 +19,10 @@ export function withoutPayload(msg: NodeMessage): NodeMessage {
   return kept;
 }
 
-/** How an attempt ended, for a gave-up error. */
-export function describeResult(result: DeliveryResult): string {
-  return result.statusCode !== undefined ? `HTTP ${result.statusCode}` : (result.error ?? "no reply");
+/** How an attempt ended, for a gave-up error: a refusing reply in words (its HTTP code in them), else the attempt's error. */
+export function describeResult(result: DeliveryResult, t?: MessageText): string {
+  if (result.statusCode === undefined) return result.error ?? "no reply";
+  return (t && replyAdvice(result.statusCode, t)) ?? `HTTP ${result.statusCode}`;
 }
 
 /** The output msg: the kept input msg (or a fresh one after a restart) with the reply and the callback sent. */
@@ -52,7 +55,7 @@ export function markGaveUp(
   t: Translate,
 ): void {
   msg.error = result
-    ? t("errors.gave-up", { id: executionId, attempts, cause: describeResult(result) })
+    ? t("errors.gave-up", { id: executionId, attempts, cause: describeResult(result, t) })
     : t("errors.cancelled", { id: executionId, attempts });
   // Set either way: the input msg may carry a `cancelled` of its own.
   msg.cancelled = result === undefined;

@@ -11,6 +11,7 @@ import { deliverOnce, type DeliveryMessages, type DeliveryResult } from "./deliv
 import { DeliveryQueue, type Finish } from "./delivery-queue";
 import { ContentError, entryOfMsg } from "./msg-entry";
 import { OutboxHealth } from "./outbox-health";
+import { deliveryMessages } from "./failure-words";
 import { markGaveUp, outputMsg, withoutPayload } from "./output-msg";
 import { createNetworkDispatcher } from "./network";
 import type { HeaderSettings } from "./request-headers";
@@ -58,7 +59,7 @@ export class Sender {
     this.headerSettings = { ...options.settings, userAgent: options.userAgent };
     // Through the proxy config node, else the environment's proxy variables, as core http request.
     this.dispatcher = createNetworkDispatcher(options.settings.concurrency, options.settings.network, process.env, options.t);
-    this.deliveryMessages = { timeout: (seconds) => options.t("errors.timeout", { seconds }), stopped: options.t("errors.stopped") };
+    this.deliveryMessages = deliveryMessages(options.t);
     if (options.shared) {
       this.shared = this.sharedBackend(options.shared);
       this.shared.deliveries.onCancelled = (record) => this.cancelled(record, record.body, record.attempts);
@@ -157,7 +158,7 @@ export class Sender {
   /** One attempt with the seed's sample payload to the node's URL; nothing is queued. */
   async sendTest(): Promise<TestReply> {
     if (this.settings.url === "") throw new Error(this.options.t("errors.test-no-url"));
-    return sendTest(this.settings.url, (url, body, executionId) => this.attempt(url, body, executionId));
+    return sendTest(this.settings.url, (url, body, executionId) => this.attempt(url, body, executionId), this.options.t);
   }
 
   /** Stops timers and attempts and closes the outbox; pending callbacks stay in it for the next start. */

@@ -121,7 +121,8 @@ describe("lib/send/sender", () => {
     const [{ finish, msg }] = run.outcomes as [{ finish: Finish; msg: NodeMessage }];
     assert.equal(finish, "gave-up");
     assert.equal(msg.attempts, 2);
-    assert.match(String(msg.error), /errors\.gave-up .*"attempts":2,"cause":"HTTP 503"/);
+    // The cause is the reply in words (errors.reply.server names the code), not a bare "HTTP 503".
+    assert.match(String(msg.error), /errors\.gave-up .*"attempts":2,"cause":"errors\.reply\.server \{\\"code\\":503\}"/);
     assert.ok(run.logs.some((l) => l.startsWith("warn errors.gave-up")));
     assert.equal(receiver.requests.length, 2);
     assert.equal(new Set(receiver.requests.map((r) => r.body)).size, 1, "the same bytes on both attempts");

@@ -108,4 +108,28 @@ describe("the key scanner (test/support/locale-keys.ts)", () => {
     ]);
     assert.deepEqual(result.unused, ["my-node.status.ok", "my-node.causes.a", "my-node.causes.b", "my-node.errors.bad"]);
   });
+
+  it("takes RED._ and RED.clipboard.copyText's message as the editor's keys unless they name our catalog", () => {
+    const html = {
+      path: "nodes/my-node.html",
+      text: [
+        '<script>var NS = "my-node."; var CATALOG = "mod/my-node:my-node.";',
+        'RED.nodes.registerType("my-node", { oneditprepare: function () {',
+        '  RED.clipboard.copyText($("#a").text(), $(this), NS + "label.name");',
+        '  RED.clipboard.copyText(f("x", 1), $(this), CATALOG + "status.ok");',
+        "  RED.clipboard.copyText(v, el, 'common.notification.error');",
+        '  RED.notify(RED._("my-node.errors.bad")); RED.notify(RED._(CATALOG + "causes.a"));',
+        '  RED._("mod/other-node:my-node.causes.b"); RED._("mod/my-node:my-node.label.gone");',
+        "} });</script>",
+      ].join("\n"),
+    };
+    const result = compareKeys(keyUses([html], ["my-node"]), catalog);
+    assert.deepEqual(result.missing.sort(), [
+      "nodes/my-node.html: editor:my-node.errors.bad",
+      "nodes/my-node.html: editor:my-node.label.name",
+      "nodes/my-node.html: my-node.label.gone",
+    ]);
+    assert.deepEqual(result.unknownCatalog, ["nodes/my-node.html: mod/other-node:my-node.causes.b"]);
+    assert.deepEqual(result.unused, ["my-node.causes.b", "my-node.errors.bad"]);
+  });
 });
