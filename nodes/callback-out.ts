@@ -15,7 +15,7 @@ import { journalFileName } from "./lib/outbox/records";
 import { gaveUpFileName } from "./lib/send/gave-up-store";
 import { DELIVERIES_CHANGED_EVENT, type OutDeliveries } from "./lib/shared/deliveries-api";
 import { RedisOutbox } from "./lib/outbox/redis-outbox";
-import type { SharedOutbox } from "./lib/send/shared-backend";
+import type { SharedOutbox } from "./lib/send/types";
 import { randomHex } from "./lib/shared/random-hex";
 import { findStore, storeId } from "./lib/store/store-node";
 

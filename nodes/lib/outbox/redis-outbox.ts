@@ -13,7 +13,8 @@ import type { OutboxEntry, RetryUpdate } from "./types";
 import { entryJson, readEntryJson, withRetry } from "./records";
 import type { StoreClient } from "../store/connection";
 import { StoreScript } from "../store/script";
-import { RedisOutboxAdmin, queueKeys, type GaveUpData } from "./redis-outbox-admin";
+import { RedisOutboxAdmin, queueKeys } from "./redis-outbox-admin";
+import type { GaveUpRecord } from "../shared/views";
 
 // KEYS entries, due; ARGV id, entry JSON, dueAt, max pending (0: no limit), wake channel. 1 added, 0 full.
 // The wake-up is published with pcall: a user whose ACL has no channels still adds (others then poll).
@@ -201,7 +202,7 @@ export class RedisOutbox {
    * Gives up a held entry: out of the queue and into the gave-up records (kept for resend) in one
    * step, so a crash leaves it in one of the two; false when its lease was lost.
    */
-  async giveUp(id: string, record: GaveUpData): Promise<boolean> {
+  async giveUp(id: string, record: GaveUpRecord): Promise<boolean> {
     this.manual.delete(id);
     if (!this.held.delete(id)) return false;
     return this.admin.giveUp(id, this.options.holder, record);

@@ -3,7 +3,7 @@
 // so that a flood of requests does not flood the editor.
 import type { NodeStatus } from "../shared/node-red-types";
 import type { Translate } from "../shared/messages";
-import type { RequestCounts } from "./request-log";
+import type { RequestCounts } from "../shared/views";
 
 export interface ReceiverStatusOptions {
   t: Translate;

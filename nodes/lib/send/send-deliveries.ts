@@ -2,7 +2,8 @@
 // and the actions on its callbacks (retry now, cancel, resend), over the node's outbox and
 // delivery queue. Recording an outcome is O(1); the lists are built only when the sidebar asks.
 import { DeliveryLog, type AttemptEnd } from "./delivery-log";
-import { GaveUpStore, type GaveUpRecord } from "./gave-up-store";
+import { GaveUpStore } from "./gave-up-store";
+import type { GaveUpRecord } from "../shared/views";
 import type { OutboxEntry, OutboxStore, QueuedEntry } from "../outbox/types";
 import type { DeliveryResult } from "./deliver";
 import type { Finish, QueuedCallback } from "./delivery-queue";

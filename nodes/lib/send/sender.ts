@@ -16,12 +16,12 @@ import { markGaveUp, outputMsg, withoutPayload } from "./output-msg";
 import { createNetworkDispatcher } from "./network";
 import type { HeaderSettings } from "./request-headers";
 import type { CallbackOutSettings } from "./settings";
-import { SharedBackend, type SharedOutbox } from "./shared-backend";
+import { SharedBackend } from "./shared-backend";
 import { senderStatus, type SenderState } from "./status";
 import { GaveUpStore } from "./gave-up-store";
 import { SendDeliveries } from "./send-deliveries";
 import { sendTest, type TestReply } from "./send-test";
-import type { SenderOptions } from "./types";
+import type { SenderOptions, SharedOutbox } from "./types";
 
 /** What an output msg needs of the callback it reports on. */
 type FinishedEntry = Pick<QueuedEntry, "id" | "executionId" | "topic">;

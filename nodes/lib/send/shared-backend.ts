@@ -3,21 +3,13 @@
 // other instances running the same flow. Keeps what the node's status needs: pending entries
 // (counted in the store), attempts in flight, and why msgs are refused while the store is away.
 import type { OutboxEntry } from "../outbox/types";
-import type { RedisOutbox } from "../outbox/redis-outbox";
 import type { Translate } from "../shared/messages";
 import type { DeliveryResult } from "./deliver";
 import type { Finish } from "./delivery-queue";
-import type { SenderLog } from "./types";
+import type { SenderLog, SharedOutbox } from "./types";
 import { SharedDelivery } from "./shared-delivery";
 import { SharedDeliveries } from "./shared-deliveries";
 import type { DeliveryLog } from "./delivery-log";
-
-/** What Sender hands over when the node has a store. */
-export interface SharedOutbox {
-  outbox: RedisOutbox;
-  /** Calls back on every change of the store's state; returns the function that stops it. */
-  watch?(listener: (state: "connecting" | "ready" | "down", error: string) => void): () => void;
-}
 
 export interface SharedBackendOptions {
   shared: SharedOutbox;

@@ -3,7 +3,7 @@
 // instance, and durable there); the receiver's health and the delivered list are this instance's
 // own, in memory, as with the file outbox.
 import type { RedisOutbox } from "../outbox/redis-outbox";
-import type { GaveUpData } from "../outbox/redis-outbox-admin";
+import type { GaveUpRecord } from "../shared/views";
 import type { ActionResult, OutDeliveries, OutView, Selection } from "../shared/deliveries-api";
 import { DeliveryLog, type AttemptEnd, type Delivered } from "./delivery-log";
 import { WAITING_LISTED, newEntryId } from "./send-deliveries";
@@ -18,7 +18,7 @@ export class SharedDeliveries implements OutDeliveries {
   readonly kind = "out";
   readonly log: DeliveryLog;
   /** Told of each callback cancelled here, to leave on the node's gave-up output. */
-  onCancelled: ((record: GaveUpData) => void) | undefined;
+  onCancelled: ((record: GaveUpRecord) => void) | undefined;
 
   constructor(
     private readonly outbox: RedisOutbox,

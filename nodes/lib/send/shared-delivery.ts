@@ -9,13 +9,13 @@ import type { Finish } from "./delivery-queue";
 import { classify, nextDelayMs } from "./retry-policy";
 import type { OutboxEntry } from "../outbox/types";
 import type { RedisOutbox } from "../outbox/redis-outbox";
-import type { GaveUpData } from "../outbox/redis-outbox-admin";
+import type { GaveUpRecord } from "../shared/views";
 import { describeResult } from "./output-msg";
 
 /** The gave-up record kept for the sidebar's resend (the same fields as the file side's). */
-function gaveUpRecord(entry: OutboxEntry, attempts: number, result: DeliveryResult, at: number): GaveUpData {
+function gaveUpRecord(entry: OutboxEntry, attempts: number, result: DeliveryResult, at: number): GaveUpRecord {
   const { id, executionId, body, url, topic } = entry;
-  const record: GaveUpData = { id, executionId, body, attempts, at, why: describeResult(result) };
+  const record: GaveUpRecord = { id, executionId, body, attempts, at, why: describeResult(result) };
   if (url !== undefined) record.url = url;
   if (topic !== undefined) record.topic = topic;
   if (result.statusCode !== undefined) record.statusCode = result.statusCode;

@@ -8,7 +8,7 @@ import type { Finish } from "./delivery-queue";
 import type { DeliveryLog } from "./delivery-log";
 import type { CallbackCredentials } from "./request-headers";
 import type { CallbackOutSettings } from "./settings";
-import type { SharedOutbox } from "./shared-backend";
+import type { RedisOutbox } from "../outbox/redis-outbox";
 
 export interface SenderLog {
   info(text: string): void;
@@ -43,4 +43,11 @@ export interface SenderOptions {
   gaveUpFile?: string;
   /** The sidebar's delivered list, counts and health, kept across a redeploy by the node. */
   deliveryLog?: DeliveryLog;
+}
+
+/** What Sender hands over when the node has a store. */
+export interface SharedOutbox {
+  outbox: RedisOutbox;
+  /** Calls back on every change of the store's state; returns the function that stops it. */
+  watch?(listener: (state: "connecting" | "ready" | "down", error: string) => void): () => void;
 }
