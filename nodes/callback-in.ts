@@ -7,7 +7,7 @@ import { CALLBACK_STATUSES, type CallbackPayload } from "./lib/shared/payload";
 import { messagesFor, type Translate } from "./lib/shared/messages";
 import { DedupeMemory } from "./lib/receive/dedupe";
 import { Receiver, type ReceivedMessage } from "./lib/receive/receiver";
-import { sharedChecks, type SharedChecks } from "./lib/receive/shared-checks";
+import { storeChecks, type StoreChecks } from "./lib/receive/store-checks";
 import { findStore, storeId } from "./lib/store/store-node";
 import { readSettings, type CallbackInConfig, type NumberProblemKey, type ReceiveSettings } from "./lib/receive/settings";
 import { listenSettings, type ListenProperties, type ListenSettings } from "./lib/receive/listen";
@@ -15,7 +15,7 @@ import { openEndpoint, type Endpoint } from "./lib/receive/endpoint";
 import { ReceiverStatus } from "./lib/receive/node-status";
 import { lendExpress } from "./lib/receive/express-bridge";
 import { forFlow } from "./lib/receive/flow-response";
-import { ReceiveDeliveries } from "./lib/receive/receive-deliveries";
+import { ReceiveSidebar } from "./lib/receive/receive-sidebar";
 import { RequestLog } from "./lib/receive/request-log";
 import { DELIVERIES_CHANGED_EVENT, type InDeliveries } from "./lib/shared/deliveries-api";
 import { OTHER_OUTPUT, outputCount, type Source } from "./lib/receive/sources/source";
@@ -53,10 +53,10 @@ function readAll(
 }
 
 /** With a store, dedupe and rate limit are shared by every instance running this flow. */
-function sharedOf(context: Context, node: CallbackInNode, def: CallbackInDef, settings: ReceiveSettings): SharedChecks | undefined {
+function sharedOf(context: Context, node: CallbackInNode, def: CallbackInDef, settings: ReceiveSettings): StoreChecks | undefined {
   const store = storeId(def.store);
   if (store === undefined) return undefined;
-  const shared = sharedChecks(findStore(context.RED, store), node.id, settings, context.t("errors.no-store", { id: store }));
+  const shared = storeChecks(findStore(context.RED, store), node.id, settings, context.t("errors.no-store", { id: store }));
   if (shared.problem) node.error(shared.problem);
   return shared;
 }
@@ -175,7 +175,7 @@ function deliveriesOf(
   node: CallbackInNode,
   sendOn: (output: number, msg: NodeMessage) => void,
   where: () => string,
-): ReceiveDeliveries {
+): ReceiveSidebar {
   const kept = keptLogs.get(node.id);
   keptLogs.delete(node.id);
   // Replayed and simulated payloads: a copy each time, so a flow that changes msg.payload cannot change what is kept.
@@ -190,7 +190,7 @@ function deliveriesOf(
       ...extra,
     });
   };
-  const deliveries = new ReceiveDeliveries(where, emit, kept ?? new RequestLog());
+  const deliveries = new ReceiveSidebar(where, emit, kept ?? new RequestLog());
   node.agentCallbackDeliveries = deliveries;
   return deliveries;
 }

@@ -14,8 +14,8 @@ import { messagesFor, type Translate } from "./lib/shared/messages";
 import { journalFileName } from "./lib/outbox/records";
 import { gaveUpFileName } from "./lib/send/gave-up-store";
 import { DELIVERIES_CHANGED_EVENT, type OutDeliveries } from "./lib/shared/deliveries-api";
-import { RedisOutbox } from "./lib/outbox/redis-outbox";
-import type { SharedOutbox } from "./lib/send/types";
+import { StoreOutbox } from "./lib/outbox/store-outbox";
+import type { StoreOutboxLink } from "./lib/send/types";
 import { randomHex } from "./lib/shared/random-hex";
 import { findStore, storeId } from "./lib/store/store-node";
 
@@ -103,7 +103,7 @@ function sharedOutboxFor(
   node: CallbackOutNode,
   def: CallbackOutDef,
   settings: CallbackOutSettings,
-): SharedOutbox | Error | undefined {
+): StoreOutboxLink | Error | undefined {
   const id = storeId(def.store);
   if (id === undefined) return undefined;
   const found = findStore(RED, id);
@@ -115,7 +115,7 @@ function sharedOutboxFor(
   const leaseMs = Math.max(lease.value * 1000, settings.timeoutMs + 5000);
   const holder = `${hostname()}:${process.pid}:${randomHex(4)}`;
   return {
-    outbox: new RedisOutbox(connection, { queueKey: connection.key("outbox", node.id), leaseMs, holder }),
+    outbox: new StoreOutbox(connection, { queueKey: connection.key("outbox", node.id), leaseMs, holder }),
     watch: (listener) => connection.onChange(listener),
   };
 }
@@ -126,7 +126,7 @@ function senderFor(
   node: CallbackOutNode,
   settings: CallbackOutSettings,
   deliveryLog: DeliveryLog,
-  shared?: SharedOutbox,
+  shared?: StoreOutboxLink,
 ): Sender {
   const userDir = RED.settings.userDir || path.join(homedir(), ".node-red");
   return new Sender({

@@ -16,12 +16,12 @@ import { markGaveUp, outputMsg, withoutPayload } from "./output-msg";
 import { createNetworkDispatcher } from "./network";
 import type { HeaderSettings } from "./request-headers";
 import type { CallbackOutSettings } from "./settings";
-import { SharedBackend } from "./shared-backend";
+import { StoreBackend } from "./store-backend";
 import { senderStatus, type SenderState } from "./status";
 import { GaveUpStore } from "./gave-up-store";
-import { SendDeliveries } from "./send-deliveries";
+import { FileSidebar } from "./file-sidebar";
 import { sendTest, type TestReply } from "./send-test";
-import type { SenderOptions, SharedOutbox } from "./types";
+import type { SenderOptions, StoreOutboxLink } from "./types";
 
 /** What an output msg needs of the callback it reports on. */
 type FinishedEntry = Pick<QueuedEntry, "id" | "executionId" | "topic">;
@@ -50,8 +50,8 @@ export class Sender {
   private ready: Promise<void> = Promise.resolve();
   private readonly health: OutboxHealth;
   /** What the deliveries sidebar shows and acts on; set once the outbox is open. */
-  deliveries: SendDeliveries | undefined;
-  private readonly shared: SharedBackend | undefined;
+  deliveries: FileSidebar | undefined;
+  private readonly shared: StoreBackend | undefined;
 
   constructor(private readonly options: SenderOptions) {
     this.health = new OutboxHealth(options.journal, options.t, options.log, () => this.showStatus());
@@ -76,9 +76,9 @@ export class Sender {
     return this.shared ? this.shared.pending : (this.outbox?.size ?? 0);
   }
 
-  private sharedBackend(shared: SharedOutbox): SharedBackend {
+  private sharedBackend(shared: StoreOutboxLink): StoreBackend {
     const { settings } = this;
-    return new SharedBackend({
+    return new StoreBackend({
       ...settings,
       shared,
       t: this.options.t,
@@ -110,7 +110,7 @@ export class Sender {
         if (this.closing) return void Promise.all([outbox.close(), gaveUp?.close()]);
         this.outbox = outbox;
         if (gaveUp) {
-          this.deliveries = new SendDeliveries(
+          this.deliveries = new FileSidebar(
             gaveUp,
             () => this.outbox,
             () => this.queue,

@@ -53,7 +53,7 @@ function describeBody(body: string): { agentLoopName?: string; status?: string }
   }
 }
 
-export class SendDeliveries implements OutDeliveries {
+export class FileSidebar implements OutDeliveries {
   readonly kind = "out";
   readonly log: DeliveryLog;
   /** Gave-up moves on their way (store, then outbox), waited for before the outbox closes. */

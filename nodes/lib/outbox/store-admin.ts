@@ -4,7 +4,7 @@
 // and acts on the same queue; each call reads a bounded number of entries (see the scripts).
 import type { StoreClient } from "../store/connection";
 import type { Selection, WaitingView } from "../shared/deliveries-api";
-import { CANCEL, GIVE_UP, LIST_GAVE_UP, LIST_WAITING, RESEND_GAVE_UP, RETRY_NOW } from "./redis-admin-scripts";
+import { CANCEL, GIVE_UP, LIST_GAVE_UP, LIST_WAITING, RESEND_GAVE_UP, RETRY_NOW } from "./store-admin-scripts";
 import type { GaveUpRecord, GaveUpView } from "../shared/views";
 
 /** The store keys of one queue (prefix + "outbox:" + node id). */
@@ -60,7 +60,7 @@ function parsed<T>(reply: unknown): T[] {
   return out;
 }
 
-export class RedisOutboxAdmin {
+export class StoreAdmin {
   readonly keys: QueueKeys;
   private readonly actionScan: number;
   private readonly maxGaveUp: number;

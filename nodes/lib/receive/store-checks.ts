@@ -7,7 +7,7 @@ import { StoreUnavailableError, type StoreConnection } from "../store/connection
 import type { FoundStore } from "../store/store-node";
 
 /** Dedupe and rate limit shared through the callback store, or why they cannot be. */
-export interface SharedChecks {
+export interface StoreChecks {
   dedupe: DedupeCheck;
   rateLimit: RateLimit;
   connection?: StoreConnection;
@@ -24,7 +24,7 @@ function unavailable(reason: string): DedupeCheck & RateLimit {
 }
 
 /** The shared checks of a node whose `store` names a callback store config node (`found`); `noStore` says why when it is not deployed. */
-export function sharedChecks(found: FoundStore, nodeId: string, settings: ReceiveSettings, noStore: string): SharedChecks {
+export function storeChecks(found: FoundStore, nodeId: string, settings: ReceiveSettings, noStore: string): StoreChecks {
   if (!found.ok) return { dedupe: unavailable(noStore), rateLimit: unavailable(noStore), problem: noStore };
   const connection = found.store.agentCallbackStore();
   return {

@@ -1,18 +1,18 @@
 // callback out's outbox when a callback store is configured: entries go to the queue in the store
-// (acknowledged once the store has them), and SharedDelivery takes due ones from it, with the
+// (acknowledged once the store has them), and StoreQueue takes due ones from it, with the
 // other instances running the same flow. Keeps what the node's status needs: pending entries
 // (counted in the store), attempts in flight, and why msgs are refused while the store is away.
 import type { OutboxEntry } from "../outbox/types";
 import type { Translate } from "../shared/messages";
 import type { DeliveryResult } from "./deliver";
 import type { Finish } from "./delivery-queue";
-import type { SenderLog, SharedOutbox } from "./types";
-import { SharedDelivery } from "./shared-delivery";
-import { SharedDeliveries } from "./shared-deliveries";
+import type { SenderLog, StoreOutboxLink } from "./types";
+import { StoreQueue } from "./store-queue";
+import { StoreSidebar } from "./store-sidebar";
 import type { DeliveryLog } from "./delivery-log";
 
-export interface SharedBackendOptions {
-  shared: SharedOutbox;
+export interface StoreBackendOptions {
+  shared: StoreOutboxLink;
   concurrency: number;
   schedule: readonly number[];
   retry4xx: boolean;
@@ -26,19 +26,19 @@ export interface SharedBackendOptions {
   deliveryLog?: DeliveryLog | undefined;
 }
 
-export class SharedBackend {
-  private readonly delivery: SharedDelivery;
+export class StoreBackend {
+  private readonly delivery: StoreQueue;
   /** What the deliveries sidebar shows and acts on: the shared queue, and this instance's log. */
-  readonly deliveries: SharedDeliveries;
+  readonly deliveries: StoreSidebar;
   private count = 0;
   private counting: NodeJS.Timeout | undefined;
   private down: string | undefined;
   private readonly unwatch: (() => void) | undefined;
   private closed = false;
 
-  constructor(private readonly options: SharedBackendOptions) {
+  constructor(private readonly options: StoreBackendOptions) {
     const { shared } = options;
-    this.delivery = new SharedDelivery({
+    this.delivery = new StoreQueue({
       outbox: shared.outbox,
       concurrency: options.concurrency,
       schedule: options.schedule,
@@ -52,7 +52,7 @@ export class SharedBackend {
       onStoreError: (err) => this.failed(err),
       onChange: () => this.recount(),
     });
-    this.deliveries = new SharedDeliveries(shared.outbox, () => this.delivery.wake(), Date.now, options.deliveryLog);
+    this.deliveries = new StoreSidebar(shared.outbox, () => this.delivery.wake(), Date.now, options.deliveryLog);
     this.unwatch = shared.watch?.((state, error) => {
       if (state === "down") this.failed(new Error(error));
       else if (state === "ready") {

@@ -8,7 +8,7 @@ import type { DeliveryResult } from "./deliver";
 import type { Finish } from "./delivery-queue";
 import { classify, nextDelayMs } from "./retry-policy";
 import type { OutboxEntry } from "../outbox/types";
-import type { RedisOutbox } from "../outbox/redis-outbox";
+import type { StoreOutbox } from "../outbox/store-outbox";
 import type { GaveUpRecord } from "../shared/views";
 import { describeResult } from "./output-msg";
 
@@ -22,8 +22,8 @@ function gaveUpRecord(entry: OutboxEntry, attempts: number, result: DeliveryResu
   return record;
 }
 
-export interface SharedDeliveryOptions {
-  outbox: RedisOutbox;
+export interface StoreQueueOptions {
+  outbox: StoreOutbox;
   concurrency: number;
   /** Delays in seconds before attempts 2, 3, ... */
   schedule: readonly number[];
@@ -46,7 +46,7 @@ export interface SharedDeliveryOptions {
   now?: () => number;
 }
 
-export class SharedDelivery {
+export class StoreQueue {
   private readonly running = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private taking = false;
@@ -57,7 +57,7 @@ export class SharedDelivery {
   private unlisten: (() => Promise<void>) | undefined;
   private listening = false;
 
-  constructor(private readonly options: SharedDeliveryOptions) {}
+  constructor(private readonly options: StoreQueueOptions) {}
 
   get inFlight(): number {
     return this.running.size;
