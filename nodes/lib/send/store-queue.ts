@@ -6,7 +6,7 @@
 // is due, when an instance publishes that it added some, and otherwise only now and then.
 import type { DeliveryResult } from "./deliver";
 import type { Finish } from "./delivery-queue";
-import { classify, nextDelayMs } from "./retry-policy";
+import { decide } from "./retry-policy";
 import type { OutboxEntry } from "../outbox/types";
 import type { StoreOutbox } from "../outbox/store-outbox";
 import type { GaveUpRecord } from "../shared/views";
@@ -161,18 +161,16 @@ export class StoreQueue {
   }
 
   private async decide(entry: OutboxEntry, attempts: number, result: DeliveryResult): Promise<void> {
-    const { outbox, schedule, retry4xx } = this.options;
-    const verdict = classify(result.outcome, retry4xx);
-    const delay = verdict === "retry" ? nextDelayMs(schedule, attempts, result.retryAfterSeconds, this.options.random) : undefined;
-    this.options.onAttempted?.(result, verdict === "delivered");
-    if (verdict === "delivered") {
+    const { outbox } = this.options;
+    const manualFrom = outbox.manualFrom(entry.id);
+    const decision = decide(result, attempts, this.options, manualFrom !== undefined);
+    this.options.onAttempted?.(result, decision.kind === "delivered");
+    if (decision.kind === "delivered") {
       await outbox.remove(entry.id);
       this.options.onFinish(entry, attempts, result, "delivered");
       return;
     }
-    // A "retry now" that failed: back where it was, so that presses never use up the schedule.
-    const manualFrom = outbox.manualFrom(entry.id);
-    if (manualFrom !== undefined) {
+    if (decision.kind === "back" && manualFrom !== undefined) {
       await outbox.reschedule(entry.id, {
         attempts: entry.attempts,
         dueAt: manualFrom,
@@ -181,13 +179,15 @@ export class StoreQueue {
       });
       return;
     }
-    if (delay === undefined) {
+    if (decision.kind === "give-up") {
       const at = (this.options.now ?? Date.now)();
       await outbox.giveUp(entry.id, gaveUpRecord(entry, attempts, result, at));
       this.options.onFinish(entry, attempts, result, "gave-up");
       return;
     }
-    const dueAt = (this.options.now ?? Date.now)() + delay;
-    await outbox.reschedule(entry.id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error });
+    if (decision.kind === "retry") {
+      const dueAt = (this.options.now ?? Date.now)() + decision.delayMs;
+      await outbox.reschedule(entry.id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error });
+    }
   }
 }
