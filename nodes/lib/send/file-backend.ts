@@ -1,7 +1,10 @@
 // callback out's outbox in the journal file (the default): opens and replays it, keeps each msg
 // durable before it is acknowledged, runs the delivery queue over it (removing a delivered entry in
 // its own loop, then telling the sidebar), and keeps the gave-up file for the sidebar's resend.
+import { homedir } from "node:os";
+import path from "node:path";
 import { Outbox, type OutboxOptions } from "../outbox/outbox";
+import { journalFileName } from "../outbox/records";
 import type { OpenOutbox, OutboxEntry, OutboxStore, ReplayReport } from "../outbox/types";
 import type { Translate } from "../shared/messages";
 import type { NodeStatus } from "../shared/node-red-types";
@@ -10,7 +13,7 @@ import type { BackendHooks, OutboxBackend } from "./backend";
 import type { DeliveryLog } from "./delivery-log";
 import { DeliveryQueue } from "./delivery-queue";
 import { FileSidebar } from "./file-sidebar";
-import { GaveUpStore } from "./gave-up-store";
+import { GaveUpStore, gaveUpFileName } from "./gave-up-store";
 import { OutboxHealth } from "./outbox-health";
 import type { SenderLog } from "./types";
 
@@ -30,6 +33,12 @@ export interface FileBackendOptions {
   /** Where gave-up callbacks are kept for the sidebar's resend; none: no sidebar. */
   gaveUpFile?: string | undefined;
   deliveryLog?: DeliveryLog | undefined;
+}
+
+/** Where node `nodeId` keeps its journal and its gave-up file, under Node-RED's user directory (default ~/.node-red). */
+export function outboxFiles(userDir: string | undefined, nodeId: string): { journal: string; gaveUpFile: string } {
+  const folder = path.join(userDir || path.join(homedir(), ".node-red"), "agent-callback-outbox");
+  return { journal: path.join(folder, journalFileName(nodeId)), gaveUpFile: path.join(folder, gaveUpFileName(journalFileName(nodeId))) };
 }
 
 export class FileBackend implements OutboxBackend {
