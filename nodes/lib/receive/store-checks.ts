@@ -4,7 +4,9 @@ import type { DedupeCheck, RateLimit } from "./receiver";
 import { StoreDedupe } from "./store-dedupe";
 import { StoreTokenBucket } from "./store-rate-limit";
 import { StoreUnavailableError, type StoreConnection } from "../store/connection";
-import type { FoundStore } from "../store/store-node";
+import { findStore, storeId, type FoundStore } from "../store/store-node";
+import type { NodeAPI } from "../shared/node-red-types";
+import type { Translate } from "../shared/messages";
 
 /** Dedupe and rate limit shared through the callback store, or why they cannot be. */
 export interface StoreChecks {
@@ -32,4 +34,19 @@ export function storeChecks(found: FoundStore, nodeId: string, settings: Receive
     rateLimit: new StoreTokenBucket(connection, connection.key("rate", nodeId), settings.rateLimit),
     connection,
   };
+}
+
+/** With a store (the node's `store` property), dedupe and rate limit shared by every instance running the flow; undefined without. */
+export function storeChecksFor(
+  RED: NodeAPI,
+  t: Translate,
+  node: { id: string; error(text: string): void },
+  store: unknown,
+  settings: ReceiveSettings,
+): StoreChecks | undefined {
+  const id = storeId(store);
+  if (id === undefined) return undefined;
+  const shared = storeChecks(findStore(RED, id), node.id, settings, t("errors.no-store", { id }));
+  if (shared.problem) node.error(shared.problem);
+  return shared;
 }
