@@ -1,6 +1,7 @@
 // "callback in": receives agent-loop callbacks (or a platform's events) on a POST endpoint and routes
 // each accepted payload by status to one of three outputs (a platform's other events to a fourth).
 // This file only wires Node-RED to lib/receive.
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "./lib/shared/node-red-types";
 import type { CallbackPayload } from "./lib/shared/payload";
 import { messagesFor, type Translate } from "./lib/shared/messages";
@@ -9,7 +10,7 @@ import { Receiver } from "./lib/receive/receiver";
 import { storeChecksFor } from "./lib/receive/store-checks";
 import { readSettings, type CallbackInConfig, type NumberProblemKey, type ReceiveSettings } from "./lib/receive/settings";
 import { listenSettings, type ListenProperties, type ListenSettings } from "./lib/receive/listen";
-import { openEndpoint, type Endpoint } from "./lib/receive/endpoint";
+import { openNodeEndpoint } from "./lib/receive/endpoint";
 import { ReceiverStatus } from "./lib/receive/node-status";
 import { forFlowOnOwnPort } from "./lib/receive/flow-response";
 import { ReceiveSidebar } from "./lib/receive/receive-sidebar";
@@ -100,14 +101,10 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
       },
     },
   });
-  // The store's state in the status: down says why (requests are answered 503), back shows the counts.
-  const stopWatching = shared?.connection?.onChange((state, error) => {
-    if (state === "down") status.storeIsDown(error);
-    else if (state === "ready") status.storeIsBack();
-  });
-  if (shared?.connection?.state === "down") status.storeIsDown(shared.connection.lastError);
+  const stopWatching = shared?.connection ? status.watch(shared.connection) : undefined;
   reportSecrets(t, node, settings, invalidKeys, status);
-  const endpoint = endpointOf(context, node, listen, settings, receiver, status, (url) => (where = url));
+  const handler = (req: IncomingMessage, res: ServerResponse): void => receiver.handle(req, res);
+  const endpoint = openNodeEndpoint(RED, t, node, { listen, path: settings.url, handler }, status, (url) => (where = url));
   node.on("close", (removed: boolean, done: () => void) => {
     status.close();
     stopWatching?.();
@@ -136,34 +133,6 @@ function deliveriesOf(
   const deliveries = new ReceiveSidebar(where, emit, kept ?? new RequestLog());
   node.agentCallbackDeliveries = deliveries;
   return deliveries;
-}
-
-function endpointOf(
-  context: Context,
-  node: CallbackInNode,
-  listen: ListenSettings,
-  settings: ReceiveSettings,
-  receiver: Receiver,
-  status: ReceiverStatus,
-  listeningAt: (url: string) => void,
-): Endpoint {
-  return openEndpoint(context.RED, {
-    listen,
-    path: settings.url,
-    ownerId: node.id,
-    handler: (req, res) => receiver.handle(req, res),
-    t: context.t,
-    onListening: (url, text) => {
-      listeningAt(url);
-      status.listening(text);
-    },
-    onProblem: (problem) => {
-      if (problem.level === "error") node.error(problem.message);
-      else node.warn(problem.message);
-      status.problem(problem.fill, problem.status);
-    },
-    onRouteError: (err) => node.warn(err instanceof Error ? err.message : String(err)),
-  });
 }
 
 export = function (RED: NodeAPI): void {
