@@ -84,11 +84,6 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   return Math.min(Math.max(0, (date - now) / 1000), MAX_RETRY_AFTER_SECONDS);
 }
 
-/** Total attempts a schedule allows: the first one at once plus one per delay. */
-export function maxAttempts(schedule: readonly number[]): number {
-  return schedule.length + 1;
-}
-
 /**
  * Milliseconds to wait before the next attempt after `attemptsMade` attempts, or undefined when
  * the schedule is exhausted. The wait is the larger of the jittered scheduled delay and
