@@ -2,7 +2,7 @@
 import type { NodeMessage } from "../shared/node-red-types";
 import { CALLBACK_STATUSES, type CallbackPayload } from "../shared/payload";
 import type { ReceivedMessage } from "./receiver";
-import { OTHER_OUTPUT } from "./sources/source";
+import { OTHER_OUTPUT, callbackTopic } from "./sources/source";
 
 /** The msg for an accepted callback, built field by field (on Node.js 20 a spread into a literal costs microseconds). */
 export function messageOf(msgid: string, received: ReceivedMessage): NodeMessage {
@@ -22,7 +22,7 @@ export function replayedMessage(
 ): { output: number; msg: NodeMessage } {
   // A platform's event of a type the table does not route has no status: its output is the fourth.
   const output = CALLBACK_STATUSES.indexOf(copy.status);
-  return { output: output < 0 ? OTHER_OUTPUT : output, msg: { _msgid: msgid, payload: copy, topic: copy.agent_loop_name ?? "", ...extra } };
+  return { output: output < 0 ? OTHER_OUTPUT : output, msg: { _msgid: msgid, payload: copy, topic: callbackTopic(copy), ...extra } };
 }
 
 /** The array node.send takes: `msg` on output `output` of `count`, null on the others. */
