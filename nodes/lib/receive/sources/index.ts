@@ -8,3 +8,13 @@ export function sourceFor(name: SourceName, fetch?: PlatformFetch): Source {
   if (name === "anthropic") return anthropicSource(fetch);
   return AGENT_LOOP;
 }
+
+/** The node's sender; a platform's results are read back only with an API key to read them with (`warn`s when missing). */
+export function sourceWithKey(
+  settings: { source: SourceName; fetchResult: boolean; apiBase: string },
+  apiKey: string,
+  warnNoKey: () => void,
+): Source {
+  if (settings.fetchResult && apiKey === "") warnNoKey();
+  return sourceFor(settings.source, settings.fetchResult && apiKey !== "" ? { apiKey, apiBase: settings.apiBase } : undefined);
+}
