@@ -17,6 +17,7 @@ import { lendExpress } from "./lib/receive/express-bridge";
 import { forFlow } from "./lib/receive/flow-response";
 import { ReceiveDeliveries } from "./lib/receive/receive-deliveries";
 import { RequestLog } from "./lib/receive/request-log";
+import { dropSeries, inMetrics, type InMetrics } from "./lib/metrics/registry";
 import { DELIVERIES_CHANGED_EVENT, type InDeliveries } from "./lib/shared/deliveries-api";
 import { OTHER_OUTPUT, outputCount, type Source } from "./lib/receive/sources/source";
 import { sourceFor } from "./lib/receive/sources";
@@ -105,6 +106,24 @@ function reportFetch(t: Translate, node: CallbackInNode, received: ReceivedMessa
   node.warn(t("warn.fetch-failed", { type: received.topic, id: received.payload.execution_id, detail: received.fetchError }));
 }
 
+/** Sends `msg` on output `output` of the node's outputs (three, or four with a platform's other events). */
+function outputsOf(node: CallbackInNode, settings: ReceiveSettings): (output: number, msg: NodeMessage) => void {
+  return (output, msg) => {
+    const outputs: Array<NodeMessage | null> = new Array<NodeMessage | null>(outputCount(settings.source)).fill(null);
+    outputs[output] = msg;
+    node.send(outputs);
+  };
+}
+
+/** The node's Prometheus series; a node removed by a deploy drops them. */
+function metricsOf(node: CallbackInNode): InMetrics {
+  node.on("close", (removed: boolean, done: () => void) => {
+    if (removed) dropSeries(node.id);
+    done();
+  });
+  return inMetrics(node.id, node.name ?? "");
+}
+
 function start(context: Context, node: CallbackInNode, def: CallbackInDef): void {
   const { RED, t } = context;
   const { settings, invalidKeys, listen, numberNote } = readAll(context, node, def);
@@ -122,11 +141,8 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
     log: (text) => node.log(text),
     ...(shared?.problem ? { storeDown: shared.problem } : {}),
   });
-  const sendOn = (output: number, msg: NodeMessage): void => {
-    const outputs: Array<NodeMessage | null> = new Array<NodeMessage | null>(outputCount(settings.source)).fill(null);
-    outputs[output] = msg;
-    node.send(outputs);
-  };
+  const sendOn = outputsOf(node, settings);
+  const metrics = metricsOf(node);
   let where = settings.url;
   const deliveries = deliveriesOf(context, node, sendOn, () => where);
   const receiver = new Receiver({
@@ -141,8 +157,10 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
       onMessage: (output, received) => {
         reportFetch(t, node, received);
         sendOn(output, messageOf(RED.util.generateId(), received));
+        metrics.emitted(output);
       },
       onCounts: () => status.countsChanged(),
+      onOutcome: (outcome) => metrics.request(outcome),
       onFirstRejection: (cause, code) => node.warn(t("warn.rejected", { status: code, cause: t(`causes.${cause}`) })),
       onError: (err) => node.error(t("errors.unexpected", { detail: err instanceof Error ? err.message : String(err) })),
       onStoreUnavailable: (err) => {

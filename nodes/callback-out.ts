@@ -4,6 +4,7 @@
 import { homedir, hostname } from "node:os";
 import path from "node:path";
 import { readSettings, type CallbackOutConfig, type CallbackOutSettings } from "./lib/send/settings";
+import { dropSeries, outMetrics } from "./lib/metrics/registry";
 import { Sender } from "./lib/send/sender";
 import { DeliveryLog } from "./lib/send/delivery-log";
 import type { CallbackCredentials } from "./lib/send/request-headers";
@@ -129,7 +130,7 @@ function senderFor(
   shared?: SharedOutbox,
 ): Sender {
   const userDir = RED.settings.userDir || path.join(homedir(), ".node-red");
-  return new Sender({
+  const sender: Sender = new Sender({
     settings,
     credentials: node.credentials ?? {},
     userAgent: USER_AGENT,
@@ -149,7 +150,9 @@ function senderFor(
     wantsDelivered: () => node.wires === undefined || (node.wires[0]?.length ?? 0) > 0,
     deliveryLog,
     ...(shared ? { shared } : {}),
+    metrics: outMetrics(node.id, node.name ?? "", { waiting: () => sender.pending, paused: () => sender.paused }),
   });
+  return sender;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -194,6 +197,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on("close", (removed, done) => {
       if (!removed) keptLogs.set(node.id, deliveryLog);
+      else dropSeries(node.id);
       if (!sender) return done();
       void sender.close(removed).finally(done);
     });

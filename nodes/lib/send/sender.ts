@@ -7,6 +7,7 @@ import { Outbox, type OutboxOptions } from "../outbox/outbox";
 import type { OutboxEntry, OutboxStore, QueuedEntry, ReplayReport } from "../outbox/types";
 import type { NodeMessage, NodeStatus } from "../shared/node-red-types";
 import { attemptHeaders } from "./attempt-headers";
+import { timed } from "./attempt-timer";
 import { deliverOnce, type DeliveryMessages, type DeliveryResult } from "./deliver";
 import { DeliveryQueue, type Finish } from "./delivery-queue";
 import { ContentError, entryOfMsg } from "./msg-entry";
@@ -52,6 +53,8 @@ export class Sender {
   /** What the deliveries sidebar shows and acts on; set once the outbox is open. */
   deliveries: SendDeliveries | undefined;
   private readonly shared: SharedBackend | undefined;
+  /** Whether the receiver is paused after failing attempts: the pause (issue 22) sets it; the metrics read it. */
+  paused = false;
 
   constructor(private readonly options: SenderOptions) {
     this.health = new OutboxHealth(options.journal, options.t, options.log, () => this.showStatus());
@@ -86,6 +89,7 @@ export class Sender {
       attempt: (entry) => this.attempt(settings.url || entry.url || "", entry.body, entry.executionId),
       onFinish: (entry, attempts, result, finish) => this.finish(entry, entry.body, result, attempts, finish),
       onChange: () => this.showStatus(),
+      onRetry: () => this.options.metrics?.attempted("failed"),
       deliveryLog: this.options.deliveryLog,
     });
   }
@@ -158,7 +162,7 @@ export class Sender {
   /** One attempt with the seed's sample payload to the node's URL; nothing is queued. */
   async sendTest(): Promise<TestReply> {
     if (this.settings.url === "") throw new Error(this.options.t("errors.test-no-url"));
-    return sendTest(this.settings.url, (url, body, executionId) => this.attempt(url, body, executionId), this.options.t);
+    return sendTest(this.settings.url, (url, body, executionId) => this.send(url, body, executionId), this.options.t);
   }
 
   /** Stops timers and attempts and closes the outbox; pending callbacks stay in it for the next start. */
@@ -220,7 +224,12 @@ export class Sender {
     if (replay.entries > 0) log.info(t("log.resuming", { count: replay.entries, file }));
   }
 
+  /** An attempt of a queued callback, timed for the metrics (a test send is not). */
   private attempt(url: string, body: string, executionId: string): Promise<DeliveryResult> {
+    return timed(this.options.metrics, () => this.send(url, body, executionId));
+  }
+
+  private send(url: string, body: string, executionId: string): Promise<DeliveryResult> {
     const target = { url, nodeUrl: this.settings.url !== "" };
     const made = attemptHeaders(
       target,
@@ -260,6 +269,7 @@ export class Sender {
       },
       onRetry: (id, attempts, dueAt, result) => {
         this.bodiesInFlight.delete(id);
+        this.options.metrics?.attempted("failed");
         this.deliveries?.attempted({ ok: false, statusCode: result.statusCode, error: result.error });
         outbox.reschedule(id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error }).catch(journalError);
       },
@@ -289,6 +299,7 @@ export class Sender {
     cancelled = false,
   ): void {
     const { t } = this.options;
+    if (!cancelled) this.options.metrics?.attempted(finish === "delivered" ? "delivered" : "gave_up");
     this.lastFinish = { finish, code: result.statusCode !== undefined ? String(result.statusCode) : t("status.no-reply"), cancelled };
     this.showStatus();
     const input = this.inputMsgs.get(entry.id);

@@ -30,6 +30,8 @@ export interface SharedBackendOptions {
   attempt(entry: Readonly<OutboxEntry>): Promise<DeliveryResult>;
   onFinish(entry: Readonly<OutboxEntry>, attempts: number, result: DeliveryResult, finish: Finish): void;
   onChange(): void;
+  /** An attempt failed and its callback waits for another (for the metrics). */
+  onRetry?(): void;
   /** The delivery log kept from before a redeploy. */
   deliveryLog?: DeliveryLog | undefined;
 }
@@ -57,6 +59,7 @@ export class SharedBackend {
         if (finish === "delivered") this.noteDelivered(entry, attempts, result);
         options.onFinish(entry, attempts, result, finish);
       },
+      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
       onStoreError: (err) => this.failed(err),
       onChange: () => this.recount(),
     });

@@ -34,6 +34,8 @@ export interface SharedDeliveryOptions {
   onAttempted?(result: DeliveryResult, delivered: boolean): void;
   /** Delivered or given up (already removed from the store; a gave-up one kept among its gave-up records). */
   onFinish(entry: Readonly<OutboxEntry>, attempts: number, result: DeliveryResult, finish: Finish): void;
+  /** An attempt failed and its callback waits for another (for the metrics). */
+  onRetry?(): void;
   /** The store could not be reached or refused a write: delivery goes on when it answers again. */
   onStoreError(err: Error): void;
   /** Something changed for the node's status. */
@@ -179,6 +181,7 @@ export class SharedDelivery {
         lastStatus: result.statusCode,
         lastError: result.error,
       });
+      this.options.onRetry?.();
       return;
     }
     if (delay === undefined) {
@@ -189,5 +192,6 @@ export class SharedDelivery {
     }
     const dueAt = (this.options.now ?? Date.now)() + delay;
     await outbox.reschedule(entry.id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error });
+    this.options.onRetry?.();
   }
 }
