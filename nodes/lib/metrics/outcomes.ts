@@ -1,5 +1,6 @@
 // The small fixed set of label values the metrics use, so that a series' count stays bounded
 // whatever causes callback in learns to tell apart later (the sidebar keeps the precise cause).
+import type { RejectCause } from "../receive/receiver";
 
 /** agent_callback_in_requests_total's `outcome`. */
 export const REQUEST_OUTCOMES = [
@@ -24,7 +25,8 @@ export type AttemptResult = (typeof ATTEMPT_RESULTS)[number];
 export const EMITTED_STATUSES = ["completed", "failed", "timeout", "other"] as const;
 export type EmittedStatus = (typeof EMITTED_STATUSES)[number];
 
-const BY_CAUSE: Readonly<Record<string, RequestMetricOutcome>> = {
+/** Every outcome callback in reports: the compiler asks for a line here when a new refusal cause appears. */
+const BY_CAUSE: Readonly<Record<"accepted" | "duplicate" | RejectCause, RequestMetricOutcome>> = {
   accepted: "accepted",
   duplicate: "duplicate",
   // The secret or signature checks (verify.ts's VerifyFailure).
@@ -47,11 +49,13 @@ const BY_CAUSE: Readonly<Record<string, RequestMetricOutcome>> = {
   pending: "busy",
   "store-unavailable": "unavailable",
   aborted: "aborted",
+  // The request's body was already read by other middleware: answered 500, our fault, not the sender's.
+  consumed: "error",
 };
 
 /** The metric's outcome for a request outcome or refusal cause of callback in; "error" for any other. */
 export function requestMetricOutcome(cause: string): RequestMetricOutcome {
-  return Object.hasOwn(BY_CAUSE, cause) ? (BY_CAUSE[cause] as RequestMetricOutcome) : "error";
+  return Object.hasOwn(BY_CAUSE, cause) ? BY_CAUSE[cause as keyof typeof BY_CAUSE] : "error";
 }
 
 /** The metric's status for a msg sent on output `output` (0 completed, 1 failed, 2 timeout, else a platform's other events). */
