@@ -12,6 +12,7 @@ import { PrometheusServer, missingPrometheus, parseExposition, promtoolCheck } f
 const IN_SECRET = "in-secret-metrics-4d2a";
 const OUT_SECRET = "out-secret-metrics-9e1b";
 const METRICS = "/agent-callback/metrics";
+const SCRAPE_TOKEN = "scrape-token-6f3e0c9a1d";
 
 /** An http in at `url` that passes its msg to `target` and answers 200 at once. */
 function feed(id: string, url: string, target: string, y: number): Array<Record<string, unknown>> {
@@ -98,7 +99,12 @@ describe("Prometheus metrics route (Node-RED child process, adminAuth)", functio
     receiver = await new Receiver().start();
     parked = await new Receiver().start();
     parked.defaultReply = { status: 503 };
-    nodeRed = new NodeRedProcess({ settings: adminAuthSettings() });
+    // A fixed token for the scraper, as the README's example sets it (Node-RED's adminAuth.tokens).
+    const adminAuth = {
+      ...(adminAuthSettings().adminAuth as Record<string, unknown>),
+      tokens: [{ token: SCRAPE_TOKEN, user: READER.username, scope: ["read"] }],
+    };
+    nodeRed = new NodeRedProcess({ settings: { adminAuth } });
     await nodeRed.start();
     adminToken = await token(nodeRed.url, ADMIN);
     readToken = await token(nodeRed.url, READER, "read");
@@ -115,6 +121,8 @@ describe("Prometheus metrics route (Node-RED child process, adminAuth)", functio
 
   it("answers 401 without a token and the Prometheus text format to a read-only user", async () => {
     assert.equal((await scrape("")).status, 401);
+    assert.equal((await scrape("not-a-token")).status, 401);
+    assert.equal((await scrape(SCRAPE_TOKEN)).status, 200);
     const reply = await scrape();
     assert.equal(reply.status, 200, reply.text);
     assert.match(reply.type, /^text\/plain;/);
@@ -189,7 +197,7 @@ describe("Prometheus metrics route (Node-RED child process, adminAuth)", functio
     });
   });
 
-  it("is scraped by a real Prometheus server with the bearer token, whose API answers the same counts", async function () {
+  it("is scraped by a real Prometheus server with a fixed bearer token (adminAuth.tokens), whose API answers the same counts", async function () {
     const missing = missingPrometheus();
     if (missing) {
       console.log(`      skipped: ${missing}`);
@@ -197,7 +205,7 @@ describe("Prometheus metrics route (Node-RED child process, adminAuth)", functio
     }
     const prometheus = new PrometheusServer();
     try {
-      await prometheus.start(`127.0.0.1:${nodeRed.port}`, METRICS, readToken);
+      await prometheus.start(`127.0.0.1:${nodeRed.port}`, METRICS, SCRAPE_TOKEN);
       const up = await pollUntil(
         () => prometheus.query('up{job="node-red"}'),
         (r) => r.length === 1 && r[0]?.value === 1,
