@@ -113,16 +113,29 @@ export interface InMetrics {
 export function inMetrics(id: string, name: string): InMetrics {
   const labels = { node_id: id, node_name: name };
   const own = seriesOf(id, name);
+  // A child per label value, made once: no label object is built at every request.
+  const byOutcome = new Map<string, Counter.Internal>();
+  const byStatus = new Map<string, Counter.Internal>();
   return {
     request: (cause) => {
       const outcome = requestMetricOutcome(cause);
-      own.outcomes.add(outcome);
-      requests.inc({ ...labels, outcome });
+      let child = byOutcome.get(outcome);
+      if (!child) {
+        own.outcomes.add(outcome);
+        child = requests.labels({ ...labels, outcome });
+        byOutcome.set(outcome, child);
+      }
+      child.inc();
     },
     emitted: (output) => {
       const status = emittedStatus(output);
-      own.statuses.add(status);
-      emitted.inc({ ...labels, status });
+      let child = byStatus.get(status);
+      if (!child) {
+        own.statuses.add(status);
+        child = emitted.labels({ ...labels, status });
+        byStatus.set(status, child);
+      }
+      child.inc();
     },
   };
 }
