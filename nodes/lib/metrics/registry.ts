@@ -1,9 +1,10 @@
 // The Prometheus metrics of every callback in / callback out node of this Node-RED, in a
 // prom-client Registry of our own (Node-RED may host other users of prom-client's global one).
-// Nodes record through the small recorders below; the admin route (nodes/plugins/metrics-route.ts)
+// Nodes count into plain numbers (a request costs an array increment, no label hashing); the
+// counters and gauges read them when scraped, and the admin route (nodes/plugins/metrics-route.ts)
 // renders the text. Each series carries the node's id and name; a removed node drops its series.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { emittedStatus, requestMetricOutcome, type AttemptResult } from "./outcomes";
+import { ATTEMPT_RESULTS, EMITTED_STATUSES, REQUEST_OUTCOMES, emittedStatus, requestMetricOutcome, type AttemptResult } from "./outcomes";
 
 const registry = new Registry();
 const NODE_LABELS = ["node_id", "node_name"] as const;
@@ -16,31 +17,66 @@ export interface OutGauges {
   paused(): boolean;
 }
 
-interface OutSource extends OutGauges {
+/** One node's counts, each array indexed like its label values in outcomes.ts. */
+interface NodeCounts {
   name: string;
+  requests: number[];
+  emitted: number[];
+  attempts: number[];
+  /** Whether the histogram has a series of this node. */
+  observed: boolean;
+  gauges?: OutGauges;
 }
 
-/** Scrape-time readings of the running callback out nodes, by node id. */
-const outSources = new Map<string, OutSource>();
+const nodes = new Map<string, NodeCounts>();
 
-const requests = new Counter({
-  name: "agent_callback_in_requests_total",
-  help: "Requests callback in answered, by outcome (accepted, duplicate, or the refusal's cause).",
-  labelNames: [...NODE_LABELS, "outcome"],
-  registers: [registry],
-});
-const emitted = new Counter({
-  name: "agent_callback_in_emitted_total",
-  help: "Callbacks callback in sent into the flow, by the output's status.",
-  labelNames: [...NODE_LABELS, "status"],
-  registers: [registry],
-});
-const attempts = new Counter({
-  name: "agent_callback_out_attempts_total",
-  help: "Delivery attempts of callback out, by result: delivered, failed (tried again later) or gave_up (the last one).",
-  labelNames: [...NODE_LABELS, "result"],
-  registers: [registry],
-});
+type Labels = { node_id: string; node_name: string };
+
+/** Calls `each` with every node's labels and counts. */
+function eachNode(each: (labels: Labels, counts: NodeCounts) => void): void {
+  for (const [id, counts] of nodes) each({ node_id: id, node_name: counts.name }, counts);
+}
+
+/** A counter whose values are the nodes' counts under `pick`, label `label` taking `values`. */
+function countsCounter(name: string, help: string, label: string, values: readonly string[], pick: (c: NodeCounts) => number[]): void {
+  new Counter({
+    name,
+    help,
+    labelNames: [...NODE_LABELS, label],
+    registers: [registry],
+    collect() {
+      this.reset();
+      eachNode((labels, counts) =>
+        pick(counts).forEach((value, index) => {
+          if (value > 0) this.inc({ ...labels, [label]: values[index] as string }, value);
+        }),
+      );
+    },
+  });
+}
+
+countsCounter(
+  "agent_callback_in_requests_total",
+  "Requests callback in answered, by outcome (accepted, duplicate, or the refusal's cause).",
+  "outcome",
+  REQUEST_OUTCOMES,
+  (c) => c.requests,
+);
+countsCounter(
+  "agent_callback_in_emitted_total",
+  "Callbacks callback in sent into the flow, by the output's status.",
+  "status",
+  EMITTED_STATUSES,
+  (c) => c.emitted,
+);
+countsCounter(
+  "agent_callback_out_attempts_total",
+  "Delivery attempts of callback out, by result: delivered, failed (tried again later) or gave_up (the last one).",
+  "result",
+  ATTEMPT_RESULTS,
+  (c) => c.attempts,
+);
+
 const deliverySeconds = new Histogram({
   name: "agent_callback_out_delivery_seconds",
   help: "How long an attempt of callback out took, until the receiver's reply or the error.",
@@ -48,59 +84,55 @@ const deliverySeconds = new Histogram({
   buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
   registers: [registry],
 });
-new Gauge({
-  name: "agent_callback_out_waiting",
-  help: "Callbacks waiting in callback out's outbox.",
-  labelNames: [...NODE_LABELS],
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const [id, source] of outSources) this.set({ node_id: id, node_name: source.name }, source.waiting());
-  },
-});
-new Gauge({
-  name: "agent_callback_out_paused",
-  help: "1 while callback out's receiver is paused after failing attempts, else 0.",
-  labelNames: [...NODE_LABELS],
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const [id, source] of outSources) this.set({ node_id: id, node_name: source.name }, source.paused() ? 1 : 0);
-  },
-});
 
-/** The label values a node has used on each counter, to remove exactly its series. */
-interface NodeSeries {
-  name: string;
-  outcomes: Set<string>;
-  statuses: Set<string>;
-  results: Set<string>;
-  observed: boolean;
+/** A gauge read from each callback out node at scrape time. */
+function outGauge(name: string, help: string, read: (gauges: OutGauges) => number): void {
+  new Gauge({
+    name,
+    help,
+    labelNames: [...NODE_LABELS],
+    registers: [registry],
+    collect() {
+      this.reset();
+      eachNode((labels, counts) => {
+        if (counts.gauges) this.set(labels, read(counts.gauges));
+      });
+    },
+  });
 }
 
-const series = new Map<string, NodeSeries>();
+outGauge("agent_callback_out_waiting", "Callbacks waiting in callback out's outbox.", (g) => g.waiting());
+outGauge("agent_callback_out_paused", "1 while callback out's receiver is paused after failing attempts, else 0.", (g) =>
+  g.paused() ? 1 : 0,
+);
 
-/** The node's series; a new name drops the series under the old one (the name is a label). */
-function seriesOf(id: string, name: string): NodeSeries {
-  const found = series.get(id);
+/** The node's counts; a new name drops the series under the old one (the name is a label). */
+function countsOf(id: string, name: string): NodeCounts {
+  const found = nodes.get(id);
   if (found?.name === name) return found;
   if (found) dropSeries(id);
-  const made: NodeSeries = { name, outcomes: new Set(), statuses: new Set(), results: new Set(), observed: false };
-  series.set(id, made);
+  const zeros = (values: readonly string[]): number[] => values.map(() => 0);
+  const made: NodeCounts = {
+    name,
+    requests: zeros(REQUEST_OUTCOMES),
+    emitted: zeros(EMITTED_STATUSES),
+    attempts: zeros(ATTEMPT_RESULTS),
+    observed: false,
+  };
+  nodes.set(id, made);
   return made;
 }
 
 /** Forgets every series of node `id` (a node removed by a deploy). */
 export function dropSeries(id: string): void {
-  const found = series.get(id);
-  outSources.delete(id);
+  const found = nodes.get(id);
   if (!found) return;
-  series.delete(id);
-  const labels = { node_id: id, node_name: found.name };
-  for (const outcome of found.outcomes) requests.remove({ ...labels, outcome });
-  for (const status of found.statuses) emitted.remove({ ...labels, status });
-  for (const result of found.results) attempts.remove({ ...labels, result });
-  if (found.observed) deliverySeconds.remove(labels);
+  nodes.delete(id);
+  if (found.observed) deliverySeconds.remove({ node_id: id, node_name: found.name });
+}
+
+function bump(values: number[], index: number): void {
+  values[index] = (values[index] ?? 0) + 1;
 }
 
 export interface InMetrics {
@@ -111,32 +143,10 @@ export interface InMetrics {
 }
 
 export function inMetrics(id: string, name: string): InMetrics {
-  const labels = { node_id: id, node_name: name };
-  const own = seriesOf(id, name);
-  // A child per label value, made once: no label object is built at every request.
-  const byOutcome = new Map<string, Counter.Internal>();
-  const byStatus = new Map<string, Counter.Internal>();
+  const counts = countsOf(id, name);
   return {
-    request: (cause) => {
-      const outcome = requestMetricOutcome(cause);
-      let child = byOutcome.get(outcome);
-      if (!child) {
-        own.outcomes.add(outcome);
-        child = requests.labels({ ...labels, outcome });
-        byOutcome.set(outcome, child);
-      }
-      child.inc();
-    },
-    emitted: (output) => {
-      const status = emittedStatus(output);
-      let child = byStatus.get(status);
-      if (!child) {
-        own.statuses.add(status);
-        child = emitted.labels({ ...labels, status });
-        byStatus.set(status, child);
-      }
-      child.inc();
-    },
+    request: (cause) => bump(counts.requests, REQUEST_OUTCOMES.indexOf(requestMetricOutcome(cause))),
+    emitted: (output) => bump(counts.emitted, EMITTED_STATUSES.indexOf(emittedStatus(output))),
   };
 }
 
@@ -150,15 +160,12 @@ export interface OutMetrics {
 /** callback out's recorders; `gauges` is read at each scrape until the node's series are dropped. */
 export function outMetrics(id: string, name: string, gauges: OutGauges): OutMetrics {
   const labels = { node_id: id, node_name: name };
-  const own = seriesOf(id, name);
-  outSources.set(id, { name, waiting: () => gauges.waiting(), paused: () => gauges.paused() });
+  const counts = countsOf(id, name);
+  counts.gauges = gauges;
   return {
-    attempted: (result) => {
-      own.results.add(result);
-      attempts.inc({ ...labels, result });
-    },
+    attempted: (result) => bump(counts.attempts, ATTEMPT_RESULTS.indexOf(result)),
     duration: (seconds) => {
-      own.observed = true;
+      counts.observed = true;
       deliverySeconds.observe(labels, seconds);
     },
   };
