@@ -183,6 +183,19 @@ describe("Prometheus metrics route (Node-RED child process, adminAuth)", functio
     assert.equal(valueOf(found, "agent_callback_out_delivery_seconds_count", { node_id: "parked" }), 1);
     assert.equal(valueOf(found, "agent_callback_out_waiting", node), 0);
     assert.equal(valueOf(found, "agent_callback_out_waiting", { node_id: "parked", node_name: "parked one" }), 1);
+    // The dialog's test callback is no delivery attempt: not counted, not timed.
+    const test = await fetch(`${nodeRed.url}/agent-callback-out/out/test`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${adminToken}` },
+    });
+    assert.equal(test.status, 200, await test.text());
+    assert.equal(receiver.requests.length, 4);
+    const after = await samples();
+    assert.deepEqual(
+      ["delivered", "failed", "gave_up"].map((r) => result(after, r)),
+      [1, 1, 1],
+    );
+    assert.equal(valueOf(after, "agent_callback_out_delivery_seconds_count", node), 3);
     // No pause yet (issue 22's pause sets Sender.paused): 0 for every node.
     assert.equal(valueOf(found, "agent_callback_out_paused", node), 0);
     assert.equal(valueOf(found, "agent_callback_out_paused", { node_id: "parked" }), 0);
