@@ -203,7 +203,10 @@ describe("Prometheus metrics route (Node-RED child process, adminAuth)", functio
 
   it("is accepted by promtool check metrics", function () {
     const missing = missingPrometheus();
-    if (missing) return this.skip();
+    if (missing) {
+      console.log(`      skipped: ${missing}`);
+      return this.skip();
+    }
     return scrape().then(({ text }) => {
       const checked = promtoolCheck(text);
       assert.equal(checked.status, 0, `${checked.output}\n${text}`);
