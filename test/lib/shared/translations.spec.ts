@@ -6,7 +6,7 @@ import path from "node:path";
 import { repoRoot } from "../../support/node-red";
 import { leafKeys } from "../../support/locale-keys";
 
-export const LANGUAGES = ["de", "es-ES", "fr", "ja", "ko", "pt-BR", "ru", "zh-CN", "zh-TW"];
+import { LANGUAGES } from "../../support/languages";
 const CATALOG_DIRS = [path.join(repoRoot, "nodes", "locales"), path.join(repoRoot, "nodes", "plugins", "locales")];
 
 /**
