@@ -1,0 +1,77 @@
+// The editor in German and in Japanese (the browser's language): the palette label, the edit
+// dialog's labels and the help sidebar come from that language's catalog and help page.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { repoRoot } from "../support/node-red";
+import { openEditor, openNode, screenshot, startEditorNodeRed, useEditor } from "./support";
+
+type Labels = Record<string, string>;
+
+function catalog(lang: string): { label: Labels; palette: string } {
+  const file = path.join(repoRoot, "nodes", "locales", lang, "callback-in.json");
+  const label = (JSON.parse(readFileSync(file, "utf8")) as { "agent-callback-in": { label: Labels } })["agent-callback-in"].label;
+  return { label, palette: label.palette ?? "<none>" };
+}
+
+/** The first sentence of the help page's first paragraph, as the browser shows it (tags and line breaks gone). */
+function helpOpening(lang: string): string {
+  const page = readFileSync(path.join(repoRoot, "nodes", "locales", lang, "callback-in.html"), "utf8");
+  const first = /<p>([\s\S]*?)<\/p>/.exec(page)?.[1] ?? "";
+  return first
+    .replace(/<[^>]+>/g, "")
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, 30);
+}
+
+const NODE_ID = "lang-in";
+const FLOWS = [
+  { id: "lang-tab", type: "tab", label: "Flow 1" },
+  { id: NODE_ID, type: "agent-callback-in", z: "lang-tab", url: "/agent-results", verify: "secret", x: 220, y: 120, wires: [[], [], []] },
+];
+
+for (const lang of ["de", "ja"]) {
+  describe(`editor in ${lang} (browser language)`, function () {
+    const editor = useEditor(
+      () => startEditorNodeRed({}, 0, { flows: FLOWS }),
+      (red) => openEditor(red, { locale: lang }),
+    );
+    const { label, palette } = catalog(lang);
+    const english = catalog("en-US").label;
+
+    it("runs the editor itself in that language", async () => {
+      const { page } = editor.browser;
+      assert.equal(await page.evaluate("RED.i18n.lang()"), lang);
+    });
+
+    it("labels the palette entry from that language's catalog", async () => {
+      const { page } = editor.browser;
+      const entry = page.locator('.red-ui-palette-node[data-palette-type="agent-callback-in"]');
+      assert.equal(await entry.getAttribute("data-palette-label"), palette);
+    });
+
+    it("shows the edit dialog's labels, and the help sidebar, in that language (screenshot)", async () => {
+      const { page } = editor.browser;
+      await openNode(page, NODE_ID);
+      for (const [field, key] of [
+        ["url", "url"],
+        ["verify", "verify"],
+        ["source", "source"],
+      ] as const) {
+        const shown = (await page.locator(`label[for="node-input-${field}"]`).first().innerText()).trim();
+        assert.equal(shown, label[key], `${field} label`);
+        assert.notEqual(shown, english[key], `${field} label is English`);
+      }
+      await page.evaluate(`RED.sidebar.help.show("agent-callback-in")`);
+      const help = page.locator(".red-ui-help").filter({ visible: true }).first();
+      await help.waitFor();
+      const opening = helpOpening(lang);
+      await page.locator(".red-ui-help", { hasText: opening }).filter({ visible: true }).first().waitFor();
+      assert.ok(!(await help.innerText()).includes(helpOpening("en-US")), "help is English");
+      // docs/screenshots/editor-<lang>.png is a copy of this picture.
+      await screenshot(page, `editor-${lang}`);
+      await page.locator("#node-dialog-cancel").click();
+    });
+  });
+}
