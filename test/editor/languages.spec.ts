@@ -49,6 +49,12 @@ for (const lang of ["de", "ja"]) {
       const { page } = editor.browser;
       const entry = page.locator('.red-ui-palette-node[data-palette-type="agent-callback-in"]');
       assert.equal(await entry.getAttribute("data-palette-label"), palette);
+      // Node-RED keeps node names untranslated where its own are ("write file" in de and ja); the label still comes from the catalog.
+      const fromCatalog = await page.evaluate(`(function () {
+        var def = RED.nodes.getType("agent-callback-in");
+        return typeof def.paletteLabel === "function" && def.paletteLabel.call(def) === RED._("node-red-contrib-agent-callback/agent-callback-in:agent-callback-in.label.palette");
+      })()`);
+      assert.equal(fromCatalog, true, "paletteLabel is not read from the catalog");
     });
 
     it("shows the edit dialog's labels, and the help sidebar, in that language (screenshot)", async () => {
