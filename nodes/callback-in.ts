@@ -96,7 +96,10 @@ function messageOf(msgid: string, received: ReceivedMessage): NodeMessage {
 function sourceOf(t: Translate, node: CallbackInNode, settings: ReceiveSettings): Source {
   const apiKey = node.credentials?.apiKey?.trim() ?? "";
   if (settings.fetchResult && apiKey === "") node.warn(t("warn.no-api-key"));
-  return sourceFor(settings.source, settings.fetchResult && apiKey !== "" ? { apiKey, apiBase: settings.apiBase } : undefined);
+  return sourceFor(
+    settings.source,
+    settings.fetchResult && apiKey !== "" ? { apiKey, apiBase: settings.apiBase, options: { t } } : undefined,
+  );
 }
 
 /** One log line for each result that could not be read back (the msg carries the same in msg.fetchError). */
