@@ -8,7 +8,8 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Pool } from "undici";
-import { createDispatcher, deliverOnce } from "../nodes/lib/send/deliver";
+import { deliverOnce } from "../nodes/lib/send/deliver";
+import { createNetworkDispatcher } from "../nodes/lib/send/network";
 import { formatCallback } from "../nodes/lib/send/format";
 import { Outbox } from "../nodes/lib/outbox/outbox";
 import { requestHeaders, type HeaderSettings } from "../nodes/lib/send/request-headers";
@@ -62,7 +63,8 @@ async function main(): Promise<void> {
   );
 
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 10, pipelining: 1 });
-  const dispatcher = createDispatcher(10);
+  // The node's own dispatcher, with no proxy and no TLS settings (an empty environment).
+  const dispatcher = createNetworkDispatcher(10, {}, {}, (key) => key);
   for (let round = 1; round <= 2; round++) {
     await measure(
       `raw undici pool.request, 10 in flight (+ server), round ${round}`,

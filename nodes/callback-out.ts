@@ -1,44 +1,23 @@
 // The "callback out" node: wires Node-RED to the Sender (lib/send/sender.ts), which formats,
 // journals, delivers and retries. Here: settings, node status, the outputs, the log, and the
 // editor's "send test" endpoint.
-import { homedir, hostname } from "node:os";
-import path from "node:path";
 import { readSettings, type CallbackOutConfig, type CallbackOutSettings } from "./lib/send/settings";
 import { Sender } from "./lib/send/sender";
 import { DeliveryLog } from "./lib/send/delivery-log";
 import type { CallbackCredentials } from "./lib/send/request-headers";
 import type { Node, NodeAPI, NodeDef } from "./lib/shared/node-red-types";
-import { nonNegativeNumber, numberOrDefault } from "./lib/shared/config-values";
-import { readJsonFile } from "./lib/shared/json-file";
 import { messagesFor, type Translate } from "./lib/shared/messages";
-import { journalFileName } from "./lib/outbox/records";
-import { gaveUpFileName } from "./lib/send/gave-up-store";
 import { DELIVERIES_CHANGED_EVENT, type OutDeliveries } from "./lib/shared/deliveries-api";
-import { RedisOutbox } from "./lib/outbox/redis-outbox";
-import type { SharedOutbox } from "./lib/send/shared-backend";
-import { randomHex } from "./lib/shared/random-hex";
-import { findStore, storeId } from "./lib/store/store-node";
+import type { StoreOutboxLink } from "./lib/send/types";
+import { storeOutboxFor } from "./lib/send/store-link";
+import { USER_AGENT } from "./lib/send/user-agent";
+import { bodyMemoryBytes, DEFAULT_BODY_MEMORY_MB } from "./lib/send/body-memory";
+import { outboxFiles } from "./lib/send/file-backend";
 
 interface CallbackOutDef extends NodeDef, CallbackOutConfig {
   store?: unknown;
   leaseSeconds?: unknown;
 }
-
-/** The package version, from dist/nodes/ (installed) or nodes/ (run from source by the tests). */
-function readVersion(): string {
-  for (const up of [["..", ".."], [".."]]) {
-    const pkg = readJsonFile(path.join(__dirname, ...up, "package.json"));
-    if (pkg && typeof pkg === "object" && "name" in pkg && pkg.name === "node-red-contrib-agent-callback" && "version" in pkg) {
-      return String(pkg.version);
-    }
-  }
-  return "unknown";
-}
-
-/** MB of queued bodies a node keeps in memory by default (settings.js: agentCallbackOutBodyMemoryMB). */
-const DEFAULT_BODY_MEMORY_MB = 8;
-
-const USER_AGENT = `node-red-contrib-agent-callback/${readVersion()}`;
 
 type CallbackOutNode = Node<CallbackCredentials> & {
   agentCallbackSender?: Sender;
@@ -46,21 +25,6 @@ type CallbackOutNode = Node<CallbackCredentials> & {
   /** For the deliveries sidebar (nodes/plugins/deliveries.ts). */
   readonly agentCallbackDeliveries?: OutDeliveries | undefined;
 };
-
-/** The runtimes already warned about a bad `agentCallbackOutBodyMemoryMB`: one warning each. */
-const warnedBodyMemory = new WeakSet<NodeAPI>();
-
-/** settings.js `agentCallbackOutBodyMemoryMB` in bytes; a bad value gives the default, with a warning. */
-function bodyMemoryBytes(RED: NodeAPI, t: Translate): number {
-  const value = RED.settings.agentCallbackOutBodyMemoryMB;
-  const mb = nonNegativeNumber(value, DEFAULT_BODY_MEMORY_MB);
-  if (mb !== undefined) return Math.floor(mb * 1024 * 1024);
-  if (!warnedBodyMemory.has(RED)) {
-    warnedBodyMemory.add(RED);
-    RED.log.warn(t("errors.bad-body-memory", { value: String(value), fallback: DEFAULT_BODY_MEMORY_MB }));
-  }
-  return DEFAULT_BODY_MEMORY_MB * 1024 * 1024;
-}
 
 /** The settings, or undefined after reporting the configuration error; bad numbers are warned about and shown. */
 function settingsOf(RED: NodeAPI, t: Translate, node: CallbackOutNode, def: CallbackOutDef): CallbackOutSettings | undefined {
@@ -93,49 +57,20 @@ function settingsOf(RED: NodeAPI, t: Translate, node: CallbackOutNode, def: Call
   }
 }
 
-/**
- * The queue in the callback store named by `store`, shared with every instance running this flow;
- * undefined without a store; an Error when the store config node is not deployed.
- */
-function sharedOutboxFor(
-  RED: NodeAPI,
-  t: Translate,
-  node: CallbackOutNode,
-  def: CallbackOutDef,
-  settings: CallbackOutSettings,
-): SharedOutbox | Error | undefined {
-  const id = storeId(def.store);
-  if (id === undefined) return undefined;
-  const found = findStore(RED, id);
-  if (!found.ok) return new Error(t("errors.no-store", { id }));
-  const connection = found.store.agentCallbackStore();
-  const lease = numberOrDefault("leaseSeconds", def.leaseSeconds, 60, { min: 1 });
-  if (lease.problem) node.warn(t("errors.bad-number", { ...lease.problem }));
-  // A lease shorter than one attempt would let another instance send the same callback meanwhile.
-  const leaseMs = Math.max(lease.value * 1000, settings.timeoutMs + 5000);
-  const holder = `${hostname()}:${process.pid}:${randomHex(4)}`;
-  return {
-    outbox: new RedisOutbox(connection, { queueKey: connection.key("outbox", node.id), leaseMs, holder }),
-    watch: (listener) => connection.onChange(listener),
-  };
-}
-
 function senderFor(
   RED: NodeAPI,
   t: Translate,
   node: CallbackOutNode,
   settings: CallbackOutSettings,
   deliveryLog: DeliveryLog,
-  shared?: SharedOutbox,
+  shared?: StoreOutboxLink,
 ): Sender {
-  const userDir = RED.settings.userDir || path.join(homedir(), ".node-red");
   return new Sender({
     settings,
     credentials: node.credentials ?? {},
     userAgent: USER_AGENT,
     nodeId: node.id,
-    journal: path.join(userDir, "agent-callback-outbox", journalFileName(node.id)),
-    gaveUpFile: path.join(userDir, "agent-callback-outbox", gaveUpFileName(journalFileName(node.id))),
+    ...outboxFiles(RED.settings.userDir, node.id),
     bodyMemoryBytes: bodyMemoryBytes(RED, t),
     t,
     log: { info: (text) => node.log(text), warn: (text) => node.warn(text), error: (text) => node.error(text) },
@@ -161,7 +96,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the handlers below need the node
     const settings = settingsOf(RED, t, node, def);
-    const shared = settings ? sharedOutboxFor(RED, t, node, def, settings) : undefined;
+    const shared = settings ? storeOutboxFor(RED, t, node, def, settings.timeoutMs) : undefined;
     if (shared instanceof Error) {
       node.agentCallbackConfigError = shared.message;
       node.error(shared.message);

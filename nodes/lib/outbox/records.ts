@@ -1,6 +1,6 @@
 // The journal's record format: one JSON object per line, "add" (a whole entry with its body),
 // "retry" (the next attempt's time) or "done" (delivered or given up). Pure: no file I/O here.
-// An entry's stored fields are the same in the shared store's queue (redis-outbox.ts), read and
+// An entry's stored fields are the same in the shared store's queue (store-outbox.ts), read and
 // written by the helpers here.
 
 export interface OutboxEntry {

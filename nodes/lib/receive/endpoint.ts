@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { NodeAPI } from "../shared/node-red-types";
 import type { Translate } from "../shared/messages";
 import { openOwnPort, type ListenSettings, type TlsConfigNode } from "./listen";
+import type { ReceiverStatus } from "./node-status";
 import { replyJson } from "./reply";
 import { addRawPostRoute, type AddRouteResult } from "./route";
 
@@ -82,4 +83,30 @@ export function openEndpoint(RED: NodeAPI, options: EndpointOptions): Endpoint {
       return Promise.resolve();
     },
   };
+}
+
+/** A node's endpoint: problems go to the node's log and status, "listening" to the status and `listeningAt`. */
+export function openNodeEndpoint(
+  RED: NodeAPI,
+  t: Translate,
+  node: { id: string; warn(text: string): void; error(text: string): void },
+  where: Pick<EndpointOptions, "listen" | "path" | "handler">,
+  status: Pick<ReceiverStatus, "listening" | "problem">,
+  listeningAt: (url: string) => void,
+): Endpoint {
+  return openEndpoint(RED, {
+    ...where,
+    ownerId: node.id,
+    t,
+    onListening: (url, text) => {
+      listeningAt(url);
+      status.listening(text);
+    },
+    onProblem: (problem) => {
+      if (problem.level === "error") node.error(problem.message);
+      else node.warn(problem.message);
+      status.problem(problem.fill, problem.status);
+    },
+    onRouteError: (err) => node.warn(err instanceof Error ? err.message : String(err)),
+  });
 }

@@ -3,6 +3,8 @@
 // response methods. The only Express-dependent part of callback in's request path.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { parseCookies } from "./cookies";
+import { lendExpress } from "./express-bridge";
+import type { NodeAPI } from "../shared/node-red-types";
 
 const EXPRESS_RESPONSE_METHODS = [
   "append",
@@ -77,4 +79,16 @@ export function forFlow(
   withCookies.cookies ??= parseCookies(headers.cookie);
   withCookies.signedCookies ??= {};
   return { req, res: responseWrapper(res) };
+}
+
+/** msg.req/msg.res on a port of its own: the plain node:http pair made Express's first (lendExpress). */
+export function forFlowOnOwnPort(
+  RED: NodeAPI,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  hiddenHeaders: readonly string[],
+): ReturnType<typeof forFlow> {
+  lendExpress(RED.httpNode, req, res, path);
+  return forFlow(req, res, hiddenHeaders);
 }

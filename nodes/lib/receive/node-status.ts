@@ -3,7 +3,8 @@
 // so that a flood of requests does not flood the editor.
 import type { NodeStatus } from "../shared/node-red-types";
 import type { Translate } from "../shared/messages";
-import type { RequestCounts } from "./request-log";
+import type { RequestCounts } from "../shared/views";
+import type { StoreConnection } from "../store/connection";
 
 export interface ReceiverStatusOptions {
   t: Translate;
@@ -61,6 +62,16 @@ export class ReceiverStatus {
     this.storeDown = undefined;
     this.options.log(this.options.t("log.store-back"));
     this.countsChanged();
+  }
+
+  /** The store's state in the status: down says why (requests are answered 503), back shows the counts; returns the function that stops watching. */
+  watch(connection: Pick<StoreConnection, "onChange" | "state" | "lastError">): () => void {
+    const stop = connection.onChange((state, error) => {
+      if (state === "down") this.storeIsDown(error);
+      else if (state === "ready") this.storeIsBack();
+    });
+    if (connection.state === "down") this.storeIsDown(connection.lastError);
+    return stop;
   }
 
   get isStoreDown(): boolean {

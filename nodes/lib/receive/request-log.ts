@@ -4,50 +4,16 @@
 // Refused requests are kept apart, a repeat of the last refusal folded into it with a count, so
 // that a flood of refusals can never push an accepted callback out of the list.
 import { Ring } from "../shared/ring";
-
-/**
- * "accepted", "duplicate", "simulated" or "replayed" (from the sidebar, no request), or the
- * refusal cause (e.g. "rate-limited", "bad-signature").
- */
-export type RequestOutcome = string;
+import type { RequestCounts, RequestRecord, RequestView } from "../shared/views";
 
 /** Outcomes that are not refusals. */
 const KEPT_OUTCOMES: ReadonlySet<string> = new Set(["accepted", "duplicate", "simulated", "replayed"]);
-
-export interface RequestRecord {
-  at: number;
-  /** The client's address as the socket saw it. */
-  client: string;
-  /** The reply's HTTP status (none for a simulated or replayed payload: no request was answered). */
-  reply?: number | undefined;
-  outcome: RequestOutcome;
-  executionId?: string | undefined;
-  agentLoopName?: string | undefined;
-  status?: string | undefined;
-  /** The output a simulated or replayed payload went to (completed, failed, timeout). */
-  output?: string | undefined;
-}
-
-export interface RequestView extends RequestRecord {
-  /** Sequence number of the request in this node's log, for replay. */
-  id: number;
-  /** Whether its payload is still kept (replay possible). */
-  replayable: boolean;
-  /** A refusal: how many alike (same cause, client and reply) in a row; `at` is the latest. */
-  count?: number;
-}
 
 interface Entry extends RequestRecord {
   id: number;
   payload: unknown;
   bytes: number;
   count?: number;
-}
-
-export interface RequestCounts {
-  accepted: number;
-  duplicate: number;
-  refused: number;
 }
 
 export const DEFAULT_KEEP_REQUESTS = 200;

@@ -10,6 +10,7 @@ import type { Application, NextFunction, Request, RequestHandler, Response } fro
 import type { NodeAPI } from "../shared/node-red-types";
 import { adminClash } from "./admin-paths";
 import { RAW_MARK } from "./body";
+import { pathKey } from "./own-path";
 
 /** Express 4 internals used to reorder and remove layers (as core `http in` does). */
 interface Layer {
@@ -47,8 +48,7 @@ function rootApp(app: Application): Application {
 
 /** Express routes are case-insensitive and ignore one trailing slash by default; keys do too. */
 export function routeKey(method: string, path: string): string {
-  const normalised = path.replace(/\/{2,}/g, "/").replace(/\/$/, "") || "/";
-  return `${method.toUpperCase()}:${normalised.toLowerCase()}`;
+  return `${method.toUpperCase()}:${pathKey(path)}`;
 }
 
 /** Where the node app is mounted, without trailing slash ("" at the root); Node-RED mounts it at "/hooks/". */

@@ -1,6 +1,6 @@
 // One delivery attempt with undici: POST the exact body, read the reply, report what happened
 // in the terms retry-policy decides on. Retrying and queueing are the caller's job.
-import { Agent, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { isJsonMediaType } from "../shared/json-media-type";
 import { failureKind, type DeliveryMessages } from "./failure-words";
 import { isHeaderValue } from "./request-headers";
@@ -34,14 +34,6 @@ export interface DeliveryResult {
   error?: string;
   /** Seconds, from Retry-After when the receiver sent a readable one. */
   retryAfterSeconds?: number;
-}
-
-/**
- * A keep-alive connection pool per node: callbacks to the same receiver reuse sockets, and at
- * most `connections` sockets are open to each origin.
- */
-export function createDispatcher(connections: number): Agent {
-  return new Agent({ connections, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, pipelining: 1 });
 }
 
 function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string | string[]> {

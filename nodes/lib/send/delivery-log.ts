@@ -3,18 +3,10 @@
 // delivered ones. Every update is O(1) and does no JSON work: a reply is kept as it came and cut to
 // a preview only when the sidebar asks.
 import { Ring } from "../shared/ring";
+import type { DeliveredView, Health } from "../shared/views";
 
 /** Time, injectable so tests can move it. */
 export type Now = () => number;
-
-export interface Health {
-  /** "unknown" until the first attempt ends. */
-  state: "unknown" | "up" | "failing";
-  /** Epoch ms of the first failed attempt of the current failing streak. */
-  since?: number;
-  lastStatus?: number;
-  lastError?: string;
-}
 
 /** What one attempt ended with, as far as health is concerned. */
 export interface AttemptEnd {
@@ -36,16 +28,6 @@ export interface Delivered {
   topic?: string | undefined;
   /** The receiver's reply as deliver read it (JSON value or text). */
   reply: unknown;
-}
-
-export interface DeliveredView {
-  id: string;
-  executionId: string;
-  at: number;
-  statusCode?: number;
-  attempts: number;
-  /** The reply's first 200 characters. */
-  reply: string;
 }
 
 export const REPLY_PREVIEW_CHARS = 200;

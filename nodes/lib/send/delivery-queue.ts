@@ -3,7 +3,7 @@
 // was delivered, is tried again later, or is given up. It holds only ids and times; what an
 // attempt sends, where the journal is and what the node shows are the caller's, passed in.
 import type { DeliveryResult } from "./deliver";
-import { classify, nextDelayMs } from "./retry-policy";
+import { decide } from "./retry-policy";
 
 /** setTimeout fires at once for delays past 2^31-1 ms; longer waits re-arm. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -222,19 +222,17 @@ export class DeliveryQueue {
       this.running.delete(id);
     }
     if (this.stopped) return;
-    const { schedule, retry4xx } = this.options;
-    const verdict = classify(result.outcome, retry4xx);
-    const delay = verdict === "retry" ? nextDelayMs(schedule, attempts, result.retryAfterSeconds, this.options.random) : undefined;
-    if (verdict === "delivered") {
+    const decision = decide(result, attempts, this.options, callback.restore !== undefined);
+    if (decision.kind === "delivered") {
       this.pending.delete(id);
       this.options.onFinish(id, attempts, result, "delivered");
-    } else if (callback.restore) {
+    } else if (decision.kind === "back" && callback.restore) {
       const { restore } = callback;
       this.pending.set(id, { id, dueAt: restore.dueAt, attempts: restore.attempts });
       this.options.onRetry(id, restore.attempts, restore.dueAt, result);
       this.heap.push({ dueAt: restore.dueAt, id });
-    } else if (delay !== undefined) {
-      const dueAt = this.clock.now() + delay;
+    } else if (decision.kind === "retry") {
+      const dueAt = this.clock.now() + decision.delayMs;
       this.pending.set(id, { id, dueAt, attempts });
       this.options.onRetry(id, attempts, dueAt, result);
       this.heap.push({ dueAt, id });

@@ -7,24 +7,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { NO_FOLLOW_FLAGS } from "../outbox/journal-fs";
 import { checkOwnFile } from "../outbox/own-files";
-
-export interface GaveUpRecord {
-  /** The outbox entry's id. */
-  id: string;
-  executionId: string;
-  /** The exact body, for resend. */
-  body: string;
-  url?: string;
-  topic?: string;
-  attempts: number;
-  /** Epoch ms it was given up. */
-  at: number;
-  /** Why: "cancelled", or the last attempt's cause ("HTTP 410", "connect ECONNREFUSED ..."). */
-  why: string;
-  statusCode?: number;
-}
-
-export type GaveUpView = Omit<GaveUpRecord, "body" | "url" | "topic">;
+import type { GaveUpRecord, GaveUpView } from "../shared/views";
 
 export interface GaveUpOptions {
   maxEntries?: number;

@@ -39,6 +39,37 @@ export function classify(outcome: AttemptOutcome, retry4xx: boolean): Verdict {
   return "give-up";
 }
 
+/** What a delivery loop does after an attempt; both loops (the file queue, the store queue) ask here. */
+export type Decision =
+  | { kind: "delivered" }
+  /** A manual attempt ("retry now") failed: back where it was, so that presses never use up the schedule. */
+  | { kind: "back" }
+  | { kind: "retry"; delayMs: number }
+  | { kind: "give-up" };
+
+export interface RetryRule {
+  schedule: readonly number[];
+  retry4xx: boolean;
+  random?: (() => number) | undefined;
+}
+
+/**
+ * The one retry decision after attempt number `attempts`. (A per-receiver pause or pace would be
+ * decided here too, so that both loops keep it.)
+ */
+export function decide(
+  result: { outcome: AttemptOutcome; retryAfterSeconds?: number | undefined },
+  attempts: number,
+  rule: RetryRule,
+  manual: boolean,
+): Decision {
+  const verdict = classify(result.outcome, rule.retry4xx);
+  const delayMs = verdict === "retry" ? nextDelayMs(rule.schedule, attempts, result.retryAfterSeconds, rule.random) : undefined;
+  if (verdict === "delivered") return { kind: "delivered" };
+  if (manual) return { kind: "back" };
+  return delayMs === undefined ? { kind: "give-up" } : { kind: "retry", delayMs };
+}
+
 /**
  * Retry-After in seconds: either delay-seconds or an HTTP date (RFC 9110 section 10.2.3).
  * Undefined when absent or unreadable.
@@ -51,11 +82,6 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.min(Math.max(0, (date - now) / 1000), MAX_RETRY_AFTER_SECONDS);
-}
-
-/** Total attempts a schedule allows: the first one at once plus one per delay. */
-export function maxAttempts(schedule: readonly number[]): number {
-  return schedule.length + 1;
 }
 
 /**

@@ -1,30 +1,26 @@
-// What one callback out node does, without Node-RED: accept a msg (format, journal, then
-// acknowledge), resume what the outbox holds, deliver through the queue, report each outcome
-// and the status, answer the editor's "send test", and close keeping the journal.
+// What one callback out node does, without Node-RED: accept a msg (format, hand it to the backend,
+// then acknowledge), attempt each callback the backend's loop gives back, report each outcome and
+// the status, answer the editor's "send test", and close. Where callbacks wait is the backend's
+// business (file-backend.ts, store-backend.ts), chosen once here.
 import type { Dispatcher } from "undici";
 import type { OutDeliveries } from "../shared/deliveries-api";
-import { Outbox, type OutboxOptions } from "../outbox/outbox";
-import type { OutboxEntry, OutboxStore, QueuedEntry, ReplayReport } from "../outbox/types";
+import type { OutboxEntry } from "../outbox/types";
 import type { NodeMessage, NodeStatus } from "../shared/node-red-types";
 import { attemptHeaders } from "./attempt-headers";
+import type { BackendHooks, FinishedEntry, OutboxBackend } from "./backend";
 import { deliverOnce, type DeliveryMessages, type DeliveryResult } from "./deliver";
-import { DeliveryQueue, type Finish } from "./delivery-queue";
+import type { Finish } from "./delivery-queue";
+import { FileBackend } from "./file-backend";
 import { ContentError, entryOfMsg } from "./msg-entry";
-import { OutboxHealth } from "./outbox-health";
 import { deliveryMessages } from "./failure-words";
 import { markGaveUp, outputMsg, withoutPayload } from "./output-msg";
 import { createNetworkDispatcher } from "./network";
 import type { HeaderSettings } from "./request-headers";
 import type { CallbackOutSettings } from "./settings";
-import { SharedBackend, type SharedOutbox } from "./shared-backend";
+import { StoreBackend } from "./store-backend";
 import { senderStatus, type SenderState } from "./status";
-import { GaveUpStore } from "./gave-up-store";
-import { SendDeliveries } from "./send-deliveries";
 import { sendTest, type TestReply } from "./send-test";
 import type { SenderOptions } from "./types";
-
-/** What an output msg needs of the callback it reports on. */
-type FinishedEntry = Pick<QueuedEntry, "id" | "executionId" | "topic">;
 
 /** The "result" of a callback cancelled in the sidebar: no attempt, no reply. */
 const CANCELLED: DeliveryResult = { outcome: { kind: "refused", error: "cancelled" }, error: "cancelled" };
@@ -37,122 +33,70 @@ export class Sender {
   private readonly deliveryMessages: DeliveryMessages;
   /** Input msgs of callbacks queued in this run, kept without payload and error for the outputs. */
   private readonly inputMsgs = new Map<string, NodeMessage>();
-  /** Bodies of the attempts in flight, for the output msg's `callback`. */
-  private readonly bodiesInFlight = new Map<string, string>();
   private statusTimer: NodeJS.Timeout | undefined;
   private lastFinish: SenderState["lastFinish"];
   /** The payload field of the last msg refused for its content, shown until a msg is taken again. */
   private refusedField: string | undefined;
   private closing = false;
-  private outbox: OutboxStore | undefined;
-  private queue: DeliveryQueue | undefined;
-  private openError: string | undefined;
+  private readonly backend: OutboxBackend;
   private ready: Promise<void> = Promise.resolve();
-  private readonly health: OutboxHealth;
-  /** What the deliveries sidebar shows and acts on; set once the outbox is open. */
-  deliveries: SendDeliveries | undefined;
-  private readonly shared: SharedBackend | undefined;
 
   constructor(private readonly options: SenderOptions) {
-    this.health = new OutboxHealth(options.journal, options.t, options.log, () => this.showStatus());
     this.settings = options.settings;
     this.headerSettings = { ...options.settings, userAgent: options.userAgent };
     // Through the proxy config node, else the environment's proxy variables, as core http request.
     this.dispatcher = createNetworkDispatcher(options.settings.concurrency, options.settings.network, process.env, options.t);
     this.deliveryMessages = deliveryMessages(options.t);
-    if (options.shared) {
-      this.shared = this.sharedBackend(options.shared);
-      this.shared.deliveries.onCancelled = (record) => this.cancelled(record, record.body, record.attempts);
-    }
+    this.backend = this.backendFor(options);
   }
 
-  /** What the deliveries sidebar shows and acts on: the shared queue's with a store, else the file outbox's once open. */
+  /** What the deliveries sidebar shows and acts on: the backend's (the file outbox's once open). */
   get sidebar(): OutDeliveries | undefined {
-    return this.shared?.deliveries ?? this.deliveries;
+    return this.backend.sidebar;
   }
 
   /** Callbacks in the outbox now. */
   get pending(): number {
-    return this.shared ? this.shared.pending : (this.outbox?.size ?? 0);
+    return this.backend.pending;
   }
 
-  private sharedBackend(shared: SharedOutbox): SharedBackend {
-    const { settings } = this;
-    return new SharedBackend({
-      ...settings,
-      shared,
-      t: this.options.t,
-      log: this.options.log,
-      attempt: (entry) => this.attempt(settings.url || entry.url || "", entry.body, entry.executionId),
-      onFinish: (entry, attempts, result, finish) => this.finish(entry, entry.body, result, attempts, finish),
+  /** The callback store's queue when the node has a store, else the journal file. */
+  private backendFor(options: SenderOptions): OutboxBackend {
+    const { settings, t, log, deliveryLog } = options;
+    const hooks: BackendHooks = {
+      attempt: (entry, body) => this.attempt(settings.url || entry.url || "", body, entry.executionId),
+      onFinish: (entry, body, result, attempts, finish) => this.finish(entry, body, result, attempts, finish),
+      onCancelled: (entry, body, attempts) => this.cancelled(entry, body, attempts),
       onChange: () => this.showStatus(),
-      deliveryLog: this.options.deliveryLog,
-    });
+    };
+    if (options.shared) return new StoreBackend({ ...settings, shared: options.shared, t, log, deliveryLog }, hooks);
+    const { journal, bodyMemoryBytes, openOutbox, gaveUpFile } = options;
+    const onStatus = (status: NodeStatus): void => options.onStatus(status);
+    return new FileBackend({ ...settings, journal, bodyMemoryBytes, t, log, onStatus, openOutbox, gaveUpFile, deliveryLog }, hooks);
   }
 
   /** Opens the outbox and resumes what it holds; a failure is logged and shown, and later msgs are refused with it. */
   start(): Promise<void> {
-    const { log, journal, bodyMemoryBytes } = this.options;
-    if (this.shared) return Promise.resolve(this.shared.start());
-    const open = this.options.openOutbox ?? ((file: string, options?: OutboxOptions) => Outbox.open(file, options));
-    const { gaveUpFile } = this.options;
-    // The gave-up file after the outbox: its folder is trusted only once the outbox has checked it.
-    const opening = open(journal, { bodyMemoryBytes }).then(async (opened) => {
-      try {
-        return [opened, gaveUpFile ? await GaveUpStore.open(gaveUpFile) : undefined] as const;
-      } catch (err) {
-        await opened.outbox.close().catch(() => undefined);
-        throw err;
-      }
-    });
-    this.ready = opening.then(
-      ([{ outbox, replay }, gaveUp]) => {
-        if (this.closing) return void Promise.all([outbox.close(), gaveUp?.close()]);
-        this.outbox = outbox;
-        if (gaveUp) {
-          this.deliveries = new SendDeliveries(
-            gaveUp,
-            () => this.outbox,
-            () => this.queue,
-            Date.now,
-            this.options.deliveryLog,
-          );
-          this.deliveries.onCancelled = (entry, body) => this.cancelled(entry, body, entry.attempts);
-        }
-        this.reportReplay(replay);
-        this.queue = this.startQueue(outbox);
-        this.queue.scheduleAll(outbox.entries().map(({ id, dueAt, attempts }) => ({ id, dueAt, attempts })));
-        this.showStatus();
-      },
-      (err: unknown) => {
-        const { message, status } = this.health.openFailed(err);
-        this.openError = message;
-        log.error(message);
-        this.options.onStatus({ fill: "red", shape: "ring", text: status });
-      },
-    );
+    this.ready = this.backend.start();
     return this.ready;
   }
 
   /** Resolves once the callback is durable in the outbox (acknowledge the msg); rejects with the msg's error. */
   async accept(msg: NodeMessage): Promise<void> {
     await this.ready;
-    const { t } = this.options;
-    if (this.closing || (!this.shared && !this.outbox)) throw new Error(this.openError ?? t("errors.closing"));
+    this.refuseIfClosed();
     const entry = this.contentChecked(msg);
-    if (this.shared) return this.shared.add(entry);
-    const outbox = this.outbox as OutboxStore;
-    // A shallow copy taken now: other nodes may still hold and change the input msg object.
-    this.inputMsgs.set(entry.id, withoutPayload(msg));
-    this.showStatus();
+    if (this.backend.finishesHere) {
+      // A shallow copy taken now: other nodes may still hold and change the input msg object.
+      this.inputMsgs.set(entry.id, withoutPayload(msg));
+      this.showStatus();
+    }
     try {
-      await outbox.add(entry);
+      await this.backend.add(entry);
     } catch (err) {
       this.inputMsgs.delete(entry.id);
-      throw this.health.failed(err);
+      throw err;
     }
-    this.health.wrote();
-    if (!this.closing) this.queue?.schedule({ id: entry.id, dueAt: entry.dueAt, attempts: entry.attempts });
   }
 
   /** One attempt with the seed's sample payload to the node's URL; nothing is queued. */
@@ -165,21 +109,16 @@ export class Sender {
   async close(removed: boolean): Promise<void> {
     const { t, log, journal } = this.options;
     this.closing = true;
-    this.queue?.stop();
+    this.backend.stop();
     if (this.statusTimer) clearTimeout(this.statusTimer);
     this.stopAll.abort();
     try {
       await this.ready;
-      // Gave-up callbacks on their way from the outbox to the gave-up file get there first.
-      await this.deliveries?.settled();
-      const pending = this.shared ? await this.shared.close() : this.pending;
-      await this.outbox?.close();
-      await this.deliveries?.close();
+      const kept = await this.backend.close();
       await this.dispatcher.destroy().catch(() => undefined);
-      // A shared store keeps its entries for the other instances: nothing of this node's to report.
-      if (pending > 0 && !this.shared) {
-        if (removed) log.warn(t("log.kept-removed", { count: pending, file: journal, id: this.options.nodeId }));
-        else log.info(t("log.kept", { count: pending, file: journal }));
+      if (kept > 0) {
+        if (removed) log.warn(t("log.kept-removed", { count: kept, file: journal, id: this.options.nodeId }));
+        else log.info(t("log.kept", { count: kept, file: journal }));
       }
     } catch (err) {
       log.error(t("errors.outbox-write", { file: journal, error: errorText(err) }));
@@ -208,16 +147,14 @@ export class Sender {
   private entryFor(msg: NodeMessage): OutboxEntry {
     const { t } = this.options;
     const config = this.settings;
-    if (this.closing || (!this.shared && !this.outbox)) throw new Error(this.openError ?? t("errors.closing"));
-    if (this.outbox && this.outbox.size >= config.maxQueue) throw new Error(t("errors.queue-full", { max: config.maxQueue }));
+    this.refuseIfClosed();
+    if (this.backend.full) throw new Error(t("errors.queue-full", { max: config.maxQueue }));
     return entryOfMsg(msg, config, t);
   }
 
-  private reportReplay(replay: ReplayReport): void {
-    const { t, log, journal: file } = this.options;
-    if (replay.tornTail) log.warn(t("log.torn-tail", { file }));
-    if (replay.unreadableLines > 0) log.warn(t("log.unreadable", { count: replay.unreadableLines, file }));
-    if (replay.entries > 0) log.info(t("log.resuming", { count: replay.entries, file }));
+  /** Closing, or the outbox did not open: the msg's error. */
+  private refuseIfClosed(): void {
+    if (this.closing || !this.backend.open) throw new Error(this.backend.openError ?? this.options.t("errors.closing"));
   }
 
   private attempt(url: string, body: string, executionId: string): Promise<DeliveryResult> {
@@ -239,39 +176,6 @@ export class Sender {
       dispatcher: this.dispatcher,
       signal: this.stopAll.signal,
       messages: this.deliveryMessages,
-    });
-  }
-
-  /** The queue decides when; the outbox keeps each decision on disk. */
-  private startQueue(outbox: OutboxStore): DeliveryQueue {
-    const { settings } = this;
-    const journalError = (err: unknown): void => void this.health.failed(err);
-    return new DeliveryQueue({
-      concurrency: settings.concurrency,
-      schedule: settings.schedule,
-      retry4xx: settings.retry4xx,
-      // The body may be on disk only (a long queue): read back for each attempt, kept while it runs.
-      attempt: async (id) => {
-        const body = await outbox.body(id);
-        const entry = outbox.peek(id);
-        if (!entry) throw new Error(`callback ${id} is no longer in the outbox`);
-        this.bodiesInFlight.set(id, body);
-        return this.attempt(settings.url || entry.url || "", body, entry.executionId);
-      },
-      onRetry: (id, attempts, dueAt, result) => {
-        this.bodiesInFlight.delete(id);
-        this.deliveries?.attempted({ ok: false, statusCode: result.statusCode, error: result.error });
-        outbox.reschedule(id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error }).catch(journalError);
-      },
-      onFinish: (id, attempts, result, finish) => {
-        const entry = outbox.peek(id);
-        const body = this.bodiesInFlight.get(id);
-        this.bodiesInFlight.delete(id);
-        if (!entry) return;
-        (this.deliveries ? this.deliveries.finished(entry, body, result, attempts, finish) : outbox.remove(id)).catch(journalError);
-        this.finish(entry, body, result, attempts, finish);
-      },
-      onChange: () => this.showStatus(),
     });
   }
 
@@ -322,11 +226,11 @@ export class Sender {
     return senderStatus(
       {
         pending: this.pending,
-        inFlight: this.shared?.inFlight ?? this.queue?.inFlight ?? 0,
-        next: this.queue?.nextDue(),
+        inFlight: this.backend.inFlight,
+        next: this.backend.nextDue(),
         retries: this.settings.schedule.length,
         lastFinish: this.lastFinish,
-        refusing: this.shared?.refusing ?? this.health.refusing,
+        refusing: this.backend.refusing,
         refusedField: this.refusedField,
         problem: this.settings.problems[0],
       },

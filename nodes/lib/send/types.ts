@@ -8,7 +8,7 @@ import type { Finish } from "./delivery-queue";
 import type { DeliveryLog } from "./delivery-log";
 import type { CallbackCredentials } from "./request-headers";
 import type { CallbackOutSettings } from "./settings";
-import type { SharedOutbox } from "./shared-backend";
+import type { StoreOutbox } from "../outbox/store-outbox";
 
 export interface SenderLog {
   info(text: string): void;
@@ -36,11 +36,18 @@ export interface SenderOptions {
   /** The outbox backend; the journal file by default. */
   openOutbox?: OpenOutbox<OutboxOptions>;
   /** A queue in a callback store shared with other instances, instead of the journal file. */
-  shared?: SharedOutbox;
+  shared?: StoreOutboxLink;
   /** Milliseconds between status updates at most. */
   statusDelayMs?: number;
   /** Where gave-up callbacks are kept for the deliveries sidebar's resend; none: not kept. */
   gaveUpFile?: string;
   /** The sidebar's delivered list, counts and health, kept across a redeploy by the node. */
   deliveryLog?: DeliveryLog;
+}
+
+/** What Sender hands over when the node has a store. */
+export interface StoreOutboxLink {
+  outbox: StoreOutbox;
+  /** Calls back on every change of the store's state; returns the function that stops it. */
+  watch?(listener: (state: "connecting" | "ready" | "down", error: string) => void): () => void;
 }

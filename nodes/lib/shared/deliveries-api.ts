@@ -1,10 +1,7 @@
 // What each running callback in / callback out node offers the deliveries sidebar (the editor
 // plugin in nodes/plugins/deliveries.ts finds it on the node as `agentCallbackDeliveries`). Views
 // hold no secret, token, signature or request header: only what the sidebar shows.
-import type { Health } from "../send/delivery-log";
-import type { DeliveredView } from "../send/delivery-log";
-import type { GaveUpView } from "../send/gave-up-store";
-import type { RequestCounts, RequestView } from "../receive/request-log";
+import type { DeliveredView, GaveUpView, Health, RequestCounts, RequestView } from "./views";
 
 /** The runtime event a node emits (coalesced, at most a few times a second) when its view changed. */
 export const DELIVERIES_CHANGED_EVENT = "agent-callback:deliveries-changed";

@@ -14,8 +14,11 @@ export type PropertyRule =
   | { type: "oneOf"; values: readonly string[] }
   /** Blank (the default) or a number (or numeric text) of at least `min`, above it when `exclusive`, whole when `integer`, at most `max`, or 0 when `orZero`. */
   | { type: "number"; min: number; exclusive?: boolean; integer?: boolean; max?: number; orZero?: boolean }
-  /** Blank (none) or the id of a config node of `configType` (the editor offers those nodes to pick from). */
-  | { type: "config"; configType: string }
+  /**
+   * Blank (none) or the id of a config node of `configType` (the editor offers those nodes to pick
+   * from); `nodeRedChecks`: Node-RED's own check only (the id names a valid node of that type).
+   */
+  | { type: "config"; configType: string; nodeRedChecks?: true }
   /** Blank (the default), true / false or their text. */
   | { type: "boolean" }
   /** Blank or an http:// or https:// URL. */
@@ -25,9 +28,7 @@ export type PropertyRule =
   /** A list of { name, value } rows: a blank name skips the row, else a header name; values a header can carry. */
   | { type: "headers"; namePattern: string }
   /** Missing, or a list (or lines of text) of `*` and origins scheme://host[:port] (http or https, no path). */
-  | { type: "origins" }
-  /** Blank (none) or the id of a config node of type `nodeType`, checked by Node-RED itself. */
-  | { type: "configNode"; nodeType: string };
+  | { type: "origins" };
 
 /** A property's default and rule: what both the runtime and the editor use. */
 export interface PropertySpec {
@@ -64,7 +65,8 @@ export function acceptsValue(rule: PropertyRule, value: unknown): boolean {
       );
     }
     case "config":
-      return blank || typeof value === "string";
+      // With nodeRedChecks, Node-RED's own check applies (the id names a valid config node of the type); the runtime reports an unknown id.
+      return rule.nodeRedChecks === true || blank || typeof value === "string";
     case "boolean":
       return blank || value === true || value === false || value === "true" || value === "false";
     case "httpUrl": {
@@ -133,8 +135,5 @@ export function acceptsValue(rule: PropertyRule, value: unknown): boolean {
         })
       );
     }
-    case "configNode":
-      // Node-RED's own check applies (the id names a valid config node of the type); the runtime reports an unknown id.
-      return true;
   }
 }

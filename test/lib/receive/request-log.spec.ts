@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { RequestLog, type RequestRecord } from "../../../nodes/lib/receive/request-log";
+import { RequestLog } from "../../../nodes/lib/receive/request-log";
+import type { RequestRecord } from "../../../nodes/lib/shared/views";
 
 function req(n: number, outcome = "accepted"): RequestRecord {
   return {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { MAX_REPLY_BYTES, createDispatcher, deliverOnce } from "../../../nodes/lib/send/deliver";
+import { MAX_REPLY_BYTES, deliverOnce } from "../../../nodes/lib/send/deliver";
+import { createNetworkDispatcher } from "../../../nodes/lib/send/network";
 import { deliveryMessages as messages } from "../../support/delivery-messages";
 import { freePort } from "../../support/node-red";
 
@@ -11,7 +12,7 @@ describe("lib/deliver", () => {
   let server: Server;
   let handler: Handler;
   let url: string;
-  const dispatcher = createDispatcher(4);
+  const dispatcher = createNetworkDispatcher(4, {}, {}, (key) => key);
 
   before(async () => {
     server = createServer((req, res) => {

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from "node:net";
-import { createDispatcher, deliverOnce } from "../../../nodes/lib/send/deliver";
+import { deliverOnce } from "../../../nodes/lib/send/deliver";
+import { createNetworkDispatcher } from "../../../nodes/lib/send/network";
 import { failureKind } from "../../../nodes/lib/send/failure-words";
 import { describeResult } from "../../../nodes/lib/send/output-msg";
 import { sendTest } from "../../../nodes/lib/send/send-test";
@@ -23,7 +24,7 @@ const portOf = (server: Server | TcpServer) => (server.address() as AddressInfo)
 const close = (server: Server | TcpServer) => new Promise((resolve) => server.close(resolve));
 
 describe("lib/send/failure-words: why a callback failed, in plain words first", () => {
-  const dispatcher = createDispatcher(2);
+  const dispatcher = createNetworkDispatcher(2, {}, {}, (key) => key);
   after(() => dispatcher.close());
   const attempt = (url: string, timeoutMs = 5000) => deliverOnce({ url, body: "{}", headers: {}, timeoutMs, dispatcher, messages });
 

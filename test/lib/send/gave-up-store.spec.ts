@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { GaveUpStore, gaveUpFileName, type GaveUpRecord } from "../../../nodes/lib/send/gave-up-store";
+import { GaveUpStore, gaveUpFileName } from "../../../nodes/lib/send/gave-up-store";
+import type { GaveUpRecord } from "../../../nodes/lib/shared/views";
 
 function record(n: number, at: number): GaveUpRecord {
   return {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import callbackOut from "../../../nodes/callback-out";
 import callbackStore from "../../../nodes/callback-store";
-import { RedisOutbox } from "../../../nodes/lib/outbox/redis-outbox";
+import { StoreOutbox } from "../../../nodes/lib/outbox/store-outbox";
 import { samplePayload } from "../../../nodes/lib/shared/payload";
 import type { StoreConnection } from "../../../nodes/lib/store/connection";
 import { freePort, nodeRedDir } from "../../support/node-red";
@@ -118,7 +118,7 @@ describe("callback out node with a callback store (real redis-server)", function
     const receiver = await new Receiver().start();
     try {
       await load(receiver.url);
-      const other = new RedisOutbox(admin, { queueKey: "agent-callback:outbox:out", leaseMs: 60_000, holder: "other-instance" });
+      const other = new StoreOutbox(admin, { queueKey: "agent-callback:outbox:out", leaseMs: 60_000, holder: "other-instance" });
       const body = JSON.stringify({ ...samplePayload(), execution_id: "exec_from_other" });
       await other.add({ id: "x1", executionId: "exec_from_other", body, attempts: 0, dueAt: Date.now(), createdAt: Date.now() });
       await until(() => receiver.requests.length === 1, "delivered by this instance");
@@ -149,7 +149,7 @@ describe("callback out node with a callback store (real redis-server)", function
       // every 250 ms made about 20 of them.
       assert.ok(count(["evalsha", "eval"]) <= 2, `commands while idle: ${calls.join(", ")}`);
       assert.ok(count(calls.map((call) => call.split("=")[0] as string)) <= 10, `commands while idle: ${calls.join(", ")}`);
-      const other = new RedisOutbox(admin, { queueKey: "agent-callback:outbox:out", leaseMs: 60_000, holder: "other-instance" });
+      const other = new StoreOutbox(admin, { queueKey: "agent-callback:outbox:out", leaseMs: 60_000, holder: "other-instance" });
       const body = JSON.stringify({ ...samplePayload(), execution_id: "exec_after_idle" });
       await other.add({ id: "x2", executionId: "exec_after_idle", body, attempts: 0, dueAt: Date.now(), createdAt: Date.now() });
       await until(() => delivered.length === 1, "delivered by this instance");

@@ -3,7 +3,7 @@
 // waiting list is the queue's (entries any instance put there included), gave-up records are
 // kept in Redis across a restart, and retry, cancel and resend act on the queue.
 import assert from "node:assert/strict";
-import { RedisOutbox } from "../../../nodes/lib/outbox/redis-outbox";
+import { StoreOutbox } from "../../../nodes/lib/outbox/store-outbox";
 import type { StoreConnection } from "../../../nodes/lib/store/connection";
 import { ADMIN, adminAuthSettings, deployAs, token } from "../../support/admin-auth";
 import { NodeRedProcess } from "../../support/node-red";
@@ -125,7 +125,7 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
   });
 
   it("lists what another instance put in the shared queue", async () => {
-    const other = new RedisOutbox(admin, { queueKey: QUEUE, leaseMs: 60_000, holder: "other-instance" });
+    const other = new StoreOutbox(admin, { queueKey: QUEUE, leaseMs: 60_000, holder: "other-instance" });
     const body = JSON.stringify({ agent_loop_id: "loop_store", agent_loop_name: "Other", execution_id: "exec_s_other", status: "failed" });
     const later = Date.now() + 3_600_000;
     await other.add({

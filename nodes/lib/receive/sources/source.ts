@@ -6,6 +6,7 @@ import {
   CALLBACK_STATUSES,
   checkCallbackPayload,
   type CallbackMetadata,
+  type CallbackPayload,
   type CallbackResult,
   type CallbackStatus,
 } from "../../shared/payload";
@@ -66,6 +67,11 @@ export interface Source {
 }
 
 /** The agent-loop callback of the package's documentation (the default; unchanged behaviour). */
+/** The msg.topic of an agent-loop callback: its agent_loop_name (empty when it has none). */
+export function callbackTopic(payload: CallbackPayload): string {
+  return payload.agent_loop_name ?? "";
+}
+
 export const AGENT_LOOP: Source = {
   name: "agent-loop",
   read(value) {
@@ -78,7 +84,7 @@ export const AGENT_LOOP: Source = {
         key: payload.execution_id,
         output: CALLBACK_STATUSES.indexOf(payload.status),
         payload,
-        topic: payload.agent_loop_name ?? "",
+        topic: callbackTopic(payload),
       },
     };
   },

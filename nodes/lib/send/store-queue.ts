@@ -6,24 +6,24 @@
 // is due, when an instance publishes that it added some, and otherwise only now and then.
 import type { DeliveryResult } from "./deliver";
 import type { Finish } from "./delivery-queue";
-import { classify, nextDelayMs } from "./retry-policy";
+import { decide } from "./retry-policy";
 import type { OutboxEntry } from "../outbox/types";
-import type { RedisOutbox } from "../outbox/redis-outbox";
-import type { GaveUpData } from "../outbox/redis-outbox-admin";
+import type { StoreOutbox } from "../outbox/store-outbox";
+import type { GaveUpRecord } from "../shared/views";
 import { describeResult } from "./output-msg";
 
 /** The gave-up record kept for the sidebar's resend (the same fields as the file side's). */
-function gaveUpRecord(entry: OutboxEntry, attempts: number, result: DeliveryResult, at: number): GaveUpData {
+function gaveUpRecord(entry: OutboxEntry, attempts: number, result: DeliveryResult, at: number): GaveUpRecord {
   const { id, executionId, body, url, topic } = entry;
-  const record: GaveUpData = { id, executionId, body, attempts, at, why: describeResult(result) };
+  const record: GaveUpRecord = { id, executionId, body, attempts, at, why: describeResult(result) };
   if (url !== undefined) record.url = url;
   if (topic !== undefined) record.topic = topic;
   if (result.statusCode !== undefined) record.statusCode = result.statusCode;
   return record;
 }
 
-export interface SharedDeliveryOptions {
-  outbox: RedisOutbox;
+export interface StoreQueueOptions {
+  outbox: StoreOutbox;
   concurrency: number;
   /** Delays in seconds before attempts 2, 3, ... */
   schedule: readonly number[];
@@ -46,7 +46,7 @@ export interface SharedDeliveryOptions {
   now?: () => number;
 }
 
-export class SharedDelivery {
+export class StoreQueue {
   private readonly running = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private taking = false;
@@ -57,7 +57,7 @@ export class SharedDelivery {
   private unlisten: (() => Promise<void>) | undefined;
   private listening = false;
 
-  constructor(private readonly options: SharedDeliveryOptions) {}
+  constructor(private readonly options: StoreQueueOptions) {}
 
   get inFlight(): number {
     return this.running.size;
@@ -161,18 +161,16 @@ export class SharedDelivery {
   }
 
   private async decide(entry: OutboxEntry, attempts: number, result: DeliveryResult): Promise<void> {
-    const { outbox, schedule, retry4xx } = this.options;
-    const verdict = classify(result.outcome, retry4xx);
-    const delay = verdict === "retry" ? nextDelayMs(schedule, attempts, result.retryAfterSeconds, this.options.random) : undefined;
-    this.options.onAttempted?.(result, verdict === "delivered");
-    if (verdict === "delivered") {
+    const { outbox } = this.options;
+    const manualFrom = outbox.manualFrom(entry.id);
+    const decision = decide(result, attempts, this.options, manualFrom !== undefined);
+    this.options.onAttempted?.(result, decision.kind === "delivered");
+    if (decision.kind === "delivered") {
       await outbox.remove(entry.id);
       this.options.onFinish(entry, attempts, result, "delivered");
       return;
     }
-    // A "retry now" that failed: back where it was, so that presses never use up the schedule.
-    const manualFrom = outbox.manualFrom(entry.id);
-    if (manualFrom !== undefined) {
+    if (decision.kind === "back" && manualFrom !== undefined) {
       await outbox.reschedule(entry.id, {
         attempts: entry.attempts,
         dueAt: manualFrom,
@@ -181,13 +179,15 @@ export class SharedDelivery {
       });
       return;
     }
-    if (delay === undefined) {
+    if (decision.kind === "give-up") {
       const at = (this.options.now ?? Date.now)();
       await outbox.giveUp(entry.id, gaveUpRecord(entry, attempts, result, at));
       this.options.onFinish(entry, attempts, result, "gave-up");
       return;
     }
-    const dueAt = (this.options.now ?? Date.now)() + delay;
-    await outbox.reschedule(entry.id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error });
+    if (decision.kind === "retry") {
+      const dueAt = (this.options.now ?? Date.now)() + decision.delayMs;
+      await outbox.reschedule(entry.id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error });
+    }
   }
 }

@@ -4,7 +4,8 @@
 // and acts on the same queue; each call reads a bounded number of entries (see the scripts).
 import type { StoreClient } from "../store/connection";
 import type { Selection, WaitingView } from "../shared/deliveries-api";
-import { CANCEL, GIVE_UP, LIST_GAVE_UP, LIST_WAITING, RESEND_GAVE_UP, RETRY_NOW } from "./redis-admin-scripts";
+import { CANCEL, GIVE_UP, LIST_GAVE_UP, LIST_WAITING, RESEND_GAVE_UP, RETRY_NOW } from "./store-admin-scripts";
+import type { GaveUpRecord, GaveUpView } from "../shared/views";
 
 /** The store keys of one queue (prefix + "outbox:" + node id). */
 export interface QueueKeys {
@@ -28,23 +29,6 @@ export function queueKeys(queueKey: string): QueueKeys {
     gaveUpAt: `${queueKey}:gaveup-at`,
     manual: `${queueKey}:manual`,
   };
-}
-
-/** A gave-up record as the sidebar lists it (no body, URL or topic). */
-export interface GaveUpItem {
-  id: string;
-  executionId: string;
-  attempts: number;
-  at: number;
-  why: string;
-  statusCode?: number;
-}
-
-/** A gave-up record as kept: with the exact body (and where it went), for resend. */
-export interface GaveUpData extends GaveUpItem {
-  body: string;
-  url?: string;
-  topic?: string;
 }
 
 export interface AdminOptions {
@@ -76,7 +60,7 @@ function parsed<T>(reply: unknown): T[] {
   return out;
 }
 
-export class RedisOutboxAdmin {
+export class StoreAdmin {
   readonly keys: QueueKeys;
   private readonly actionScan: number;
   private readonly maxGaveUp: number;
@@ -111,15 +95,15 @@ export class RedisOutboxAdmin {
   }
 
   /** Moves the selected waiting entries (not in flight) to gave up as "cancelled"; their gave-up records, body and all. */
-  async cancel(executionIds: readonly string[]): Promise<GaveUpData[]> {
+  async cancel(executionIds: readonly string[]): Promise<GaveUpRecord[]> {
     const { entries, due, lease, gaveUp, gaveUpView, gaveUpAt } = this.keys;
     const now = this.now();
     const args = [now, this.actionScan, now - this.maxGaveUpAgeMs, this.maxGaveUp, "ids", ...executionIds];
-    return parsed<GaveUpData>(await CANCEL.run(this.client, [entries, due, lease, gaveUp, gaveUpView, gaveUpAt], args));
+    return parsed<GaveUpRecord>(await CANCEL.run(this.client, [entries, due, lease, gaveUp, gaveUpView, gaveUpAt], args));
   }
 
   /** A held entry out of the queue and into gave up, at once; false when `holder` lost its lease. */
-  async giveUp(id: string, holder: string, record: GaveUpData): Promise<boolean> {
+  async giveUp(id: string, holder: string, record: GaveUpRecord): Promise<boolean> {
     const { entries, due, lease, gaveUp, gaveUpView, gaveUpAt } = this.keys;
     const { executionId, attempts, at, why, statusCode } = record;
     const view = JSON.stringify({ id: record.id, executionId, attempts, at, why, statusCode });
@@ -128,7 +112,7 @@ export class RedisOutboxAdmin {
   }
 
   /** Gave-up records, newest first, and how many were given up in the last hour. */
-  async gaveUpList(): Promise<{ lastHour: number; items: GaveUpItem[] }> {
+  async gaveUpList(): Promise<{ lastHour: number; items: GaveUpView[] }> {
     const now = this.now();
     const reply = await LIST_GAVE_UP.run(
       this.client,
@@ -136,7 +120,7 @@ export class RedisOutboxAdmin {
       [now - this.maxGaveUpAgeMs, this.maxGaveUp, now - HOUR_MS],
     );
     const [lastHour, views] = Array.isArray(reply) ? (reply as unknown[]) : [];
-    return { lastHour: Number(lastHour ?? 0), items: parsed<GaveUpItem>(views) };
+    return { lastHour: Number(lastHour ?? 0), items: parsed<GaveUpView>(views) };
   }
 
   /** Queues the selected gave-up records again under new ids made from `idPrefix`; their execution_ids. */

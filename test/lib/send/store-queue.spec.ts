@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import type { DeliveryResult } from "../../../nodes/lib/send/deliver";
 import type { Finish } from "../../../nodes/lib/send/delivery-queue";
 import type { OutboxEntry } from "../../../nodes/lib/outbox/types";
-import { RedisOutbox } from "../../../nodes/lib/outbox/redis-outbox";
-import { SharedDelivery, type SharedDeliveryOptions } from "../../../nodes/lib/send/shared-delivery";
+import { StoreOutbox } from "../../../nodes/lib/outbox/store-outbox";
+import { StoreQueue, type StoreQueueOptions } from "../../../nodes/lib/send/store-queue";
 import { StoreConnection } from "../../../nodes/lib/store/connection";
 import { RedisServer } from "../../support/redis-server";
 import { openStore } from "../../support/store";
@@ -24,12 +24,12 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
   }
 }
 
-describe("lib/send/shared-delivery (real redis-server)", () => {
+describe("lib/send/store-queue (real redis-server)", () => {
   const redis = new RedisServer();
   let a: StoreConnection;
   let b: StoreConnection;
   let queue = 0;
-  const running: SharedDelivery[] = [];
+  const running: StoreQueue[] = [];
   before(async () => {
     await redis.start();
     a = await openStore(redis.url, "s:");
@@ -51,10 +51,10 @@ describe("lib/send/shared-delivery (real redis-server)", () => {
     holder: string,
     queueKey: string,
     finished: Finished[],
-    options: Partial<SharedDeliveryOptions> & { leaseMs?: number } = {},
-  ): { delivery: SharedDelivery; outbox: RedisOutbox } {
-    const outbox = new RedisOutbox(connection, { queueKey, leaseMs: options.leaseMs ?? 60_000, holder });
-    const delivery = new SharedDelivery({
+    options: Partial<StoreQueueOptions> & { leaseMs?: number } = {},
+  ): { delivery: StoreQueue; outbox: StoreOutbox } {
+    const outbox = new StoreOutbox(connection, { queueKey, leaseMs: options.leaseMs ?? 60_000, holder });
+    const delivery = new StoreQueue({
       outbox,
       concurrency: 4,
       schedule: [0.05, 0.05],
@@ -190,7 +190,7 @@ describe("lib/send/shared-delivery (real redis-server)", () => {
       const idle = start(a, "A", key, finished, slow);
       // A has looked once, found nothing, and sleeps until its next poll, a minute away.
       await until(async () => (await listeners(`${key}:wake`)) === 1, "A listens");
-      const other = new RedisOutbox(b, { queueKey: key, leaseMs: 60_000, holder: "B" });
+      const other = new StoreOutbox(b, { queueKey: key, leaseMs: 60_000, holder: "B" });
       await other.add(entry("from-b"));
       await until(() => finished.length === 1, "delivered by A long before its next poll");
       assert.deepEqual(finished[0], { id: "from-b", attempts: 1, finish: "delivered", by: "A" });
@@ -201,7 +201,7 @@ describe("lib/send/shared-delivery (real redis-server)", () => {
       const key = `s:q${++queue}`;
       const finished: Finished[] = [];
       // "dead" takes an entry and never finishes it.
-      const dead = new RedisOutbox(b, { queueKey: key, leaseMs: 300, holder: "dead" });
+      const dead = new StoreOutbox(b, { queueKey: key, leaseMs: 300, holder: "dead" });
       await dead.add(entry("held"));
       assert.equal((await dead.take(1)).length, 1);
       const attempt = (e: Readonly<OutboxEntry>, n: number): Promise<DeliveryResult> =>

@@ -2,7 +2,7 @@
 // each reads a bounded number of entries and records (never a whole queue), works on the bodies
 // where they are (no body travels to Node-RED), and changes the queue atomically.
 //
-// Keys beside the queue's (see redis-outbox.ts), under `<prefix>outbox:<node id>:`
+// Keys beside the queue's (see store-outbox.ts), under `<prefix>outbox:<node id>:`
 //   gaveup       hash  id -> the gave-up record as JSON (body included, for resend)
 //   gaveup-view  hash  id -> the same record as the sidebar lists it (small: listing reads no body)
 //   gaveup-at    zset  id -> when it was given up (epoch ms), for age order and the bounds

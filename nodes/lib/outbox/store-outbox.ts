@@ -6,14 +6,15 @@
 //   entries  hash  id -> the entry as JSON (body included; records.ts's entryJson)
 //   due      zset  id -> when it may be taken next: its due time, or the end of its lease
 //   lease    hash  id -> the token of the instance holding it
-// (and the gave-up records beside them, for the deliveries sidebar: redis-admin-scripts.ts)
+// (and the gave-up records beside them, for the deliveries sidebar: store-admin-scripts.ts)
 // A holder's retry or finish counts only while it still holds the lease: an instance that lost
 // its entry to a takeover (it was too slow, or cut off) cannot undo the new holder's work.
 import type { OutboxEntry, RetryUpdate } from "./types";
 import { entryJson, readEntryJson, withRetry } from "./records";
 import type { StoreClient } from "../store/connection";
 import { StoreScript } from "../store/script";
-import { RedisOutboxAdmin, queueKeys, type GaveUpData } from "./redis-outbox-admin";
+import { StoreAdmin, queueKeys } from "./store-admin";
+import type { GaveUpRecord } from "../shared/views";
 
 // KEYS entries, due; ARGV id, entry JSON, dueAt, max pending (0: no limit), wake channel. 1 added, 0 full.
 // The wake-up is published with pcall: a user whose ACL has no channels still adds (others then poll).
@@ -79,7 +80,7 @@ redis.pcall('PUBLISH', ARGV[2], '')
 return 1
 `);
 
-export interface RedisOutboxOptions {
+export interface StoreOutboxOptions {
   /** Store prefix + node id: the queue's name. */
   queueKey: string;
   /** How long a taken entry stays with its holder before another instance may take it. */
@@ -89,10 +90,10 @@ export interface RedisOutboxOptions {
   now?: () => number;
 }
 
-export class RedisOutbox {
+export class StoreOutbox {
   private readonly keys: { entries: string; due: string; lease: string; manual: string };
   /** The deliveries sidebar's view of this queue and its gave-up records (shared by all instances). */
-  readonly admin: RedisOutboxAdmin;
+  readonly admin: StoreAdmin;
   /** Pub/sub channel (not a key) on which adds and releases say that entries may be due. */
   private readonly channel: string;
   private next: number | undefined;
@@ -104,12 +105,12 @@ export class RedisOutbox {
 
   constructor(
     private readonly client: StoreClient,
-    private readonly options: RedisOutboxOptions,
+    private readonly options: StoreOutboxOptions,
   ) {
     this.keys = queueKeys(options.queueKey);
     this.channel = `${options.queueKey}:wake`;
     this.now = options.now ?? Date.now;
-    this.admin = new RedisOutboxAdmin(client, options.queueKey, { now: this.now });
+    this.admin = new StoreAdmin(client, options.queueKey, { now: this.now });
   }
 
   /** When the earliest entry left after the last take is due (or its lease ends); undefined when none is. */
@@ -201,7 +202,7 @@ export class RedisOutbox {
    * Gives up a held entry: out of the queue and into the gave-up records (kept for resend) in one
    * step, so a crash leaves it in one of the two; false when its lease was lost.
    */
-  async giveUp(id: string, record: GaveUpData): Promise<boolean> {
+  async giveUp(id: string, record: GaveUpRecord): Promise<boolean> {
     this.manual.delete(id);
     if (!this.held.delete(id)) return false;
     return this.admin.giveUp(id, this.options.holder, record);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { OutboxEntry } from "../../../nodes/lib/outbox/types";
-import { RedisOutbox } from "../../../nodes/lib/outbox/redis-outbox";
+import { StoreOutbox } from "../../../nodes/lib/outbox/store-outbox";
 import { StoreUnavailableError, type StoreConnection } from "../../../nodes/lib/store/connection";
 import { RedisServer } from "../../support/redis-server";
 import { openStore } from "../../support/store";
@@ -17,18 +17,18 @@ function entry(id: string, dueAt = 0): OutboxEntry {
   };
 }
 
-describe("lib/outbox/redis-outbox (real redis-server)", () => {
+describe("lib/outbox/store-outbox (real redis-server)", () => {
   const redis = new RedisServer();
   let a: StoreConnection;
   let b: StoreConnection;
   let queue = 0;
   let now = 1_000_000;
   const clock = (): number => now;
-  const pair = (leaseMs = 60_000): [RedisOutbox, RedisOutbox] => {
+  const pair = (leaseMs = 60_000): [StoreOutbox, StoreOutbox] => {
     const queueKey = `o:q${++queue}`;
     return [
-      new RedisOutbox(a, { queueKey, leaseMs, holder: "A", now: clock }),
-      new RedisOutbox(b, { queueKey, leaseMs, holder: "B", now: clock }),
+      new StoreOutbox(a, { queueKey, leaseMs, holder: "A", now: clock }),
+      new StoreOutbox(b, { queueKey, leaseMs, holder: "B", now: clock }),
     ];
   };
   before(async () => {
@@ -130,7 +130,7 @@ describe("lib/outbox/redis-outbox (real redis-server)", () => {
     await redis.restart();
     const fresh = await openStore(redis.url, "o:");
     try {
-      const outbox = new RedisOutbox(fresh, { queueKey: `o:q${queue}`, leaseMs: 60_000, holder: "C", now: clock });
+      const outbox = new StoreOutbox(fresh, { queueKey: `o:q${queue}`, leaseMs: 60_000, holder: "C", now: clock });
       assert.equal(await outbox.size(), 100);
       assert.equal((await outbox.take(200)).length, 100);
     } finally {
@@ -144,7 +144,7 @@ describe("lib/outbox/redis-outbox (real redis-server)", () => {
     const connection = await openStore(down.url, "o:");
     try {
       await down.stop();
-      const outbox = new RedisOutbox(connection, { queueKey: "o:down", leaseMs: 1000, holder: "A" });
+      const outbox = new StoreOutbox(connection, { queueKey: "o:down", leaseMs: 1000, holder: "A" });
       await assert.rejects(outbox.add(entry("n")), StoreUnavailableError);
     } finally {
       await connection.close();

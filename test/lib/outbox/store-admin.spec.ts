@@ -3,26 +3,26 @@
 // records kept in Redis within their bounds, and resend with the same body bytes.
 import assert from "node:assert/strict";
 import type { OutboxEntry } from "../../../nodes/lib/outbox/types";
-import { RedisOutbox } from "../../../nodes/lib/outbox/redis-outbox";
-import { RedisOutboxAdmin } from "../../../nodes/lib/outbox/redis-outbox-admin";
+import { StoreOutbox } from "../../../nodes/lib/outbox/store-outbox";
+import { StoreAdmin } from "../../../nodes/lib/outbox/store-admin";
 import type { StoreConnection } from "../../../nodes/lib/store/connection";
 import { RedisServer } from "../../support/redis-server";
 import { openStore } from "../../support/store";
-import { SharedDeliveries } from "../../../nodes/lib/send/shared-deliveries";
+import { StoreSidebar } from "../../../nodes/lib/send/store-sidebar";
 
 function entry(id: string, dueAt: number, extra: Partial<OutboxEntry> = {}): OutboxEntry {
   const body = JSON.stringify({ agent_loop_name: "Nightly", execution_id: `exec_${id}`, status: "completed", note: 'é / \u2028 "q"' });
   return { id, executionId: `exec_${id}`, body, attempts: 0, dueAt, createdAt: dueAt, ...extra };
 }
 
-describe("lib/outbox/redis-outbox-admin (real redis-server)", () => {
+describe("lib/outbox/store-admin (real redis-server)", () => {
   const redis = new RedisServer();
   let client: StoreConnection;
   let queue = 0;
   let now = 1_700_000_000_000;
   const clock = (): number => now;
-  const outbox = (holder = "A", leaseMs = 60_000): RedisOutbox =>
-    new RedisOutbox(client, { queueKey: `adm:q${queue}`, leaseMs, holder, now: clock });
+  const outbox = (holder = "A", leaseMs = 60_000): StoreOutbox =>
+    new StoreOutbox(client, { queueKey: `adm:q${queue}`, leaseMs, holder, now: clock });
 
   before(async () => {
     await redis.start();
@@ -43,7 +43,7 @@ describe("lib/outbox/redis-outbox-admin (real redis-server)", () => {
     await box.add(entry("d2", now));
     const [held] = await box.take(1);
     assert.equal(held?.id, "d1");
-    const deliveries = new SharedDeliveries(box, () => undefined, clock);
+    const deliveries = new StoreSidebar(box, () => undefined, clock);
     // The delivered record lands while the store is being read (here: before its removal, as a read could see it).
     deliveries.delivered({
       id: "d1",
@@ -154,7 +154,7 @@ describe("lib/outbox/redis-outbox-admin (real redis-server)", () => {
 
   it("keeps gave-up records for 7 days and at most 1,000 per node, the newest", async () => {
     const box = outbox();
-    const admin = new RedisOutboxAdmin(client, `adm:q${queue}`, { now: clock, maxGaveUp: 5 });
+    const admin = new StoreAdmin(client, `adm:q${queue}`, { now: clock, maxGaveUp: 5 });
     const start = now;
     for (let i = 0; i < 8; i++) {
       await box.add(entry(`g${i}`, now));

@@ -1,66 +1,66 @@
 // callback out's outbox when a callback store is configured: entries go to the queue in the store
-// (acknowledged once the store has them), and SharedDelivery takes due ones from it, with the
+// (acknowledged once the store has them), and StoreQueue takes due ones from it, with the
 // other instances running the same flow. Keeps what the node's status needs: pending entries
 // (counted in the store), attempts in flight, and why msgs are refused while the store is away.
 import type { OutboxEntry } from "../outbox/types";
-import type { RedisOutbox } from "../outbox/redis-outbox";
 import type { Translate } from "../shared/messages";
 import type { DeliveryResult } from "./deliver";
-import type { Finish } from "./delivery-queue";
-import type { SenderLog } from "./types";
-import { SharedDelivery } from "./shared-delivery";
-import { SharedDeliveries } from "./shared-deliveries";
+import type { BackendHooks, OutboxBackend } from "./backend";
+import type { OutDeliveries } from "../shared/deliveries-api";
+import type { SenderLog, StoreOutboxLink } from "./types";
+import { StoreQueue } from "./store-queue";
+import { StoreSidebar } from "./store-sidebar";
 import type { DeliveryLog } from "./delivery-log";
 
-/** What Sender hands over when the node has a store. */
-export interface SharedOutbox {
-  outbox: RedisOutbox;
-  /** Calls back on every change of the store's state; returns the function that stops it. */
-  watch?(listener: (state: "connecting" | "ready" | "down", error: string) => void): () => void;
-}
-
-export interface SharedBackendOptions {
-  shared: SharedOutbox;
+export interface StoreBackendOptions {
+  shared: StoreOutboxLink;
   concurrency: number;
   schedule: readonly number[];
   retry4xx: boolean;
   maxQueue: number;
   t: Translate;
   log: SenderLog;
-  attempt(entry: Readonly<OutboxEntry>): Promise<DeliveryResult>;
-  onFinish(entry: Readonly<OutboxEntry>, attempts: number, result: DeliveryResult, finish: Finish): void;
-  onChange(): void;
   /** The delivery log kept from before a redeploy. */
   deliveryLog?: DeliveryLog | undefined;
 }
 
-export class SharedBackend {
-  private readonly delivery: SharedDelivery;
+export class StoreBackend implements OutboxBackend {
+  /** Another instance may deliver what this one added: no input msg is kept for the output. */
+  readonly finishesHere = false;
+  readonly open = true;
+  readonly openError = undefined;
+  /** The store says when it is full, as it adds (a count here could be stale). */
+  readonly full = false;
+  private readonly delivery: StoreQueue;
   /** What the deliveries sidebar shows and acts on: the shared queue, and this instance's log. */
-  readonly deliveries: SharedDeliveries;
+  readonly deliveries: StoreSidebar;
   private count = 0;
   private counting: NodeJS.Timeout | undefined;
   private down: string | undefined;
   private readonly unwatch: (() => void) | undefined;
   private closed = false;
 
-  constructor(private readonly options: SharedBackendOptions) {
+  constructor(
+    private readonly options: StoreBackendOptions,
+    private readonly hooks: BackendHooks,
+  ) {
     const { shared } = options;
-    this.delivery = new SharedDelivery({
+    this.delivery = new StoreQueue({
       outbox: shared.outbox,
       concurrency: options.concurrency,
       schedule: options.schedule,
       retry4xx: options.retry4xx,
-      attempt: (entry) => options.attempt(entry),
+      attempt: (entry) => hooks.attempt(entry, entry.body),
       onAttempted: (result, ok) => this.deliveries.attempted({ ok, statusCode: result.statusCode, error: result.error }),
       onFinish: (entry, attempts, result, finish) => {
         if (finish === "delivered") this.noteDelivered(entry, attempts, result);
-        options.onFinish(entry, attempts, result, finish);
+        hooks.onFinish(entry, entry.body, result, attempts, finish);
       },
       onStoreError: (err) => this.failed(err),
       onChange: () => this.recount(),
     });
-    this.deliveries = new SharedDeliveries(shared.outbox, () => this.delivery.wake(), Date.now, options.deliveryLog);
+    this.deliveries = new StoreSidebar(shared.outbox, () => this.delivery.wake(), Date.now, options.deliveryLog);
+    this.deliveries.onCancelled = (record) => hooks.onCancelled(record, record.body, record.attempts);
     this.unwatch = shared.watch?.((state, error) => {
       if (state === "down") this.failed(new Error(error));
       else if (state === "ready") {
@@ -85,9 +85,22 @@ export class SharedBackend {
     return this.down;
   }
 
-  start(): void {
-    this.delivery.start();
+  get sidebar(): OutDeliveries {
+    return this.deliveries;
   }
+
+  /** The store's queue is every instance's: this one knows no next attempt to show. */
+  nextDue(): undefined {
+    return undefined;
+  }
+
+  start(): Promise<void> {
+    this.delivery.start();
+    return Promise.resolve();
+  }
+
+  /** The delivery loop stops in close, giving back the entries it holds. */
+  stop(): void {}
 
   /** Resolves once the store has the entry (acknowledge the msg); rejects with the msg's error. */
   async add(entry: OutboxEntry): Promise<void> {
@@ -102,16 +115,16 @@ export class SharedBackend {
     if (!added) throw new Error(t("errors.queue-full", { max: maxQueue }));
     this.count++;
     this.delivery.wake();
-    this.options.onChange();
+    this.hooks.onChange();
   }
 
-  /** Stops taking entries and gives back those held; what is pending stays in the store. */
+  /** Stops taking entries and gives back those held; what is pending stays in the store for the other instances (none kept for this node to report). */
   async close(): Promise<number> {
     this.closed = true;
     this.unwatch?.();
     if (this.counting) clearTimeout(this.counting);
     await this.delivery.stop().catch(() => undefined);
-    return this.count;
+    return 0;
   }
 
   private noteDelivered(entry: Readonly<OutboxEntry>, attempts: number, result: DeliveryResult): void {
@@ -136,7 +149,7 @@ export class SharedBackend {
     const message = t("errors.store-unreachable", { error });
     if (this.down === undefined) log.error(message);
     this.down = t("status.store-down", { error });
-    this.options.onChange();
+    this.hooks.onChange();
     return new Error(message);
   }
 
@@ -145,7 +158,7 @@ export class SharedBackend {
     this.down = undefined;
     const { t, log } = this.options;
     log.info(t("log.store-back"));
-    this.options.onChange();
+    this.hooks.onChange();
   }
 
   /** Counts the store's pending entries again, at most twice a second. */
@@ -156,7 +169,7 @@ export class SharedBackend {
         (size) => {
           this.counting = undefined;
           this.count = size;
-          this.options.onChange();
+          this.hooks.onChange();
         },
         () => (this.counting = undefined),
       );

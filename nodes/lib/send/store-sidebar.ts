@@ -2,11 +2,11 @@
 // store: the waiting list, gave-up records and the actions come from the store (the same for every
 // instance, and durable there); the receiver's health and the delivered list are this instance's
 // own, in memory, as with the file outbox.
-import type { RedisOutbox } from "../outbox/redis-outbox";
-import type { GaveUpData } from "../outbox/redis-outbox-admin";
+import type { StoreOutbox } from "../outbox/store-outbox";
+import type { GaveUpRecord } from "../shared/views";
 import type { ActionResult, OutDeliveries, OutView, Selection } from "../shared/deliveries-api";
 import { DeliveryLog, type AttemptEnd, type Delivered } from "./delivery-log";
-import { WAITING_LISTED, newEntryId } from "./send-deliveries";
+import { WAITING_LISTED, newEntryId } from "./file-sidebar";
 
 function notFound(selection: Selection, found: readonly string[]): string[] {
   if ("all" in selection) return [];
@@ -14,14 +14,14 @@ function notFound(selection: Selection, found: readonly string[]): string[] {
   return selection.executionIds.filter((id) => !seen.has(id));
 }
 
-export class SharedDeliveries implements OutDeliveries {
+export class StoreSidebar implements OutDeliveries {
   readonly kind = "out";
   readonly log: DeliveryLog;
   /** Told of each callback cancelled here, to leave on the node's gave-up output. */
-  onCancelled: ((record: GaveUpData) => void) | undefined;
+  onCancelled: ((record: GaveUpRecord) => void) | undefined;
 
   constructor(
-    private readonly outbox: RedisOutbox,
+    private readonly outbox: StoreOutbox,
     /** Looks for due entries at once (after an action made some due). */
     private readonly wake: () => void,
     private readonly now: () => number = Date.now,

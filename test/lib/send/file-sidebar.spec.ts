@@ -7,19 +7,19 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Sender } from "../../../nodes/lib/send/sender";
 import { readSettings } from "../../../nodes/lib/send/settings";
-import type { SendDeliveries } from "../../../nodes/lib/send/send-deliveries";
+import type { OutDeliveries } from "../../../nodes/lib/shared/deliveries-api";
 import { Receiver } from "../../support/receiver";
 import { pollUntil } from "../../support/deliveries-api";
 
 const t = (key: string): string => key;
 
-describe("lib/send/send-deliveries (through a Sender)", () => {
+describe("lib/send/file-sidebar (through a Sender)", () => {
   let receiver: Receiver;
   let dir: string;
   const running: Sender[] = [];
   beforeEach(async () => {
     receiver = await new Receiver().start();
-    dir = mkdtempSync(path.join(tmpdir(), "send-deliveries-"));
+    dir = mkdtempSync(path.join(tmpdir(), "file-sidebar-"));
   });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((s) => s.close(false)));
@@ -27,7 +27,7 @@ describe("lib/send/send-deliveries (through a Sender)", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function start(retrySchedule: number[]): Promise<{ sender: Sender; deliveries: SendDeliveries }> {
+  async function start(retrySchedule: number[]): Promise<{ sender: Sender; deliveries: OutDeliveries }> {
     const settings = readSettings(
       { url: receiver.url, agentLoopId: "loop_d", retrySchedule },
       { hasSigningKey: false, env: () => "", message: t },
@@ -48,8 +48,8 @@ describe("lib/send/send-deliveries (through a Sender)", () => {
     });
     running.push(sender);
     await sender.start();
-    assert.ok(sender.deliveries, "deliveries once the outbox is open");
-    return { sender, deliveries: sender.deliveries };
+    assert.ok(sender.sidebar, "deliveries once the outbox is open");
+    return { sender, deliveries: sender.sidebar };
   }
 
   const until = <T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> =>

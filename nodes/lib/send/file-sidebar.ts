@@ -2,10 +2,11 @@
 // and the actions on its callbacks (retry now, cancel, resend), over the node's outbox and
 // delivery queue. Recording an outcome is O(1); the lists are built only when the sidebar asks.
 import { DeliveryLog, type AttemptEnd } from "./delivery-log";
-import { GaveUpStore, type GaveUpRecord } from "./gave-up-store";
+import { GaveUpStore } from "./gave-up-store";
+import type { GaveUpRecord } from "../shared/views";
 import type { OutboxEntry, OutboxStore, QueuedEntry } from "../outbox/types";
 import type { DeliveryResult } from "./deliver";
-import type { Finish, QueuedCallback } from "./delivery-queue";
+import type { QueuedCallback } from "./delivery-queue";
 import { describeResult } from "./output-msg";
 import type { ActionResult, OutDeliveries, OutView, Selection, WaitingView } from "../shared/deliveries-api";
 import { randomHex } from "../shared/random-hex";
@@ -52,7 +53,7 @@ function describeBody(body: string): { agentLoopName?: string; status?: string }
   }
 }
 
-export class SendDeliveries implements OutDeliveries {
+export class FileSidebar implements OutDeliveries {
   readonly kind = "out";
   readonly log: DeliveryLog;
   /** Gave-up moves on their way (store, then outbox), waited for before the outbox closes. */
@@ -71,19 +72,9 @@ export class SendDeliveries implements OutDeliveries {
     this.log = log ?? new DeliveryLog(now);
   }
 
-  /**
-   * A callback is done: noted (health, counts, the delivered list) and taken out of the outbox; a
-   * gave-up one is kept on disk first (see gaveUp).
-   */
-  finished(
-    entry: Readonly<QueuedEntry>,
-    body: string | undefined,
-    result: DeliveryResult,
-    attempts: number,
-    finish: Finish,
-  ): Promise<void> {
-    this.attempted({ ok: finish === "delivered", statusCode: result.statusCode, error: result.error });
-    if (finish === "gave-up") return this.gaveUp(entry, body, describeResult(result), attempts, result.statusCode);
+  /** A callback delivered: noted (health, counts, the delivered list); the file backend removes it from the outbox. */
+  delivered(entry: Readonly<QueuedEntry>, body: string | undefined, result: DeliveryResult, attempts: number): void {
+    this.attempted({ ok: true, statusCode: result.statusCode, error: result.error });
     this.log.delivered({
       id: entry.id,
       executionId: entry.executionId,
@@ -95,7 +86,12 @@ export class SendDeliveries implements OutDeliveries {
       topic: entry.topic,
       reply: result.payload,
     });
-    return this.outbox()?.remove(entry.id) ?? Promise.resolve();
+  }
+
+  /** A callback given up after its attempts: noted, kept on disk first, then taken out of the outbox (see gaveUp). */
+  failed(entry: Readonly<QueuedEntry>, body: string | undefined, result: DeliveryResult, attempts: number): Promise<void> {
+    this.attempted({ ok: false, statusCode: result.statusCode, error: result.error });
+    return this.gaveUp(entry, body, describeResult(result), attempts, result.statusCode);
   }
 
   /** Every attempt's end, for the receiver's health. */

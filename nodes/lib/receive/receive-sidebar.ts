@@ -8,7 +8,7 @@ import type { InDeliveries, InView, SimulatedStatus } from "../shared/deliveries
 /** Sends a payload on the output of its status, with extra msg properties (replayed, simulated). */
 export type EmitPayload = (payload: CallbackPayload, extra: { replayed?: true; simulated?: true }) => void;
 
-export class ReceiveDeliveries implements InDeliveries {
+export class ReceiveSidebar implements InDeliveries {
   readonly kind = "in";
   constructor(
     private readonly fullPath: () => string,

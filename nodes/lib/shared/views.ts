@@ -1,0 +1,78 @@
+// The sidebar's view types: what callback out and callback in keep and show, shaped for the
+// deliveries sidebar. They live here, below send/ and receive/, so that both and the sidebar's API
+// import them without an import running up.
+
+/** callback out's receiver as its attempts found it. */
+export interface Health {
+  /** "unknown" until the first attempt ends. */
+  state: "unknown" | "up" | "failing";
+  /** Epoch ms of the first failed attempt of the current failing streak. */
+  since?: number;
+  lastStatus?: number;
+  lastError?: string;
+}
+
+export interface DeliveredView {
+  id: string;
+  executionId: string;
+  at: number;
+  statusCode?: number;
+  attempts: number;
+  /** The reply's first 200 characters. */
+  reply: string;
+}
+
+/** A callback callback out gave up on, as kept (with the exact body, for resend). */
+export interface GaveUpRecord {
+  /** The outbox entry's id. */
+  id: string;
+  executionId: string;
+  /** The exact body, for resend. */
+  body: string;
+  url?: string;
+  topic?: string;
+  attempts: number;
+  /** Epoch ms it was given up. */
+  at: number;
+  /** Why: "cancelled", or the last attempt's cause ("HTTP 410", "connect ECONNREFUSED ..."). */
+  why: string;
+  statusCode?: number;
+}
+
+/** A gave-up callback as the sidebar lists it. */
+export type GaveUpView = Omit<GaveUpRecord, "body" | "url" | "topic">;
+
+/**
+ * "accepted", "duplicate", "simulated" or "replayed" (from the sidebar, no request), or the
+ * refusal cause (e.g. "rate-limited", "bad-signature").
+ */
+export type RequestOutcome = string;
+
+export interface RequestRecord {
+  at: number;
+  /** The client's address as the socket saw it. */
+  client: string;
+  /** The reply's HTTP status (none for a simulated or replayed payload: no request was answered). */
+  reply?: number | undefined;
+  outcome: RequestOutcome;
+  executionId?: string | undefined;
+  agentLoopName?: string | undefined;
+  status?: string | undefined;
+  /** The output a simulated or replayed payload went to (completed, failed, timeout). */
+  output?: string | undefined;
+}
+
+export interface RequestView extends RequestRecord {
+  /** Sequence number of the request in this node's log, for replay. */
+  id: number;
+  /** Whether its payload is still kept (replay possible). */
+  replayable: boolean;
+  /** A refusal: how many alike (same cause, client and reply) in a row; `at` is the latest. */
+  count?: number;
+}
+
+export interface RequestCounts {
+  accepted: number;
+  duplicate: number;
+  refused: number;
+}
