@@ -29,7 +29,13 @@ const NODE_ID = "lang-in";
 const FLOWS = [
   { id: "lang-tab", type: "tab", label: "Flow 1" },
   { id: NODE_ID, type: "agent-callback-in", z: "lang-tab", url: "/agent-results", verify: "secret", x: 220, y: 120, wires: [[], [], []] },
+  { id: "lang-open", type: "agent-callback-in", z: "lang-tab", url: "/lang-open", verify: "none", x: 220, y: 220, wires: [[], [], []] },
 ];
+
+function sidebarWords(lang: string): Labels {
+  const file = path.join(repoRoot, "nodes", "plugins", "locales", lang, "deliveries.json");
+  return (JSON.parse(readFileSync(file, "utf8")) as { deliveries: { ui: Labels } }).deliveries.ui;
+}
 
 for (const lang of ["de", "ja"]) {
   describe(`editor in ${lang} (browser language)`, function () {
@@ -78,6 +84,32 @@ for (const lang of ["de", "ja"]) {
       // docs/screenshots/editor-<lang>.png is a copy of this picture.
       await screenshot(page, `editor-${lang}`);
       await page.locator("#node-dialog-cancel").click();
+    });
+
+    it("the agent callbacks tab words a request's outcome and another day's date in that language", async () => {
+      const { page, red } = { page: editor.browser.page, red: editor.red };
+      const body = { agent_loop_id: "loop_lang", execution_id: `exec_lang_${lang}`, status: "completed" };
+      const res = await fetch(`${red.url}/lang-open`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      assert.equal(res.status, 200);
+      const received = new Date();
+      // The browser lives three days later, so the request is not today's and shows its date.
+      await page.clock.install({ time: new Date(received.getTime() + 3 * 86_400_000) });
+      await page.reload();
+      await page.locator('.red-ui-palette-node[data-palette-type="agent-callback-in"]').waitFor();
+      await page.evaluate(`RED.sidebar.show("agent-callback-deliveries")`);
+      const node = page.locator('#agent-callback-deliveries .agent-callback-node[data-id="lang-open"]');
+      await node.locator(".agent-callback-toggle").click();
+      const request = node.locator(`.agent-callback-request[data-execution-id="exec_lang_${lang}"]`);
+      await request.waitFor();
+      const text = await request.innerText();
+      const words = sidebarWords(lang);
+      assert.ok(words["outcome-accepted"] && text.includes(words["outcome-accepted"]), `outcome not in ${lang}: ${text}`);
+      const month = new Intl.DateTimeFormat(lang, { month: "short" }).format(received);
+      assert.ok(text.includes(month), `no ${lang} month "${month}" in: ${text}`);
     });
   });
 }
