@@ -82,12 +82,16 @@ describe("runtime texts in the language of settings.js lang (de)", function () {
     { id: "n-keepStatus", type: "function", z: "n-tab", func: "global.set('status', msg.status.text); return null;", wires: [] },
     { id: "n-catch", type: "catch", z: "n-tab", scope: ["n-out"], uncaught: false, wires: [["n-keepError"]] },
     { id: "n-keepError", type: "function", z: "n-tab", func: "global.set('caught', msg.error.message); return null;", wires: [] },
+    { id: "n-out2", type: "agent-callback-out", z: "n-tab", url: "http://127.0.0.1:9/never", wires: [[], []] },
+    { id: "n-go2", type: "http in", z: "n-tab", url: "/go-bad", method: "post", wires: [["n-reply", "n-out2"]] },
+    { id: "n-catch2", type: "catch", z: "n-tab", scope: ["n-out2"], uncaught: false, wires: [["n-keepError2"]] },
+    { id: "n-keepError2", type: "function", z: "n-tab", func: "global.set('refused', msg.error.message); return null;", wires: [] },
     { id: "n-probe", type: "http in", z: "n-tab", url: "/probe", method: "get", wires: [["n-read"]] },
     {
       id: "n-read",
       type: "function",
       z: "n-tab",
-      func: "msg.payload = { status: global.get('status') || '', caught: global.get('caught') || '' }; return msg;",
+      func: "msg.payload = { status: global.get('status') || '', caught: global.get('caught') || '', refused: global.get('refused') || '' }; return msg;",
       wires: [["n-probeReply"]],
     },
     { id: "n-probeReply", type: "http response", z: "n-tab", statusCode: "200", wires: [] },
@@ -102,13 +106,14 @@ describe("runtime texts in the language of settings.js lang (de)", function () {
     red.cleanup();
   });
 
-  async function probe(until: (p: { status: string; caught: string }) => boolean): Promise<{ status: string; caught: string }> {
+  type Probe = { status: string; caught: string; refused: string };
+  async function probe(until: (p: Probe) => boolean): Promise<Probe> {
     for (let i = 0; i < 200; i++) {
-      const seen = JSON.parse((await request(`${red.url}/probe`)).text) as { status: string; caught: string };
+      const seen = JSON.parse((await request(`${red.url}/probe`)).text) as Probe;
       if (until(seen)) return seen;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    return JSON.parse((await request(`${red.url}/probe`)).text) as { status: string; caught: string };
+    return JSON.parse((await request(`${red.url}/probe`)).text) as Probe;
   }
 
   it("shows callback in's status in German", async () => {
@@ -130,5 +135,18 @@ describe("runtime texts in the language of settings.js lang (de)", function () {
     const de = catalogFile("de", "callback-out.json")["agent-callback-out"] as { errors: Record<string, string> };
     const seen = await probe((p) => p.caught !== "");
     assert.ok(de.errors["no-url"] && seen.caught.includes(de.errors["no-url"]), `caught: ${seen.caught}`);
+  });
+
+  it("says in German what is wrong with a msg's payload (the sender's reply stays English)", async () => {
+    await request(`${red.url}/go-bad`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ status: "done" }),
+    });
+    const de = catalogFile("de", "callback-out.json")["agent-callback-out"] as { problems: Record<string, string> };
+    const expected = `status: ${de.problems.status?.replace("__statuses__", "completed, failed, timeout")}`;
+    const seen = await probe((p) => p.refused !== "");
+    assert.ok(seen.refused.includes(expected), `refused: ${seen.refused}, want ${expected}`);
+    assert.ok(!seen.refused.includes("expected one of"), seen.refused);
   });
 });
