@@ -15,6 +15,7 @@ import { ReceiverStatus } from "./lib/receive/node-status";
 import { forFlowOnOwnPort } from "./lib/receive/flow-response";
 import { ReceiveSidebar } from "./lib/receive/receive-sidebar";
 import { RequestLog } from "./lib/receive/request-log";
+import { dropSeries, inMetrics, type InMetrics } from "./lib/metrics/registry";
 import { DELIVERIES_CHANGED_EVENT, type InDeliveries } from "./lib/shared/deliveries-api";
 import { outputCount } from "./lib/receive/sources/source";
 import { sourceWithKey } from "./lib/receive/sources";
@@ -60,6 +61,15 @@ function dedupeOf(context: Context, node: CallbackInNode, settings: ReceiveSetti
   return dedupe;
 }
 
+/** The node's Prometheus series; a node removed by a deploy drops them. */
+function metricsOf(node: CallbackInNode): InMetrics {
+  node.on("close", (removed: boolean, done: () => void) => {
+    if (removed) dropSeries(node.id);
+    done();
+  });
+  return inMetrics(node.id, node.name ?? "");
+}
+
 function start(context: Context, node: CallbackInNode, def: CallbackInDef): void {
   const { RED, t } = context;
   const { settings, invalidKeys, listen, numberNote } = readAll(context, node, def);
@@ -78,6 +88,7 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
     ...(shared?.problem ? { storeDown: shared.problem } : {}),
   });
   const sendOn = (output: number, msg: NodeMessage): void => node.send(onOutput(outputCount(settings.source), output, msg));
+  const metrics = metricsOf(node);
   let where = settings.url;
   const deliveries = deliveriesOf(context, node, sendOn, () => where);
   const receiver = new Receiver({
@@ -92,8 +103,10 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
       onMessage: (output, received) => {
         reportFetch(t, node, received);
         sendOn(output, messageOf(RED.util.generateId(), received));
+        metrics.emitted(output);
       },
       onCounts: () => status.countsChanged(),
+      onOutcome: (outcome) => metrics.request(outcome),
       onFirstRejection: (cause, code) => node.warn(t("warn.rejected", { status: code, cause: t(`causes.${cause}`) })),
       onError: (err) => node.error(t("errors.unexpected", { detail: err instanceof Error ? err.message : String(err) })),
       onStoreUnavailable: (err) => {

@@ -2,6 +2,7 @@
 // journals, delivers and retries. Here: settings, node status, the outputs, the log, and the
 // editor's "send test" endpoint.
 import { readSettings, type CallbackOutConfig, type CallbackOutSettings } from "./lib/send/settings";
+import { dropSeries, outMetrics } from "./lib/metrics/registry";
 import { Sender } from "./lib/send/sender";
 import { DeliveryLog } from "./lib/send/delivery-log";
 import type { CallbackCredentials } from "./lib/send/request-headers";
@@ -65,7 +66,7 @@ function senderFor(
   deliveryLog: DeliveryLog,
   shared?: StoreOutboxLink,
 ): Sender {
-  return new Sender({
+  const sender: Sender = new Sender({
     settings,
     credentials: node.credentials ?? {},
     userAgent: USER_AGENT,
@@ -84,7 +85,9 @@ function senderFor(
     wantsDelivered: () => node.wires === undefined || (node.wires[0]?.length ?? 0) > 0,
     deliveryLog,
     ...(shared ? { shared } : {}),
+    metrics: outMetrics(node.id, node.name ?? "", { waiting: () => sender.pending, paused: () => sender.paused }),
   });
+  return sender;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -129,6 +132,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on("close", (removed, done) => {
       if (!removed) keptLogs.set(node.id, deliveryLog);
+      else dropSeries(node.id);
       if (!sender) return done();
       void sender.close(removed).finally(done);
     });

@@ -17,6 +17,7 @@ import { checkRequestId, checkSelection } from "../lib/shared/action-body";
 import { isSimulatedStatus } from "../lib/receive/simulate";
 import { readJsonFile } from "../lib/shared/json-file";
 import { lookup, type Substitutions } from "../lib/shared/messages";
+import { registerMetricsRoute } from "./metrics-route";
 
 const PLUGIN_ID = "agent-callback-deliveries";
 /** The comms topic the editor subscribes to. */
@@ -63,6 +64,7 @@ export = function register(RED: PluginAPI): void {
   RED.httpAdmin.get("/agent-callback/nodes", read, (_req, res) => void res.json({ nodes: deployedNodes(RED) }));
   outRoutes(RED, withNode, t, { read, write });
   inRoutes(RED, withNode, t, { read, write });
+  registerMetricsRoute(RED);
 };
 
 /** The runtime's translation of a message of this plugin, else the English catalog's. */

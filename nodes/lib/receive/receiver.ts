@@ -113,6 +113,8 @@ export interface ReceiverEvents {
   onMessage(output: number, msg: ReceivedMessage): void;
   /** The counts changed. */
   onCounts(counts: ReceiverCounts): void;
+  /** A request answered: "accepted", "duplicate" or the refusal's cause (for the metrics). */
+  onOutcome?(outcome: "accepted" | "duplicate" | RejectCause): void;
   /** The first rejection for `cause`; later ones are only counted, so a flood does not flood the log. */
   onFirstRejection(cause: RejectCause, status: number): void;
   /** An exception in our own code; the request was answered 500 without any of it. */
@@ -282,6 +284,7 @@ export class Receiver {
     const { payload } = reading;
     this.counts.accepted++;
     events.onCounts(this.counts);
+    events.onOutcome?.(duplicate ? "duplicate" : "accepted");
     if (requestLog) {
       const request = {
         at: Date.now(),
@@ -334,6 +337,7 @@ export class Receiver {
 
   private reject(res: ServerResponse, cause: RejectCause, status: number, body: unknown, headers?: Record<string, string>): void {
     this.counts.rejected++;
+    this.options.events.onOutcome?.(cause);
     const { requestLog, settings } = this.options;
     requestLog?.record({
       at: Date.now(),

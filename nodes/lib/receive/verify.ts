@@ -116,10 +116,3 @@ export function verifyBody(options: VerifyOptions, headers: IncomingHttpHeaders,
   }
   return { ok: true };
 }
-
-/** Both steps at once, for callers that already hold the body. */
-export function verifyRequest(options: VerifyOptions, headers: IncomingHttpHeaders, rawBody: Buffer): VerifyResult {
-  const checked = checkHeaders(options, headers);
-  if (!checked.ok) return checked;
-  return checked.complete ? { ok: true } : verifyBody(options, headers, rawBody);
-}

@@ -17,6 +17,8 @@ export interface BackendHooks {
   onFinish(entry: FinishedEntry, body: string | undefined, result: DeliveryResult, attempts: number, finish: Finish): void;
   /** A callback cancelled in the sidebar. */
   onCancelled(entry: FinishedEntry, body: string | undefined, attempts: number): void;
+  /** An attempt failed and its callback waits for another (the metrics count it). */
+  onRetry(): void;
   /** Something the status shows changed. */
   onChange(): void;
 }

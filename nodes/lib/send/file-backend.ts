@@ -184,6 +184,7 @@ export class FileBackend implements OutboxBackend {
       },
       onRetry: (id, attempts, dueAt, result) => {
         this.bodiesInFlight.delete(id);
+        hooks.onRetry();
         this.deliveries?.attempted({ ok: false, statusCode: result.statusCode, error: result.error });
         outbox.reschedule(id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error }).catch(journalError);
       },

@@ -8,6 +8,7 @@ import type { OutboxEntry } from "../outbox/types";
 import type { NodeMessage, NodeStatus } from "../shared/node-red-types";
 import { attemptHeaders } from "./attempt-headers";
 import type { BackendHooks, FinishedEntry, OutboxBackend } from "./backend";
+import { timed } from "./attempt-timer";
 import { deliverOnce, type DeliveryMessages, type DeliveryResult } from "./deliver";
 import type { Finish } from "./delivery-queue";
 import { FileBackend } from "./file-backend";
@@ -40,6 +41,8 @@ export class Sender {
   private closing = false;
   private readonly backend: OutboxBackend;
   private ready: Promise<void> = Promise.resolve();
+  /** Whether the receiver is paused after failing attempts: the pause (issue 22) sets it; the metrics read it. */
+  paused = false;
 
   constructor(private readonly options: SenderOptions) {
     this.settings = options.settings;
@@ -67,6 +70,7 @@ export class Sender {
       attempt: (entry, body) => this.attempt(settings.url || entry.url || "", body, entry.executionId),
       onFinish: (entry, body, result, attempts, finish) => this.finish(entry, body, result, attempts, finish),
       onCancelled: (entry, body, attempts) => this.cancelled(entry, body, attempts),
+      onRetry: () => this.options.metrics?.attempted("failed"),
       onChange: () => this.showStatus(),
     };
     if (options.shared) return new StoreBackend({ ...settings, shared: options.shared, t, log, deliveryLog }, hooks);
@@ -102,7 +106,7 @@ export class Sender {
   /** One attempt with the seed's sample payload to the node's URL; nothing is queued. */
   async sendTest(): Promise<TestReply> {
     if (this.settings.url === "") throw new Error(this.options.t("errors.test-no-url"));
-    return sendTest(this.settings.url, (url, body, executionId) => this.attempt(url, body, executionId), this.options.t);
+    return sendTest(this.settings.url, (url, body, executionId) => this.send(url, body, executionId), this.options.t);
   }
 
   /** Stops timers and attempts and closes the outbox; pending callbacks stay in it for the next start. */
@@ -157,7 +161,12 @@ export class Sender {
     if (this.closing || !this.backend.open) throw new Error(this.backend.openError ?? this.options.t("errors.closing"));
   }
 
+  /** An attempt of a queued callback, timed for the metrics (a test send is not). */
   private attempt(url: string, body: string, executionId: string): Promise<DeliveryResult> {
+    return timed(this.options.metrics, () => this.send(url, body, executionId));
+  }
+
+  private send(url: string, body: string, executionId: string): Promise<DeliveryResult> {
     const target = { url, nodeUrl: this.settings.url !== "" };
     const made = attemptHeaders(
       target,
@@ -193,6 +202,7 @@ export class Sender {
     cancelled = false,
   ): void {
     const { t } = this.options;
+    if (!cancelled) this.options.metrics?.attempted(finish === "delivered" ? "delivered" : "gave_up");
     this.lastFinish = { finish, code: result.statusCode !== undefined ? String(result.statusCode) : t("status.no-reply"), cancelled };
     this.showStatus();
     const input = this.inputMsgs.get(entry.id);

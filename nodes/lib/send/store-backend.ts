@@ -56,6 +56,7 @@ export class StoreBackend implements OutboxBackend {
         if (finish === "delivered") this.noteDelivered(entry, attempts, result);
         hooks.onFinish(entry, entry.body, result, attempts, finish);
       },
+      onRetry: () => hooks.onRetry(),
       onStoreError: (err) => this.failed(err),
       onChange: () => this.recount(),
     });

@@ -34,6 +34,8 @@ export interface StoreQueueOptions {
   onAttempted?(result: DeliveryResult, delivered: boolean): void;
   /** Delivered or given up (already removed from the store; a gave-up one kept among its gave-up records). */
   onFinish(entry: Readonly<OutboxEntry>, attempts: number, result: DeliveryResult, finish: Finish): void;
+  /** An attempt failed and its callback waits for another (for the metrics). */
+  onRetry?(): void;
   /** The store could not be reached or refused a write: delivery goes on when it answers again. */
   onStoreError(err: Error): void;
   /** Something changed for the node's status. */
@@ -177,6 +179,7 @@ export class StoreQueue {
         lastStatus: result.statusCode,
         lastError: result.error,
       });
+      this.options.onRetry?.();
       return;
     }
     if (decision.kind === "give-up") {
@@ -188,6 +191,7 @@ export class StoreQueue {
     if (decision.kind === "retry") {
       const dueAt = (this.options.now ?? Date.now)() + decision.delayMs;
       await outbox.reschedule(entry.id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error });
+      this.options.onRetry?.();
     }
   }
 }

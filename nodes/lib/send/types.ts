@@ -43,6 +43,15 @@ export interface SenderOptions {
   gaveUpFile?: string;
   /** The sidebar's delivered list, counts and health, kept across a redeploy by the node. */
   deliveryLog?: DeliveryLog;
+  /** Where each attempt is counted and timed (the Prometheus metrics); none: not counted. */
+  metrics?: SenderMetrics;
+}
+
+/** Each attempt is counted once: delivered, failed (tried again later) or gave_up (its callback's last). */
+export interface SenderMetrics {
+  attempted(result: "delivered" | "failed" | "gave_up"): void;
+  /** An attempt took `seconds`, until the receiver's reply or the error. */
+  duration(seconds: number): void;
 }
 
 /** What Sender hands over when the node has a store. */
