@@ -89,6 +89,34 @@ describe("the key scanner (test/support/locale-keys.ts)", () => {
     assert.deepEqual(result.unused, ["my-node.label.name"]);
   });
 
+  it("does not follow an import type (a module whose types a node uses speaks for another node)", () => {
+    const other = {
+      path: "nodes/other.ts",
+      text: 'import type { Cause } from "./lib/side/words";\nRED.nodes.registerType("other-node", X);',
+    };
+    const words = {
+      path: "nodes/lib/side/words.ts",
+      text: 'export type Cause = string;\nexport function word(t: Translate) { return t("errors.bad"); }',
+    };
+    const uses = keyUses(
+      [
+        nodeFile,
+        other,
+        words,
+        {
+          ...nodeFile,
+          path: "nodes/my-node-b.ts",
+          text: 'import { word } from "./lib/side/words";\nRED.nodes.registerType("my-node", Y);',
+        },
+      ],
+      ["my-node", "other-node"],
+    );
+    assert.deepEqual(
+      uses.filter((u) => u.file === "nodes/lib/side/words.ts").map((u) => u.key),
+      ["my-node.errors.bad"],
+    );
+  });
+
   it('reads the editor\'s RED._, this._, t(), NS + "..." and data-i18n forms, core keys included', () => {
     const html = {
       path: "nodes/my-node.html",
