@@ -8,10 +8,11 @@ import { openEditor, openNode, screenshot, startEditorNodeRed, useEditor } from 
 
 type Labels = Record<string, string>;
 
-function catalog(lang: string): { label: Labels; palette: string } {
+function catalog(lang: string): { label: Labels; palette: string; category: string } {
   const file = path.join(repoRoot, "nodes", "locales", lang, "callback-in.json");
-  const label = (JSON.parse(readFileSync(file, "utf8")) as { "agent-callback-in": { label: Labels } })["agent-callback-in"].label;
-  return { label, palette: label.palette ?? "<none>" };
+  const json = JSON.parse(readFileSync(file, "utf8")) as { "agent-callback-in": { label: Labels }; palette: { label: Labels } };
+  const label = json["agent-callback-in"].label;
+  return { label, palette: label.palette ?? "<none>", category: json.palette.label.agent_callback ?? "<none>" };
 }
 
 /** The first sentence of the help page's first paragraph, as the browser shows it (tags and line breaks gone). */
@@ -43,7 +44,7 @@ for (const lang of ["de", "ja"]) {
       () => startEditorNodeRed({}, 0, { flows: FLOWS }),
       (red) => openEditor(red, { locale: lang }),
     );
-    const { label, palette } = catalog(lang);
+    const { label, palette, category } = catalog(lang);
     const english = catalog("en-US").label;
 
     it("runs the editor itself in that language", async () => {
@@ -51,7 +52,7 @@ for (const lang of ["de", "ja"]) {
       assert.equal(await page.evaluate("RED.i18n.lang()"), lang);
     });
 
-    it("labels the palette entry from that language's catalog", async () => {
+    it("labels the palette entry and its category from that language's catalog", async () => {
       const { page } = editor.browser;
       const entry = page.locator('.red-ui-palette-node[data-palette-type="agent-callback-in"]');
       assert.equal(await entry.getAttribute("data-palette-label"), palette);
@@ -61,6 +62,10 @@ for (const lang of ["de", "ja"]) {
         return typeof def.paletteLabel === "function" && def.paletteLabel.call(def) === RED._("node-red-contrib-agent-callback/agent-callback-in:agent-callback-in.label.palette");
       })()`);
       assert.equal(fromCatalog, true, "paletteLabel is not read from the catalog");
+      // The category's header is translated (the node names in it are names, as Node-RED's own).
+      const header = page.locator(".red-ui-palette-category", { has: entry }).locator(".red-ui-palette-header");
+      assert.equal((await header.innerText()).trim(), category);
+      assert.notEqual(category, catalog("en-US").category);
     });
 
     it("shows the edit dialog's labels, and the help sidebar, in that language (screenshot)", async () => {

@@ -24,7 +24,10 @@ function readJson(file: string): Record<string, unknown> {
 function catalogs(): Record<string, string[]> {
   const result: Record<string, string[]> = {};
   for (const file of readdirSync(localesDir).filter((f) => f.endsWith(".json"))) {
-    for (const [type, messages] of Object.entries(readJson(path.join(localesDir, file)))) result[type] = leafKeys(messages, type);
+    for (const [type, messages] of Object.entries(readJson(path.join(localesDir, file)))) {
+      // The editor itself reads palette.label.<category> from the catalog of the node that opens the category.
+      if (type !== "palette") result[type] = leafKeys(messages, type);
+    }
   }
   const core = (pkg: string, file: string): string[] =>
     leafKeys(
