@@ -96,7 +96,7 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
     dedupe: shared?.dedupe ?? dedupe,
     ...(shared ? { rateLimit: shared.rateLimit } : {}),
     requestLog: deliveries.log,
-    source: sourceWithKey(settings, node.credentials?.apiKey?.trim() ?? "", () => node.warn(t("warn.no-api-key"))),
+    source: sourceWithKey(settings, node.credentials?.apiKey?.trim() ?? "", () => node.warn(t("warn.no-api-key")), t),
     // On a port of its own the request is plain node:http; core http response needs Express's methods.
     ...(listen.mode === "port" ? { forFlow: (req, res, hidden) => forFlowOnOwnPort(RED, settings.url, req, res, hidden) } : {}),
     events: {

@@ -69,9 +69,9 @@ export interface Browser {
 
 /**
  * Debian's chromium (never a downloaded one) with a fresh profile, on the editor of `red`; with
- * `accessToken` (adminAuth), signed in as that token's user.
+ * `accessToken` (adminAuth), signed in as that token's user; with `locale` (e.g. "de"), in that language.
  */
-export async function openEditor(red: NodeRedProcess, options: { accessToken?: string } = {}): Promise<Browser> {
+export async function openEditor(red: NodeRedProcess, options: { accessToken?: string; locale?: string } = {}): Promise<Browser> {
   const profile = mkdtempSync(path.join(tmpdir(), "chromium-profile-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
@@ -84,7 +84,10 @@ export async function openEditor(red: NodeRedProcess, options: { accessToken?: s
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
+      ...(options.locale ? [`--lang=${options.locale}`] : []),
     ],
+    // The browser's language (navigator.language and Accept-Language), which the editor follows.
+    ...(options.locale ? { locale: options.locale } : {}),
     viewport: { width: 1760, height: 960 },
   });
   const page = context.pages()[0] ?? (await context.newPage());

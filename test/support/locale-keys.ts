@@ -118,7 +118,9 @@ export function nodeTypesByFile(files: SourceFile[]): Map<string, Set<string>> {
   const byPath = new Map(files.map((f) => [f.path, f]));
   const imports = new Map<string, string[]>();
   for (const file of files) {
-    const targets = [...file.text.matchAll(/(?:from|import|require\()\s*"(\.{1,2}\/[^"]+)"/g)].map((m) =>
+    // `import type` brings no code, so no message calls: a node file reaches a module only through a real import.
+    const code = file.text.replace(/\bimport\s+type\s[^;]*;/g, "");
+    const targets = [...code.matchAll(/(?:from|import|require\()\s*"(\.{1,2}\/[^"]+)"/g)].map((m) =>
       path.posix.join(path.posix.dirname(file.path), `${m[1]}.ts`),
     );
     imports.set(

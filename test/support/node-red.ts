@@ -3,7 +3,7 @@
 // NODE_RED_PACKAGE selects the installed copy: "node-red" (4.1.x, the default) or "node-red-5"
 // (5.0.x, an npm alias; needs Node.js 22.9+). .ci/run runs the whole suite once with each.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, existsSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -67,6 +67,25 @@ export interface NodeRedProcessOptions {
   modules?: string[];
   /** A command the child is started under, e.g. ["prlimit", "--fsize=1000000:unlimited", "--"]. */
   launcher?: string[];
+}
+
+/** The runtime's log lines start() waits for, in the language of settings.js `lang` (Node-RED logs in it). */
+function runtimeWords(lang: string): { started: string; running: string; stopped: string } {
+  const runtimeDir = path.dirname(require.resolve("@node-red/runtime/package.json", { paths: [nodeRedDir()] }));
+  const file = path.join(runtimeDir, "locales", lang, "runtime.json");
+  const english = { started: "Started flows", running: "Server now running", stopped: "Stopped flows" };
+  if (lang === "en-US" || !existsSync(file)) return english;
+  const catalog = JSON.parse(readFileSync(file, "utf8")) as { server?: Record<string, string>; nodes?: { flows?: Record<string, string> } };
+  const quote = (text: string | undefined, fallback: string): string =>
+    (text ?? fallback)
+      .split(/__\w+__/)[0]
+      ?.trim()
+      .replace(/[.*+?^${}()|[\]\\]/g, "\\$&") || fallback;
+  return {
+    started: quote(catalog.nodes?.flows?.["started-flows"], english.started),
+    running: quote(catalog.server?.["now-running"], english.running),
+    stopped: quote(catalog.nodes?.flows?.["stopped-flows"], english.stopped),
+  };
 }
 
 /**
@@ -150,9 +169,11 @@ export class NodeRedProcess {
     this.child = child;
     child.stdout?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
     child.stderr?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    await this.waitFor(/Started flows|Server now running/, 60_000);
+    const lang = typeof this.options.settings?.lang === "string" ? this.options.settings.lang : "en-US";
+    const words = runtimeWords(lang);
+    await this.waitFor(new RegExp(`${words.started}|${words.running}`), 60_000);
     // Flows start after the server; wait for them so node routes exist.
-    await this.waitFor(/Started flows|No flows found|Stopped flows/, 60_000);
+    await this.waitFor(new RegExp(`${words.started}|No flows found|${words.stopped}`), 60_000);
   }
 
   /** Resolves when the child's output matches `pattern`; rejects if it exits or time runs out. */

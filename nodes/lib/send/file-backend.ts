@@ -178,7 +178,7 @@ export class FileBackend implements OutboxBackend {
       attempt: async (id) => {
         const body = await outbox.body(id);
         const entry = outbox.peek(id);
-        if (!entry) throw new Error(`callback ${id} is no longer in the outbox`);
+        if (!entry) throw new Error(this.options.t("errors.gone-from-outbox", { id }));
         this.bodiesInFlight.set(id, body);
         return hooks.attempt(entry, body);
       },

@@ -1,6 +1,6 @@
 // msg -> callback payload: what callback out sends for each shape of input, so that every
 // receiver sees the seed's payload with all of its top-level fields present.
-import { checkCallbackPayload, type CallbackPayload } from "../shared/payload";
+import { checkCallbackPayload, type CallbackPayload, type PayloadRefusal } from "../shared/payload";
 import { randomHex } from "../shared/random-hex";
 
 /** The seed's top-level fields: a msg.payload object holding any of them is taken as a payload. */
@@ -23,7 +23,7 @@ export interface FormatInput {
   started_at?: unknown;
 }
 
-export type FormatResult = { ok: true; payload: CallbackPayload; body: string } | { ok: false; field: string; error: string };
+export type FormatResult = { ok: true; payload: CallbackPayload; body: string } | PayloadRefusal;
 
 /** "exec_" + 20 hex characters: random enough that two runs never share an id. */
 export function newExecutionId(): string {
@@ -154,6 +154,6 @@ export function formatCallback(
   }
 
   const checked = checkCallbackPayload(payload);
-  if (!checked.ok) return { ok: false, field: checked.field, error: checked.error };
+  if (!checked.ok) return checked;
   return { ok: true, payload: payload as CallbackPayload, body: JSON.stringify(payload) };
 }

@@ -4,6 +4,7 @@
 import type { OutboxEntry } from "../outbox/types";
 import type { Translate } from "../shared/messages";
 import type { NodeMessage } from "../shared/node-red-types";
+import { CALLBACK_STATUSES, MAX_ID_LENGTH, type PayloadRefusal } from "../shared/payload";
 import { randomHex } from "../shared/random-hex";
 import { formatCallback } from "./format";
 import { urlFromMsg } from "./origins";
@@ -20,6 +21,13 @@ export class ContentError extends Error {
   }
 }
 
+/** "status: expected one of ..." in Node-RED's language (the English of the reply where no key fits). */
+function refusalText(refusal: PayloadRefusal, t: Translate): string {
+  if (!refusal.problem) return refusal.error;
+  const problem = t(`problems.${refusal.problem}`, { max: MAX_ID_LENGTH, statuses: CALLBACK_STATUSES.join(", ") });
+  return `${refusal.field}: ${problem}${refusal.more > 0 ? ` (${t("problems.more", { count: refusal.more })})` : ""}`;
+}
+
 export function entryOfMsg(msg: NodeMessage, config: CallbackOutSettings, t: Translate): OutboxEntry {
   const url = config.url === "" ? urlFromMsg(msg.url, config.origins, t) : undefined;
   let formatted: ReturnType<typeof formatCallback>;
@@ -32,7 +40,7 @@ export function entryOfMsg(msg: NodeMessage, config: CallbackOutSettings, t: Tra
   if (!formatted.ok) {
     // The field and its fix first: Debug and the Catch node show the first line.
     const fix = formatted.field === "agent_loop_id" ? t("errors.agent-loop-id-hint") : t("errors.field-hint", { field: formatted.field });
-    throw new ContentError(`payload.${formatted.field}`, t("errors.refused-field", { error: formatted.error, fix }));
+    throw new ContentError(`payload.${formatted.field}`, t("errors.refused-field", { error: refusalText(formatted, t), fix }));
   }
   const idProblem = executionIdProblem(config.signature, formatted.payload.execution_id, t);
   if (idProblem) throw new Error(idProblem);

@@ -23,11 +23,21 @@ export interface SenderState {
   problem: NumberProblem | undefined;
 }
 
-/** The time of day, with the date when it is not today. */
-export function clockTime(at: number): string {
+/** `date` formatted for `locale`, or for the process's default where Intl does not know the locale. */
+function localized(date: Date, locale: string | undefined, options: Intl.DateTimeFormatOptions): string {
+  try {
+    return new Intl.DateTimeFormat(locale, options).format(date);
+  } catch {
+    return new Intl.DateTimeFormat(undefined, options).format(date);
+  }
+}
+
+/** The time of day, with the date when it is not today, in `locale` (Node-RED's language: month names). */
+export function clockTime(at: number, locale?: string): string {
   const date = new Date(at);
-  const time = date.toTimeString().slice(0, 8);
-  return date.toDateString() === new Date().toDateString() ? time : `${date.toDateString().slice(4, 10)} ${time}`;
+  const time = localized(date, locale, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  if (date.toDateString() === new Date().toDateString()) return time;
+  return `${localized(date, locale, { month: "short", day: "2-digit" })} ${time}`;
 }
 
 function idleStatus(state: SenderState, t: Translate): NodeStatus {
@@ -52,7 +62,7 @@ export function senderStatus(state: SenderState, t: Translate): NodeStatus {
     return { fill: "blue", shape: "dot", text: waiting > 0 ? t("status.sending-queued", { count: waiting }) : t("status.sending") };
   }
   if (next && next.attempts > 0) {
-    const retry = t("status.retry", { k: next.attempts, n: state.retries, time: clockTime(next.dueAt) });
+    const retry = t("status.retry", { k: next.attempts, n: state.retries, time: clockTime(next.dueAt, t("status.time-locale")) });
     return { fill: "yellow", shape: "ring", text: pending > 1 ? `${retry}, ${t("status.queued", { count: pending })}` : retry };
   }
   return { fill: "yellow", shape: "dot", text: t("status.queued", { count: pending }) };

@@ -10,30 +10,48 @@ export type CallbackStatus = (typeof CALLBACK_STATUSES)[number];
 
 /** Longest id or name accepted, so that the ids a receiver remembers are bounded in bytes too. */
 export const MAX_ID_LENGTH = 256;
-const atMost = { error: `must be at most ${MAX_ID_LENGTH} characters` };
+
+/**
+ * What a field failed, in the English the replies to senders carry (part of the contract); the
+ * keys name the same problem in callback out's catalog (`problems.<key>`), for the flow's author.
+ */
+export const PAYLOAD_PROBLEMS = {
+  required: "required, a non-empty string",
+  blank: "must not be empty or blank",
+  "too-long": `must be at most ${MAX_ID_LENGTH} characters`,
+  text: "expected a string or null",
+  "whole-number-or-null": "expected a whole number >= 0 or null",
+  "whole-number": "expected a whole number >= 0",
+  "date-time": "expected an ISO-8601 date-time such as 2024-01-15T10:00:00Z, or null",
+  object: "expected an object or null",
+  "number-or-null": "expected a number >= 0 or null",
+  number: "expected a number >= 0",
+  status: `expected one of ${CALLBACK_STATUSES.join(", ")}`,
+  "json-object": "expected a JSON object",
+} as const;
+export type PayloadProblem = keyof typeof PAYLOAD_PROBLEMS;
+const P = PAYLOAD_PROBLEMS;
+const atMost = { error: P["too-long"] };
 
 /** Something other than white space. */
 const NOT_BLANK = /\S/;
 
 // Ids are used to route and deduplicate, so a blank one is as useless as a missing one.
-const nonEmptyString = z
-  .string({ error: "required, a non-empty string" })
-  .regex(NOT_BLANK, { error: "must not be empty or blank" })
-  .max(MAX_ID_LENGTH, atMost);
-const optionalString = z.string({ error: "expected a string or null" }).nullable().optional();
+const nonEmptyString = z.string({ error: P.required }).regex(NOT_BLANK, { error: P.blank }).max(MAX_ID_LENGTH, atMost);
+const optionalString = z.string({ error: P.text }).nullable().optional();
 const count = z
-  .number({ error: "expected a whole number >= 0 or null" })
-  .int({ error: "expected a whole number >= 0" })
-  .min(0, { error: "expected a whole number >= 0" })
+  .number({ error: P["whole-number-or-null"] })
+  .int({ error: P["whole-number"] })
+  .min(0, { error: P["whole-number"] })
   .nullable()
   .optional();
 const isoDateTimeString = z.iso.datetime({
   offset: true,
-  error: "expected an ISO-8601 date-time such as 2024-01-15T10:00:00Z, or null",
+  error: P["date-time"],
 });
 const isoDateTime = isoDateTimeString.nullable().optional();
 
-const objectOrNull = { error: "expected an object or null" };
+const objectOrNull = { error: P.object };
 
 export const callbackResultSchema = z.looseObject(
   {
@@ -48,11 +66,7 @@ export const callbackMetadataSchema = z.looseObject(
   {
     started_at: isoDateTime,
     completed_at: isoDateTime,
-    duration_seconds: z
-      .number({ error: "expected a number >= 0 or null" })
-      .min(0, { error: "expected a number >= 0" })
-      .nullable()
-      .optional(),
+    duration_seconds: z.number({ error: P["number-or-null"] }).min(0, { error: P.number }).nullable().optional(),
     model: optionalString,
     tokens_used: count,
   },
@@ -61,9 +75,9 @@ export const callbackMetadataSchema = z.looseObject(
 
 export const callbackPayloadSchema = z.looseObject({
   agent_loop_id: nonEmptyString,
-  agent_loop_name: z.string({ error: "expected a string or null" }).max(MAX_ID_LENGTH, atMost).nullable().optional(),
+  agent_loop_name: z.string({ error: P.text }).max(MAX_ID_LENGTH, atMost).nullable().optional(),
   execution_id: nonEmptyString,
-  status: z.enum(CALLBACK_STATUSES, { error: `expected one of ${CALLBACK_STATUSES.join(", ")}` }),
+  status: z.enum(CALLBACK_STATUSES, { error: P.status }),
   result: callbackResultSchema.nullable().optional(),
   metadata: callbackMetadataSchema.nullable().optional(),
   error: optionalString,
@@ -73,7 +87,9 @@ export type CallbackResult = z.infer<typeof callbackResultSchema>;
 export type CallbackMetadata = z.infer<typeof callbackMetadataSchema>;
 export type CallbackPayload = z.infer<typeof callbackPayloadSchema>;
 
-export type PayloadCheck = { ok: true; payload: CallbackPayload } | { ok: false; error: string; field: string };
+/** A refusal: `error` in English (as replies carry it), `problem` and `more` (other fields wrong) to word it for people. */
+export type PayloadRefusal = { ok: false; error: string; field: string; problem?: PayloadProblem; more: number };
+export type PayloadCheck = { ok: true; payload: CallbackPayload } | PayloadRefusal;
 
 // --- The receiving hot path: a well-formed callback checked in one pass ---------------------------
 // zod costs a few microseconds a callback, a good part of callback in's own work. Callbacks that
@@ -163,7 +179,7 @@ export function wellFormedCallback(value: unknown): CallbackPayload | undefined 
  */
 export function checkCallbackPayload(value: unknown): PayloadCheck {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    return { ok: false, field: "(body)", error: "(body): expected a JSON object" };
+    return { ok: false, field: "(body)", error: `(body): ${P["json-object"]}`, problem: "json-object", more: 0 };
   }
   const wellFormed = wellFormedCallback(value);
   if (wellFormed) return { ok: true, payload: wellFormed };
@@ -172,8 +188,10 @@ export function checkCallbackPayload(value: unknown): PayloadCheck {
   const first = parsed.error.issues[0];
   const field = first && first.path.length > 0 ? first.path.map(String).join(".") : "(body)";
   const message = first ? first.message : "invalid payload";
-  const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : "";
-  return { ok: false, field, error: `${field}: ${message}${more}` };
+  const others = parsed.error.issues.length - 1;
+  const more = others > 0 ? ` (and ${others} more)` : "";
+  const problem = (Object.keys(P) as PayloadProblem[]).find((key) => P[key] === message);
+  return { ok: false, field, error: `${field}: ${message}${more}`, ...(problem ? { problem } : {}), more: Math.max(0, others) };
 }
 
 /** The seed document's sample: used by callback out's "send test" button and by tests. */

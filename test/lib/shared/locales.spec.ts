@@ -24,7 +24,10 @@ function readJson(file: string): Record<string, unknown> {
 function catalogs(): Record<string, string[]> {
   const result: Record<string, string[]> = {};
   for (const file of readdirSync(localesDir).filter((f) => f.endsWith(".json"))) {
-    for (const [type, messages] of Object.entries(readJson(path.join(localesDir, file)))) result[type] = leafKeys(messages, type);
+    for (const [type, messages] of Object.entries(readJson(path.join(localesDir, file)))) {
+      // The editor itself reads palette.label.<category> from the catalog of the node that opens the category.
+      if (type !== "palette") result[type] = leafKeys(messages, type);
+    }
   }
   const core = (pkg: string, file: string): string[] =>
     leafKeys(
@@ -87,6 +90,34 @@ describe("the key scanner (test/support/locale-keys.ts)", () => {
       "nodes/lib/side/check.ts: my-node.errors.member",
     ]);
     assert.deepEqual(result.unused, ["my-node.label.name"]);
+  });
+
+  it("does not follow an import type (a module whose types a node uses speaks for another node)", () => {
+    const other = {
+      path: "nodes/other.ts",
+      text: 'import type { Cause } from "./lib/side/words";\nRED.nodes.registerType("other-node", X);',
+    };
+    const words = {
+      path: "nodes/lib/side/words.ts",
+      text: 'export type Cause = string;\nexport function word(t: Translate) { return t("errors.bad"); }',
+    };
+    const uses = keyUses(
+      [
+        nodeFile,
+        other,
+        words,
+        {
+          ...nodeFile,
+          path: "nodes/my-node-b.ts",
+          text: 'import { word } from "./lib/side/words";\nRED.nodes.registerType("my-node", Y);',
+        },
+      ],
+      ["my-node", "other-node"],
+    );
+    assert.deepEqual(
+      uses.filter((u) => u.file === "nodes/lib/side/words.ts").map((u) => u.key),
+      ["my-node.errors.bad"],
+    );
   });
 
   it('reads the editor\'s RED._, this._, t(), NS + "..." and data-i18n forms, core keys included', () => {

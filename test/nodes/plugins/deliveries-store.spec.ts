@@ -190,7 +190,7 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
       gaveUp.map((g) => [g.executionId, g.cancelled]),
       [["exec_s_other", true]],
     );
-    assert.match(String(gaveUp[0]?.error), /exec_s_other was cancelled in the deliveries sidebar after 2 attempt/);
+    assert.match(String(gaveUp[0]?.error), /exec_s_other was cancelled in the agent callbacks tab after 2 attempt/);
     const nextAttempt = view.waiting[0]!.nextAttempt;
     // More presses than the schedule has attempts left: a manual attempt that fails changes nothing.
     for (let press = 1; press <= 3; press += 1) {

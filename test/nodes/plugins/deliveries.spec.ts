@@ -290,7 +290,7 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
     assert.equal(gaveUp.length, 1);
     assert.equal(gaveUp[0]?.executionId, "exec_cancel_1");
     assert.equal(gaveUp[0]?.cancelled, true);
-    assert.match(String(gaveUp[0]?.error), /exec_cancel_1 was cancelled in the deliveries sidebar after 1 attempt/);
+    assert.match(String(gaveUp[0]?.error), /exec_cancel_1 was cancelled in the agent callbacks tab after 1 attempt/);
     assert.equal(view.counts.gaveUpLastHour, 0, "a cancel is not counted as given up");
     const nextAttempt = view.waiting[0]!.nextAttempt;
     // More presses than the schedule has attempts left: a manual attempt that fails changes nothing.

@@ -3,7 +3,17 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { fetchJson } from "../../../../nodes/lib/receive/sources/fetch-json";
+import { lookup, type Translate } from "../../../../nodes/lib/shared/messages";
+import { repoRoot } from "../../../support/node-red";
+
+/** callback in's messages in `lang`, as the node hands them down (keys relative to its type). */
+function messagesIn(lang: string): Translate {
+  const catalog: unknown = JSON.parse(readFileSync(path.join(repoRoot, "nodes", "locales", lang, "callback-in.json"), "utf8"));
+  return (key, substitutions) => lookup(catalog, `agent-callback-in.${key}`, substitutions) ?? key;
+}
 
 describe("fetchJson", function () {
   this.timeout(20_000);
@@ -62,5 +72,18 @@ describe("fetchJson", function () {
   it("an answer that is not JSON is final", async () => {
     answers = [{ status: 200, body: "<html>gateway</html>" }];
     assert.deepEqual(await fetchJson(`${base}/r`, {}), { ok: false, error: `GET ${base}/r: the answer is not JSON (1 try)` });
+  });
+
+  it("words its errors in the node's language when given its messages", async () => {
+    answers = [{ status: 200, body: "<html>gateway</html>" }];
+    assert.deepEqual(await fetchJson(`${base}/r`, {}, { t: messagesIn("de") }), {
+      ok: false,
+      error: `GET ${base}/r: die Antwort ist kein JSON (1 Versuch)`,
+    });
+    answers = [{ status: 200, body: JSON.stringify({ text: "x".repeat(10_000) }) }];
+    assert.deepEqual(await fetchJson(`${base}/r`, {}, { maxBytes: 1024, t: messagesIn("ja") }), {
+      ok: false,
+      error: `GET ${base}/r: 応答が 1 KiB を超えています (1 回試行)`,
+    });
   });
 });
