@@ -201,6 +201,7 @@ export class FileBackend implements OutboxBackend {
         hooks.onFinish(entry, body, result, attempts, finish);
       },
       onChange: () => hooks.onChange(),
+      receivers: { of: (id) => hooks.receiverOf(outbox.peek(id) ?? {}), gate: hooks.gate },
     });
   }
 }
