@@ -129,7 +129,9 @@ export function readSettings(config: CallbackOutConfig, context: SettingsContext
   const concurrency = number("concurrency");
   const maxQueue = number("maxQueue");
   const [pauseAfter, pauseFor, maxRate] = [number("pauseAfter"), number("pauseFor"), number("maxRate")];
-  const problems = [timeout, concurrency, maxQueue, pauseAfter, pauseFor, maxRate].flatMap((reading) => (reading.problem ? [reading.problem] : []));
+  const problems = [timeout, concurrency, maxQueue, pauseAfter, pauseFor, maxRate].flatMap((reading) =>
+    reading.problem ? [reading.problem] : [],
+  );
   const schedule = parseSchedule(config.retrySchedule);
   if (!schedule.ok) throw new Error(message(schedule.key, schedule.substitutions));
 
