@@ -156,6 +156,7 @@ export class FileBackend implements OutboxBackend {
       this.options.deliveryLog,
     );
     sidebar.onCancelled = (entry, body) => this.hooks.onCancelled(entry, body, entry.attempts);
+    sidebar.pausedOf = () => this.hooks.gate.paused?.();
     return sidebar;
   }
 
