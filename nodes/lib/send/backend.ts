@@ -4,7 +4,7 @@
 import type { OutboxEntry, QueuedEntry } from "../outbox/types";
 import type { OutDeliveries } from "../shared/deliveries-api";
 import type { DeliveryResult } from "./deliver";
-import type { Finish } from "./delivery-queue";
+import type { Finish, ReceiverGate } from "./delivery-queue";
 
 /** What an output msg needs of the callback it reports on. */
 export type FinishedEntry = Pick<QueuedEntry, "id" | "executionId" | "topic">;
@@ -21,6 +21,10 @@ export interface BackendHooks {
   onRetry(): void;
   /** Something the status shows changed. */
   onChange(): void;
+  /** The receiver (origin) a callback goes to: pause and pace are per receiver. */
+  receiverOf(entry: Pick<OutboxEntry, "url">): string;
+  /** This instance's pause and pace per receiver (the file loop's; the store keeps its own, shared). */
+  readonly gate: ReceiverGate;
 }
 
 export interface OutboxBackend {

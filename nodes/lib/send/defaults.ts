@@ -21,6 +21,10 @@ export const PROPERTIES = {
   retrySchedule: { value: DEFAULT_RETRY_SCHEDULE, rule: { type: "delays" } },
   retry4xx: { value: true, rule: { type: "boolean" } },
   concurrency: { value: 8, rule: { type: "number", min: 1, integer: true } },
+  // Failed attempts in a row before the receiver pauses (0: never), seconds between its test attempts, attempts a second (0: any).
+  pauseAfter: { value: 10, rule: { type: "number", min: 0, integer: true } },
+  pauseFor: { value: 30, rule: { type: "number", min: 0, exclusive: true } },
+  maxRate: { value: 0, rule: { type: "number", min: 0 } },
   maxQueue: { value: 10000, rule: { type: "number", min: 1, integer: true } },
   // The id of a callback store config node; blank: the outbox is this instance's journal file.
   store: { value: "", rule: { type: "config", configType: "agent-callback-store" } },

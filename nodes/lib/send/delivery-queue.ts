@@ -3,7 +3,11 @@
 // was delivered, is tried again later, or is given up. It holds only ids and times; what an
 // attempt sends, where the journal is and what the node shows are the caller's, passed in.
 import type { DeliveryResult } from "./deliver";
-import { decide } from "./retry-policy";
+import { DueHeap, type HeapItem } from "./due-heap";
+import type { Admission, AttemptEnd, PauseView } from "./receiver-health";
+import { attemptEnd, decide } from "./retry-policy";
+
+export { DueHeap } from "./due-heap";
 
 /** setTimeout fires at once for delays past 2^31-1 ms; longer waits re-arm. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -39,6 +43,14 @@ export interface QueuedCallback {
 
 export type Finish = "delivered" | "gave-up";
 
+/** Pause and pace per receiver (receiver-health.ts): asked before each attempt, told after it. */
+export interface ReceiverGate {
+  admit(receiver: string, now: number): Admission;
+  settle(receiver: string, end: AttemptEnd, holdSeconds: number | undefined, test: boolean, now: number): void;
+  /** A paused receiver, for the status and the sidebar. */
+  paused?(): PauseView | undefined;
+}
+
 export interface DeliveryQueueOptions {
   /** Attempts in flight at most. */
   concurrency: number;
@@ -53,57 +65,17 @@ export interface DeliveryQueueOptions {
   onFinish(id: string, attempts: number, result: DeliveryResult, finish: Finish): void;
   /** After every pass over the queue: something may have changed for the node's status. */
   onChange?(): void;
+  /** The receiver (origin) callback `id` goes to, and the gate each receiver's attempts pass. */
+  receivers?: { of(id: string): string; gate: ReceiverGate } | undefined;
   clock?: Clock;
   /** For the ±20 % jitter on each delay. */
   random?: () => number;
 }
 
-interface HeapItem {
-  dueAt: number;
-  id: string;
-}
-
-/** Min-heap on dueAt: the next-due lookup stays cheap with 10,000 callbacks queued. */
-export class DueHeap {
-  private items: HeapItem[] = [];
-  get length(): number {
-    return this.items.length;
-  }
-  peek(): HeapItem | undefined {
-    return this.items[0];
-  }
-  push(item: HeapItem): void {
-    const items = this.items;
-    items.push(item);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = items[parent] as HeapItem;
-      if (p.dueAt <= item.dueAt) break;
-      items[i] = p;
-      i = parent;
-    }
-    items[i] = item;
-  }
-  pop(): HeapItem | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length > 0 && last) {
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        if (left >= items.length) break;
-        const right = left + 1;
-        const child = right < items.length && (items[right] as HeapItem).dueAt < (items[left] as HeapItem).dueAt ? right : left;
-        if ((items[child] as HeapItem).dueAt >= last.dueAt) break;
-        items[i] = items[child] as HeapItem;
-        i = child;
-      }
-      items[i] = last;
-    }
-    return top;
-  }
+/** A callback taken to start, and whether it is its paused receiver's test attempt. */
+interface Started {
+  callback: QueuedCallback;
+  test: boolean;
 }
 
 export class DeliveryQueue {
@@ -114,6 +86,8 @@ export class DeliveryQueue {
   private readonly clock: Clock;
   private timer: Timer | undefined;
   private stopped = false;
+  /** Due callbacks whose receiver is paused or paced, per receiver, in due order. */
+  private readonly held = new Map<string, QueuedCallback[]>();
 
   constructor(private readonly options: DeliveryQueueOptions) {
     this.clock = options.clock ?? systemClock;
@@ -186,28 +160,67 @@ export class DeliveryQueue {
     if (this.stopped) return;
     const { concurrency } = this.options;
     const now = this.clock.now();
+    let heldUntil = Infinity;
+    const hold = (until: number): void => void (heldUntil = Math.min(heldUntil, until));
     while (this.running.size < concurrency) {
-      const top = this.heap.peek();
-      if (!top) break;
-      if (!this.current(top)) {
-        this.heap.pop();
-        continue;
-      }
-      if (top.dueAt > now) break;
-      this.heap.pop();
-      const callback = this.current(top);
-      if (callback) void this.run(callback);
+      const next = this.takeHeld(now, hold) ?? this.takeDue(now, hold);
+      if (!next) break;
+      void this.run(next.callback, next.test);
     }
     if (this.timer) this.clock.clearTimer(this.timer);
     this.timer = undefined;
     const next = this.heap.peek();
-    if (next && this.running.size < concurrency) {
-      this.timer = this.clock.setTimer(() => this.pump(), Math.min(Math.max(0, next.dueAt - now), MAX_TIMER_MS));
+    const wakeAt = Math.min(next ? next.dueAt : Infinity, heldUntil);
+    if (wakeAt !== Infinity && this.running.size < concurrency) {
+      this.timer = this.clock.setTimer(() => this.pump(), Math.min(Math.max(0, wakeAt - now), MAX_TIMER_MS));
     }
     this.options.onChange?.();
   }
 
-  private async run(callback: QueuedCallback): Promise<void> {
+  /** A held callback whose receiver lets an attempt through now; `hold` learns when the others may go. */
+  private takeHeld(now: number, hold: (until: number) => void): Started | undefined {
+    const gate = this.options.receivers?.gate;
+    for (const [receiver, callbacks] of this.held) {
+      // Callbacks removed or rescheduled meanwhile (cancelled, "retry now") are dropped here.
+      while (callbacks.length > 0 && this.pending.get((callbacks[0] as QueuedCallback).id) !== callbacks[0]) callbacks.shift();
+      const first = callbacks[0];
+      if (!first || !gate) {
+        this.held.delete(receiver);
+        continue;
+      }
+      const admission = gate.admit(receiver, now);
+      if (!admission.go) hold(admission.until);
+      else {
+        callbacks.shift();
+        return { callback: first, test: admission.test };
+      }
+    }
+    return undefined;
+  }
+
+  /** The next due callback from the heap that may start now; those of a held receiver wait with it. */
+  private takeDue(now: number, hold: (until: number) => void): Started | undefined {
+    const receivers = this.options.receivers;
+    for (let top = this.heap.peek(); top && top.dueAt <= now; top = this.heap.peek()) {
+      this.heap.pop();
+      const callback = this.current(top);
+      if (!callback) continue;
+      if (!receivers) return { callback, test: false };
+      const receiver = receivers.of(callback.id);
+      const waiting = this.held.get(receiver);
+      if (waiting) {
+        waiting.push(callback);
+        continue;
+      }
+      const admission = receivers.gate.admit(receiver, now);
+      if (admission.go) return { callback, test: admission.test };
+      hold(admission.until);
+      this.held.set(receiver, [callback]);
+    }
+    return undefined;
+  }
+
+  private async run(callback: QueuedCallback, test: boolean): Promise<void> {
     const { id } = callback;
     this.running.add(id);
     const attempts = callback.attempts + 1;
@@ -222,12 +235,18 @@ export class DeliveryQueue {
       this.running.delete(id);
     }
     if (this.stopped) return;
-    const decision = decide(result, attempts, this.options, callback.restore !== undefined);
+    const receivers = this.options.receivers;
+    if (receivers) {
+      const { end, holdSeconds } = attemptEnd(result, this.options.retry4xx);
+      receivers.gate.settle(receivers.of(id), end, holdSeconds, test, this.clock.now());
+    }
+    // A failed test attempt goes back to where it was, like a manual one.
+    const restore = callback.restore ?? (test ? { attempts: callback.attempts, dueAt: callback.dueAt } : undefined);
+    const decision = decide(result, attempts, this.options, callback.restore !== undefined, test);
     if (decision.kind === "delivered") {
       this.pending.delete(id);
       this.options.onFinish(id, attempts, result, "delivered");
-    } else if (decision.kind === "back" && callback.restore) {
-      const { restore } = callback;
+    } else if (decision.kind === "back" && restore) {
       this.pending.set(id, { id, dueAt: restore.dueAt, attempts: restore.attempts });
       this.options.onRetry(id, restore.attempts, restore.dueAt, result);
       this.heap.push({ dueAt: restore.dueAt, id });

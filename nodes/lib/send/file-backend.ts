@@ -156,6 +156,7 @@ export class FileBackend implements OutboxBackend {
       this.options.deliveryLog,
     );
     sidebar.onCancelled = (entry, body) => this.hooks.onCancelled(entry, body, entry.attempts);
+    sidebar.pausedOf = () => this.hooks.gate.paused?.();
     return sidebar;
   }
 
@@ -201,6 +202,7 @@ export class FileBackend implements OutboxBackend {
         hooks.onFinish(entry, body, result, attempts, finish);
       },
       onChange: () => hooks.onChange(),
+      receivers: { of: (id) => hooks.receiverOf(outbox.peek(id) ?? {}), gate: hooks.gate },
     });
   }
 }

@@ -3,7 +3,7 @@
 // delivery queue. Recording an outcome is O(1); the lists are built only when the sidebar asks.
 import { DeliveryLog, type AttemptEnd } from "./delivery-log";
 import { GaveUpStore } from "./gave-up-store";
-import type { GaveUpRecord } from "../shared/views";
+import type { GaveUpRecord, Health } from "../shared/views";
 import type { OutboxEntry, OutboxStore, QueuedEntry } from "../outbox/types";
 import type { DeliveryResult } from "./deliver";
 import type { QueuedCallback } from "./delivery-queue";
@@ -59,6 +59,8 @@ export class FileSidebar implements OutDeliveries {
   /** Gave-up moves on their way (store, then outbox), waited for before the outbox closes. */
   private readonly moving = new Set<Promise<void>>();
   /** Told of each callback cancelled, once it is in the gave-up file, to leave on the node's gave-up output. */
+  /** The receiver's pause, shown with its health. */
+  pausedOf: (() => { since: number; nextTest: number } | undefined) | undefined;
   onCancelled: ((entry: Readonly<QueuedEntry>, body: string | undefined) => void) | undefined;
 
   constructor(
@@ -159,7 +161,7 @@ export class FileSidebar implements OutDeliveries {
     const inFlight = queue?.inFlight ?? 0;
     return {
       kind: "out",
-      health: this.log.health(),
+      health: withPause(this.log.health(), this.pausedOf?.()),
       counts: { queued: Math.max(0, entries.length - inFlight), inFlight, ...this.log.counts() },
       waiting,
       waitingTotal: entries.length,
@@ -240,4 +242,9 @@ export class FileSidebar implements OutDeliveries {
   close(): Promise<void> {
     return this.store.close();
   }
+}
+
+/** The health with the receiver's pause, when it is paused. */
+function withPause(health: Health, paused: { since: number; nextTest: number } | undefined): Health {
+  return paused ? { ...health, paused: { since: paused.since, nextTest: paused.nextTest } } : health;
 }

@@ -54,20 +54,39 @@ export interface RetryRule {
 }
 
 /**
- * The one retry decision after attempt number `attempts`. (A per-receiver pause or pace would be
- * decided here too, so that both loops keep it.)
+ * The one retry decision after attempt number `attempts`. A test attempt of a paused receiver
+ * (receiver-health.ts) that fails goes back like a manual one: paused time never uses up a
+ * callback's schedule; a 410 or a 4xx not retried still gives that callback up.
  */
 export function decide(
   result: { outcome: AttemptOutcome; retryAfterSeconds?: number | undefined },
   attempts: number,
   rule: RetryRule,
   manual: boolean,
+  test = false,
 ): Decision {
   const verdict = classify(result.outcome, rule.retry4xx);
   const delayMs = verdict === "retry" ? nextDelayMs(rule.schedule, attempts, result.retryAfterSeconds, rule.random) : undefined;
   if (verdict === "delivered") return { kind: "delivered" };
-  if (manual) return { kind: "back" };
+  if (manual || (test && verdict === "retry")) return { kind: "back" };
   return delayMs === undefined ? { kind: "give-up" } : { kind: "retry", delayMs };
+}
+
+/** Replies whose Retry-After holds every callback to that receiver, not only the one answered. */
+const RECEIVER_WIDE_RETRY_AFTER: ReadonlySet<number> = new Set([429, 502, 503]);
+
+/**
+ * How an attempt counts for its receiver's health: only a failure worth retrying counts toward a
+ * pause, and a 429, 502 or 503 with Retry-After holds the receiver for that long.
+ */
+export function attemptEnd(
+  result: { outcome: AttemptOutcome; retryAfterSeconds?: number | undefined },
+  retry4xx: boolean,
+): { end: "delivered" | "failed" | "other"; holdSeconds: number | undefined } {
+  const verdict = classify(result.outcome, retry4xx);
+  const end = verdict === "delivered" ? "delivered" : verdict === "retry" ? "failed" : "other";
+  const code = result.outcome.kind === "response" ? result.outcome.statusCode : 0;
+  return { end, holdSeconds: RECEIVER_WIDE_RETRY_AFTER.has(code) ? result.retryAfterSeconds : undefined };
 }
 
 /**

@@ -19,7 +19,9 @@ import { createNetworkDispatcher } from "./network";
 import type { HeaderSettings } from "./request-headers";
 import type { CallbackOutSettings } from "./settings";
 import { StoreBackend } from "./store-backend";
-import { senderStatus, type SenderState } from "./status";
+import { clockTime, senderStatus, type SenderState } from "./status";
+import { normalisedOrigin } from "./origins";
+import { ReceiverHealth, type Change } from "./receiver-health";
 import { sendTest, type TestReply } from "./send-test";
 import type { SenderOptions } from "./types";
 
@@ -41,8 +43,7 @@ export class Sender {
   private closing = false;
   private readonly backend: OutboxBackend;
   private ready: Promise<void> = Promise.resolve();
-  /** Whether the receiver is paused after failing attempts: the pause (issue 22) sets it; the metrics read it. */
-  paused = false;
+  private readonly receivers: ReceiverHealth;
 
   constructor(private readonly options: SenderOptions) {
     this.settings = options.settings;
@@ -50,12 +51,18 @@ export class Sender {
     // Through the proxy config node, else the environment's proxy variables, as core http request.
     this.dispatcher = createNetworkDispatcher(options.settings.concurrency, options.settings.network, process.env, options.t);
     this.deliveryMessages = deliveryMessages(options.t);
+    this.receivers = new ReceiverHealth(options.settings.receiverRule, (receiver, change) => this.receiverChanged(receiver, change));
     this.backend = this.backendFor(options);
   }
 
   /** What the deliveries sidebar shows and acts on: the backend's (the file outbox's once open). */
   get sidebar(): OutDeliveries | undefined {
     return this.backend.sidebar;
+  }
+
+  /** Whether a receiver is paused after failing attempts (the metrics read it). */
+  get paused(): boolean {
+    return this.receivers.paused() !== undefined;
   }
 
   /** Callbacks in the outbox now. */
@@ -72,6 +79,8 @@ export class Sender {
       onCancelled: (entry, body, attempts) => this.cancelled(entry, body, attempts),
       onRetry: () => this.options.metrics?.attempted("failed"),
       onChange: () => this.showStatus(),
+      receiverOf: (entry) => normalisedOrigin(settings.url || entry.url || "") ?? "",
+      gate: this.receivers,
     };
     if (options.shared) return new StoreBackend({ ...settings, shared: options.shared, t, log, deliveryLog }, hooks);
     const { journal, bodyMemoryBytes, openOutbox, gaveUpFile } = options;
@@ -223,6 +232,16 @@ export class Sender {
     }
   }
 
+  /** Said once when a receiver pauses and once when it resumes; the status shows the pause meanwhile. */
+  private receiverChanged(receiver: string, change: Change & object): void {
+    const { t, log, settings } = this.options;
+    if (change.kind === "paused") {
+      const { pauseAfter, pauseForMs } = settings.receiverRule;
+      log.warn(t("log.receiver-paused", { receiver, count: pauseAfter, seconds: pauseForMs / 1000 }));
+    } else log.info(t("log.receiver-resumed", { receiver, time: clockTime(change.since) }));
+    this.showStatus();
+  }
+
   /** Marks the status stale; the timer shows the state as it is when it fires, so the last state stays shown. */
   private showStatus(): void {
     if (this.statusTimer || this.closing) return;
@@ -243,6 +262,7 @@ export class Sender {
         refusing: this.backend.refusing,
         refusedField: this.refusedField,
         problem: this.settings.problems[0],
+        paused: this.receivers.paused(),
       },
       this.options.t,
     );

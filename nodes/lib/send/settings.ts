@@ -19,6 +19,7 @@ import {
 import { readReach, type ReachConfig } from "./reach";
 import type { OriginPolicy } from "./origins";
 import type { NetworkSettings } from "./network";
+import type { ReceiverRule } from "./receiver-health";
 
 /** The node's properties as they appear in flows.json (allowedOrigins, proxy and tls: see ReachConfig). */
 export interface CallbackOutConfig extends ReachConfig {
@@ -33,6 +34,9 @@ export interface CallbackOutConfig extends ReachConfig {
   retry4xx?: unknown;
   concurrency?: unknown;
   maxQueue?: unknown;
+  pauseAfter?: unknown;
+  pauseFor?: unknown;
+  maxRate?: unknown;
 }
 
 export interface CallbackOutSettings {
@@ -49,6 +53,8 @@ export interface CallbackOutSettings {
   retry4xx: boolean;
   concurrency: number;
   maxQueue: number;
+  /** Pause and pace per receiver (receiver-health.ts). */
+  receiverRule: ReceiverRule;
   /** Number properties replaced by their default because they held a bad value. */
   problems: NumberProblem[];
   /** Which msg.url origins may be used, and which get the credentials. */
@@ -117,12 +123,15 @@ export function readSettings(config: CallbackOutConfig, context: SettingsContext
   if (context.credentials) checkCredentials(context.credentials, message);
   const reach = readReach(config, context.getNode ?? (() => null), context.proxyEnv ?? {}, message);
 
-  const number = (field: "timeout" | "concurrency" | "maxQueue") =>
+  const number = (field: "timeout" | "concurrency" | "maxQueue" | "pauseAfter" | "pauseFor" | "maxRate") =>
     numberOrDefault(field, config[field], PROPERTIES[field].value, PROPERTIES[field].rule);
   const timeout = number("timeout");
   const concurrency = number("concurrency");
   const maxQueue = number("maxQueue");
-  const problems = [timeout, concurrency, maxQueue].flatMap((reading) => (reading.problem ? [reading.problem] : []));
+  const [pauseAfter, pauseFor, maxRate] = [number("pauseAfter"), number("pauseFor"), number("maxRate")];
+  const problems = [timeout, concurrency, maxQueue, pauseAfter, pauseFor, maxRate].flatMap((reading) =>
+    reading.problem ? [reading.problem] : [],
+  );
   const schedule = parseSchedule(config.retrySchedule);
   if (!schedule.ok) throw new Error(message(schedule.key, schedule.substitutions));
 
@@ -138,6 +147,7 @@ export function readSettings(config: CallbackOutConfig, context: SettingsContext
     retry4xx: config.retry4xx === undefined ? PROPERTIES.retry4xx.value : config.retry4xx === true || config.retry4xx === "true",
     concurrency: concurrency.value,
     maxQueue: maxQueue.value,
+    receiverRule: { pauseAfter: pauseAfter.value, pauseForMs: Math.round(pauseFor.value * 1000), maxRate: maxRate.value },
     problems,
     ...reach,
   };

@@ -4,6 +4,7 @@ import type { NodeStatus } from "../shared/node-red-types";
 import type { Translate } from "../shared/messages";
 import type { Finish } from "./delivery-queue";
 import type { NumberProblem } from "./settings";
+import type { PauseView } from "./receiver-health";
 
 export interface SenderState {
   /** Callbacks in the outbox. */
@@ -21,6 +22,8 @@ export interface SenderState {
   refusedField?: string | undefined;
   /** A setting replaced by its default, shown while nothing else is to be said. */
   problem: NumberProblem | undefined;
+  /** A receiver paused after failing attempts: since when, and when it is tested next. */
+  paused?: PauseView | undefined;
 }
 
 /** `date` formatted for `locale`, or for the process's default where Intl does not know the locale. */
@@ -55,7 +58,11 @@ function idleStatus(state: SenderState, t: Translate): NodeStatus {
 
 export function senderStatus(state: SenderState, t: Translate): NodeStatus {
   if (state.refusing !== undefined) return { fill: "red", shape: "ring", text: state.refusing };
-  const { pending, inFlight, next } = state;
+  const { pending, inFlight, next, paused } = state;
+  // Before "sending": a test attempt in flight is no sign the receiver is back.
+  if (paused && pending > 0) {
+    return { fill: "red", shape: "ring", text: t("status.paused", { since: clockTime(paused.since), next: clockTime(paused.nextTest) }) };
+  }
   if (pending === 0) return idleStatus(state, t);
   const waiting = pending - inFlight;
   if (inFlight > 0) {

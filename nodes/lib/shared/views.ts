@@ -10,6 +10,8 @@ export interface Health {
   since?: number;
   lastStatus?: number;
   lastError?: string;
+  /** The receiver is paused after failing attempts: since when, and its next test attempt. */
+  paused?: { since: number; nextTest: number };
 }
 
 export interface DeliveredView {

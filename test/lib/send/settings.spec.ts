@@ -32,6 +32,7 @@ describe("lib/callback-out-settings", () => {
       retry4xx: true,
       concurrency: 8,
       maxQueue: 10000,
+      receiverRule: { pauseAfter: 10, pauseForMs: 30000, maxRate: 0 },
       problems: [],
       origins: new OriginPolicy([]),
       network: {},
