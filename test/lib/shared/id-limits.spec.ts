@@ -24,7 +24,8 @@ describe("id and name fields: at most 256 characters", () => {
       const ok = formatCallback({ payload: { ...samplePayload(), [field]: "y".repeat(256) } }, defaults);
       assert.equal(ok.ok, true, field);
       const refused = formatCallback({ payload: { ...samplePayload(), [field]: "y".repeat(257) } }, defaults);
-      assert.deepEqual(refused, { ok: false, field, error: `${field}: must be at most 256 characters` });
+      // The refusal also names its problem (too-long) for the translated message; the English text is the receiver's.
+      assert.deepEqual(refused, { ok: false, field, error: `${field}: must be at most 256 characters`, problem: "too-long", more: 0 });
     }
   });
 });
