@@ -3,7 +3,7 @@
 // delivered ones. Every update is O(1) and does no JSON work: a reply is kept as it came and cut to
 // a preview only when the sidebar asks.
 import { Ring } from "../shared/ring";
-import type { DeliveredView, Health } from "../shared/views";
+import type { AttemptRecord, DeliveredView, Health } from "../shared/views";
 
 /** Time, injectable so tests can move it. */
 export type Now = () => number;
@@ -28,6 +28,8 @@ export interface Delivered {
   topic?: string | undefined;
   /** The receiver's reply as deliver read it (JSON value or text). */
   reply: unknown;
+  /** The latest attempts, the delivering one last (bounded). */
+  history?: AttemptRecord[] | undefined;
 }
 
 export const REPLY_PREVIEW_CHARS = 200;
@@ -131,6 +133,11 @@ export class DeliveryLog {
       if (d.statusCode !== undefined) view.statusCode = d.statusCode;
       return view;
     });
+  }
+
+  /** The delivered record kept under outbox entry id `id`. */
+  findById(id: string): Delivered | undefined {
+    return this.latest.newestFirst().find((d) => d.id === id);
   }
 
   /** Delivered records (with their bodies) whose execution_id is one of `executionIds`. */

@@ -1,7 +1,7 @@
 // What each running callback in / callback out node offers the deliveries sidebar (the editor
 // plugin in nodes/plugins/deliveries.ts finds it on the node as `agentCallbackDeliveries`). Views
 // hold no secret, token, signature or request header: only what the sidebar shows.
-import type { DeliveredView, GaveUpView, Health, RequestCounts, RequestView } from "./views";
+import type { CallbackDetail, DeliveredView, GaveUpView, Health, RequestCounts, RequestView } from "./views";
 
 /** The runtime event a node emits (coalesced, at most a few times a second) when its view changed. */
 export const DELIVERIES_CHANGED_EVENT = "agent-callback:deliveries-changed";
@@ -48,6 +48,8 @@ export interface OutDeliveries {
   cancel(selection: Selection): Promise<ActionResult>;
   /** Gave-up and delivered callbacks queued again; `{all:true}` means every gave-up one. */
   resend(selection: Selection): Promise<ActionResult>;
+  /** A callback opened in the sidebar (by its outbox entry id); undefined when it is kept nowhere now. */
+  detail(id: string): Promise<CallbackDetail | undefined>;
 }
 
 export interface InView {

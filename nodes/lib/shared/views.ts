@@ -12,6 +12,28 @@ export interface Health {
   lastError?: string;
 }
 
+/** One attempt of a callback as its record keeps it (shared/attempts.ts bounds it). */
+export interface AttemptRecord {
+  /** Epoch ms the attempt started. */
+  at: number;
+  /** How long it took, in milliseconds. */
+  ms: number;
+  statusCode?: number;
+  /** Why there was no reply (network error, timeout). */
+  error?: string;
+  /** The reply's first KB. */
+  reply?: string;
+}
+
+/** A callback opened in the sidebar: what was sent (the exact body, no header) and its attempts. */
+export interface CallbackDetail {
+  id: string;
+  executionId: string;
+  /** The exact body sent ("" when it could not be read back). */
+  body: string;
+  attempts: AttemptRecord[];
+}
+
 export interface DeliveredView {
   id: string;
   executionId: string;
@@ -37,10 +59,12 @@ export interface GaveUpRecord {
   /** Why: "cancelled", or the last attempt's cause ("HTTP 410", "connect ECONNREFUSED ..."). */
   why: string;
   statusCode?: number;
+  /** The latest attempts (bounded). */
+  history?: AttemptRecord[];
 }
 
 /** A gave-up callback as the sidebar lists it. */
-export type GaveUpView = Omit<GaveUpRecord, "body" | "url" | "topic">;
+export type GaveUpView = Omit<GaveUpRecord, "body" | "url" | "topic" | "history">;
 
 /**
  * "accepted", "duplicate", "simulated" or "replayed" (from the sidebar, no request), or the
