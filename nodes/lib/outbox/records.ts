@@ -69,6 +69,7 @@ export function readRecord(line: string): JournalRecord | undefined {
   if (typeof value.id !== "string") return undefined;
   if (value.op === "done") return { op: "done", id: value.id };
   if (value.op === "retry" && typeof value.attempts === "number" && typeof value.dueAt === "number") {
+    const history = readAttempts(value.history);
     return {
       op: "retry",
       id: value.id,
@@ -76,7 +77,7 @@ export function readRecord(line: string): JournalRecord | undefined {
       dueAt: value.dueAt,
       lastStatus: typeof value.lastStatus === "number" ? value.lastStatus : undefined,
       lastError: typeof value.lastError === "string" ? value.lastError : undefined,
-      history: readAttempts(value.history),
+      ...(history ? { history } : {}),
     };
   }
   return undefined;
