@@ -102,7 +102,7 @@ describe("deliveries sidebar: a callback's attempts kept in the callback store (
   it("a failed attempt is kept in the entry in Redis (reply cut to 1 KB, no secret); a manual attempt's too", async () => {
     receiver.replies.push({ status: 503, body: "y".repeat(3000) });
     await feedCallback(nodeRed.url, "exec_store_att");
-    let view = await pollUntil(outView, (v) => find(v.waiting, "exec_store_att")?.lastStatus === 503, "a failed attempt");
+    const view = await pollUntil(outView, (v) => find(v.waiting, "exec_store_att")?.lastStatus === 503, "a failed attempt");
     const id = find(view.waiting, "exec_store_att")!.id;
 
     const stored = await admin.sendCommand(["HGET", `${QUEUE}:entries`, id]);
