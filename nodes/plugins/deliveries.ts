@@ -201,6 +201,16 @@ function inRoutes(RED: PluginAPI, withNode: WithNode, t: Translate, { read, writ
     read,
     withNode("in", (found, _req, res) => void res.json(found.view())),
   );
+  // One request opened: its headers (no secret value) and the body that arrived.
+  RED.httpAdmin.get(
+    "/agent-callback/in/:id/request/:request",
+    read,
+    withNode("in", (found, req, res) => {
+      const shown = found.request(Number(req.params.request));
+      if (shown) return void res.json(shown);
+      res.status(404).json({ error: t("errors.unknown-request", { id: String(req.params.request), node: String(req.params.id) }) });
+    }),
+  );
   RED.httpAdmin.post(
     "/agent-callback/in/:id/replay",
     write,

@@ -185,14 +185,14 @@ export class FileSidebar implements OutDeliveries {
 
   /** A waiting, gave-up or delivered callback opened: its exact body and its kept attempts. */
   async detail(id: string): Promise<CallbackDetail | undefined> {
+    // Gave up and delivered first: a finished one is noted there before it leaves the outbox.
+    const kept = this.store.get(id) ?? this.log.findById(id);
+    if (kept) return { id, executionId: kept.executionId, body: kept.body, attempts: kept.history ?? [] };
     const outbox = this.outbox();
     const waiting = outbox?.peek(id);
-    if (waiting) {
-      const body = await outbox?.body(id).catch(() => "");
-      return { id, executionId: waiting.executionId, body: body ?? "", attempts: waiting.history ?? [] };
-    }
-    const kept = this.store.get(id) ?? this.log.findById(id);
-    return kept && { id, executionId: kept.executionId, body: kept.body, attempts: kept.history ?? [] };
+    if (!waiting) return undefined;
+    const body = await outbox?.body(id).catch(() => "");
+    return { id, executionId: waiting.executionId, body: body ?? "", attempts: waiting.history ?? [] };
   }
 
   /** Waiting callbacks (not in flight) matching the selection. */

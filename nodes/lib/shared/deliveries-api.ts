@@ -1,7 +1,7 @@
 // What each running callback in / callback out node offers the deliveries sidebar (the editor
 // plugin in nodes/plugins/deliveries.ts finds it on the node as `agentCallbackDeliveries`). Views
 // hold no secret, token, signature or request header: only what the sidebar shows.
-import type { CallbackDetail, DeliveredView, GaveUpView, Health, RequestCounts, RequestView } from "./views";
+import type { CallbackDetail, DeliveredView, GaveUpView, RequestDetail, Health, RequestCounts, RequestView } from "./views";
 
 /** The runtime event a node emits (coalesced, at most a few times a second) when its view changed. */
 export const DELIVERIES_CHANGED_EVENT = "agent-callback:deliveries-changed";
@@ -68,6 +68,8 @@ export interface InDeliveries {
   /** Emits request `id`'s payload again; undefined when the request is unknown or not replayable. */
   replay(id: number): { ok: true; executionId: string; output: string } | { ok: false; reason: "unknown" | "not-replayable" };
   simulate(status: SimulatedStatus): { executionId: string };
+  /** A request opened in the sidebar; undefined when it is no longer listed. */
+  request(id: number): RequestDetail | undefined;
 }
 
 export type NodeDeliveries = OutDeliveries | InDeliveries;

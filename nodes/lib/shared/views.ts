@@ -86,6 +86,16 @@ export interface RequestRecord {
   output?: string | undefined;
 }
 
+/** A request opened in the sidebar: its headers (secret, signature, auth and cookie values removed) and the body that arrived (first 4 KB). */
+export interface RequestDetail {
+  id: number;
+  headers: Record<string, string>;
+  /** Headers that came but whose values are never shown (a secret, a signature, credentials). */
+  hidden: string[];
+  /** The accepted body while it is kept (pretty JSON, first 4 KB); "" for a refusal or one let go. */
+  body: string;
+}
+
 export interface RequestView extends RequestRecord {
   /** Sequence number of the request in this node's log, for replay. */
   id: number;

@@ -11,6 +11,16 @@ import { callAdmin, feedCallback, pollUntil, type AdminReply } from "../../suppo
 
 const OUT_SECRET = "out-secret-a1b2c3";
 const SIGNING_KEY = "signing-key-d4e5f6";
+const IN_SECRET = "in-secret-0f9e8d";
+const WRONG_SECRET = "wrong-secret-1a2b3c";
+const COOKIE = "session-cookie-4d5e6f";
+const SENT = {
+  agent_loop_id: "loop_1",
+  agent_loop_name: "Nightly",
+  execution_id: "exec_in_open",
+  status: "completed",
+  result: { output: "42" },
+};
 
 interface Attempt {
   at: number;
@@ -56,6 +66,15 @@ function flows(receiverUrl: string, outcomesUrl: string): unknown[] {
       wires: [[], ["gave-up-shape"]],
     },
     ...outcomeNodes(outcomesUrl),
+    {
+      id: "in",
+      type: "agent-callback-in",
+      z: "tab",
+      url: "/hook",
+      verify: "secret",
+      credentials: { secret: IN_SECRET },
+      wires: [[], [], []],
+    },
   ];
 }
 
@@ -68,7 +87,7 @@ describe("deliveries sidebar: a callback's payload and attempts (file outbox, No
   const started = Date.now();
 
   const api = (method: "GET" | "POST", route: string, body?: unknown): Promise<AdminReply> =>
-    callAdmin(nodeRed.url, adminToken, [OUT_SECRET, SIGNING_KEY], method, route, body);
+    callAdmin(nodeRed.url, adminToken, [OUT_SECRET, SIGNING_KEY, IN_SECRET, WRONG_SECRET, COOKIE], method, route, body);
   /** The node's view; empty lists while it starts (503). */
   async function outView(): Promise<OutView> {
     const { status, json } = await api("GET", "/agent-callback/out/out");
@@ -166,6 +185,34 @@ describe("deliveries sidebar: a callback's payload and attempts (file outbox, No
     await nodeRed.restart();
     await pollUntil(outView, (v) => find(v.gaveUp, "exec_att_gone") !== undefined, "gave up after the restart");
     check(await detail(gone.id));
+  });
+
+  it("callback in's requests open to show their headers without any secret value, and the body that arrived", async () => {
+    const post = (secret: string): Promise<Response> =>
+      fetch(`${nodeRed.url}/hook`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Webhook-Secret": secret, Cookie: `sid=${COOKIE}`, "X-Trace": "trace-7" },
+        body: JSON.stringify(SENT),
+      });
+    assert.equal((await post(IN_SECRET)).status, 200);
+    assert.equal((await post(WRONG_SECRET)).status, 401);
+    const { json } = await api("GET", "/agent-callback/in/in");
+    const requests = (json as unknown as { requests: Array<{ id: number; outcome: string }> }).requests;
+    const accepted = requests.find((r) => r.outcome === "accepted")!;
+    const refused = requests.find((r) => r.outcome !== "accepted")!;
+    const open = async (id: number): Promise<{ headers: Record<string, string>; hidden: string[]; body: string }> => {
+      const reply = await api("GET", `/agent-callback/in/in/request/${id}`);
+      assert.equal(reply.status, 200, JSON.stringify(reply.json));
+      return reply.json as unknown as { headers: Record<string, string>; hidden: string[]; body: string };
+    };
+    const shown = await open(accepted.id);
+    assert.equal(shown.headers["x-trace"], "trace-7");
+    assert.equal(shown.headers["content-type"], "application/json");
+    assert.deepEqual(shown.hidden.sort(), ["cookie", "x-webhook-secret"]);
+    assert.deepEqual(JSON.parse(shown.body), SENT);
+    const refusal = await open(refused.id);
+    assert.deepEqual([refusal.headers["x-trace"], refusal.hidden.sort(), refusal.body], ["trace-7", ["cookie", "x-webhook-secret"], ""]);
+    assert.equal((await api("GET", "/agent-callback/in/in/request/99999")).status, 404);
   });
 
   it("an unknown callback is a 404 that says so", async () => {
