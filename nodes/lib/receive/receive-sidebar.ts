@@ -25,7 +25,7 @@ export class ReceiveSidebar implements InDeliveries {
   }
 
   view(): InView {
-    return { kind: "in", url: this.fullPath(), counts: this.log.counts(), requests: this.log.list() };
+    return { kind: "in", url: this.fullPath(), counts: this.log.counts(), requests: this.log.list(), chart: this.log.chart() };
   }
 
   replay(id: number): { ok: true; executionId: string; output: string } | { ok: false; reason: "unknown" | "not-replayable" } {

@@ -5,6 +5,7 @@
 // that a flood of refusals can never push an accepted callback out of the list.
 import { Ring } from "../shared/ring";
 import type { IncomingHttpHeaders } from "node:http";
+import { HourCounter } from "../shared/hour-counter";
 import type { RequestCounts, RequestDetail, RequestRecord, RequestView } from "../shared/views";
 
 /** Header names whose values carry a secret everywhere (the node adds its own secret header). */
@@ -40,6 +41,9 @@ export class RequestLog {
   private payloadBytes = 0;
   private nextId = 1;
   private readonly totals: RequestCounts = { accepted: 0, duplicate: 0, refused: 0 };
+  /** Accepted (duplicates too) and refused requests per minute of the last hour, for the chart. */
+  private readonly acceptedPerMinute = new HourCounter();
+  private readonly refusedPerMinute = new HourCounter();
 
   constructor(
     keep = DEFAULT_KEEP_REQUESTS,
@@ -71,7 +75,11 @@ export class RequestLog {
     // Simulated and replayed payloads are listed but are no requests: not counted.
     if (request.outcome === "accepted") this.totals.accepted++;
     else if (request.outcome === "duplicate") this.totals.duplicate++;
-    else if (!KEPT_OUTCOMES.has(request.outcome)) return this.refused(entry);
+    else if (!KEPT_OUTCOMES.has(request.outcome)) {
+      this.refusedPerMinute.add();
+      return this.refused(entry);
+    }
+    if (request.outcome === "accepted" || request.outcome === "duplicate") this.acceptedPerMinute.add();
     const dropped = this.ring.push(entry);
     if (dropped) this.dropPayload(dropped);
     if (payload !== undefined && bytes <= this.budgetBytes) {
@@ -110,6 +118,10 @@ export class RequestLog {
     this.refusals.push(entry);
     this.lastRefusal = entry;
     return entry.id;
+  }
+
+  chart(): { accepted: number[]; refused: number[] } {
+    return { accepted: this.acceptedPerMinute.perMinute(), refused: this.refusedPerMinute.perMinute() };
   }
 
   counts(): RequestCounts {

@@ -180,6 +180,7 @@ export class FileSidebar implements OutDeliveries {
       waitingTotal: entries.length,
       gaveUp: this.store.list(),
       delivered: this.log.deliveredList(),
+      chart: this.log.chart(),
     };
   }
 

@@ -62,6 +62,7 @@ export class StoreSidebar implements OutDeliveries {
       waitingTotal: pending,
       gaveUp: gaveUp.items,
       delivered,
+      chart: this.log.chart(),
       shared: true,
     };
   }

@@ -37,6 +37,8 @@ export interface OutView {
   waitingTotal: number;
   gaveUp: GaveUpView[];
   delivered: DeliveredView[];
+  /** Per minute of the last hour, oldest first (this instance's attempts). */
+  chart: { delivered: number[]; failed: number[] };
   /** The queue is in a callback store: waiting and gave up are every instance's, health and delivered this instance's. */
   shared?: boolean;
 }
@@ -58,6 +60,8 @@ export interface InView {
   url: string;
   counts: RequestCounts;
   requests: RequestView[];
+  /** Per minute of the last hour, oldest first. */
+  chart: { accepted: number[]; refused: number[] };
 }
 
 export type SimulatedStatus = "completed" | "failed" | "timeout";
