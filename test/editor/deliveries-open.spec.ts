@@ -10,6 +10,7 @@ import { Receiver } from "../support/receiver";
 import { screenshot, startEditorNodeRed, useEditor, versionTag } from "./support";
 import { feedNodes } from "../support/feed-flow";
 import { feedCallback } from "../support/deliveries-api";
+import { deployAs } from "../support/admin-auth";
 
 const OUT_SECRET = "out-secret-browser-4f4f";
 const SIGNING_KEY = "signing-key-browser-5e5e";
@@ -77,8 +78,16 @@ function barsTotal(page: Page, id: string, series: string): Promise<number> {
 describe(`editor on Node-RED ${nodeRedVersion()}: a callback and a request opened in the sidebar`, function () {
   const receiver = new Receiver();
   before(() => receiver.start());
-  const editor = useEditor(() => startEditorNodeRed({}, 0, { flows: flows(receiver.url) }));
+  const editor = useEditor(() => startEditorNodeRed({}, 0, { flows: [] }));
   after(() => receiver.stop());
+  // Deployed through the admin API (as the editor does): a flows file would not carry the credentials.
+  before(async () => {
+    const { page, red } = { page: editor.browser.page, red: editor.red };
+    await deployAs(red.url, "", flows(receiver.url));
+    await red.waitFor(/Started flows[\s\S]*Started flows/);
+    await page.reload();
+    await page.locator('.red-ui-palette-node[data-palette-type="agent-callback-in"]').waitFor();
+  });
 
   it("a waiting callback opens to show its pretty payload and its failed attempt with the reply", async () => {
     const { page, red } = { page: editor.browser.page, red: editor.red };
@@ -106,13 +115,13 @@ describe(`editor on Node-RED ${nodeRedVersion()}: a callback and a request opene
     assert.match(await gone.locator(".agent-callback-payload").innerText(), /exec_open_gone/);
   });
 
-  it("delivered after retry now, it opens with both attempts; it stays open when the list is drawn again", async () => {
+  it("delivered after retry now, it opens with both attempts; opened while waiting, it stays open", async () => {
     const { page } = editor.browser;
     receiver.replies.push({ status: 200, headers: { "Content-Type": "application/json" }, body: '{"thanks":true}' });
     await row(page, "waiting", "exec_open_wait").locator('button[data-action="retry"]').click();
     const delivered = row(page, "delivered", "exec_open_wait");
     await delivered.waitFor();
-    await delivered.locator(".agent-callback-open").click();
+    // Opened while it waited (the first test): it stays open in the delivered list, no click needed.
     await delivered.locator(".agent-callback-attempt", { hasText: "HTTP 200" }).waitFor();
     assert.equal(await delivered.locator(".agent-callback-attempt").count(), 2);
     assert.equal(await delivered.locator(".agent-callback-attempt-reply").last().innerText(), '{"thanks":true}');
