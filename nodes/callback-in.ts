@@ -90,7 +90,7 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
   const sendOn = (output: number, msg: NodeMessage): void => node.send(onOutput(outputCount(settings.source), output, msg));
   const metrics = metricsOf(node);
   let where = settings.url;
-  const deliveries = deliveriesOf(context, node, sendOn, () => where);
+  const deliveries = deliveriesOf(context, node, sendOn, () => where, [settings.secretHeader]);
   const receiver = new Receiver({
     settings,
     dedupe: shared?.dedupe ?? dedupe,
@@ -135,6 +135,7 @@ function deliveriesOf(
   node: CallbackInNode,
   sendOn: (output: number, msg: NodeMessage) => void,
   where: () => string,
+  hidden: readonly string[],
 ): ReceiveSidebar {
   const kept = keptLogs.get(node.id);
   keptLogs.delete(node.id);
@@ -143,7 +144,7 @@ function deliveriesOf(
     const { output, msg } = replayedMessage(RED.util.generateId(), RED.util.cloneMessage(payload), extra);
     sendOn(output, msg);
   };
-  const deliveries = new ReceiveSidebar(where, emit, kept ?? new RequestLog());
+  const deliveries = new ReceiveSidebar(where, emit, kept ?? new RequestLog(), hidden);
   node.agentCallbackDeliveries = deliveries;
   return deliveries;
 }

@@ -163,6 +163,17 @@ function outRoutes(RED: PluginAPI, withNode: WithNode, t: Translate, { read, wri
     read,
     withNode("out", async (found, _req, res) => void res.json(await found.view())),
   );
+  // One callback opened: its body and kept attempts (no header is kept, so none can show).
+  RED.httpAdmin.get(
+    "/agent-callback/out/:id/callback/:entry",
+    read,
+    withNode("out", async (found, req, res) => {
+      const entry = String(req.params.entry ?? "");
+      const detail = await found.detail(entry);
+      if (detail) res.json(detail);
+      else res.status(404).json({ error: t("errors.unknown-callback", { id: entry }) });
+    }),
+  );
   const actions: Array<{ name: "retry" | "cancel" | "resend"; allowAll: boolean }> = [
     { name: "retry", allowAll: true },
     { name: "cancel", allowAll: false },
@@ -189,6 +200,16 @@ function inRoutes(RED: PluginAPI, withNode: WithNode, t: Translate, { read, writ
     "/agent-callback/in/:id",
     read,
     withNode("in", (found, _req, res) => void res.json(found.view())),
+  );
+  // One request opened: its headers (no secret value) and the body that arrived.
+  RED.httpAdmin.get(
+    "/agent-callback/in/:id/request/:request",
+    read,
+    withNode("in", (found, req, res) => {
+      const shown = found.request(Number(req.params.request));
+      if (shown) return void res.json(shown);
+      res.status(404).json({ error: t("errors.unknown-request", { id: String(req.params.request), node: String(req.params.id) }) });
+    }),
   );
   RED.httpAdmin.post(
     "/agent-callback/in/:id/replay",

@@ -142,7 +142,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: the agent callbacks sidebar`, 
     const { page, red } = { page: editor.browser.page, red: editor.red };
     receiver.replies.push({ status: 410, body: "gone" });
     await feed(red.url, "exec_browser_gone");
-    await row(page, "gave-up", "exec_browser_gone").locator(".agent-callback-why", { hasText: "HTTP 410" }).waitFor();
+    await row(page, "gave-up", "exec_browser_gone").locator(".agent-callback-why", { hasText: "(HTTP 410)" }).waitFor();
     await red.restart();
     await page.reload();
     await page.locator('.red-ui-palette-node[data-palette-type="agent-callback-in"]').waitFor();

@@ -2,6 +2,8 @@
 // "retry" (the next attempt's time) or "done" (delivered or given up). Pure: no file I/O here.
 // An entry's stored fields are the same in the shared store's queue (store-outbox.ts), read and
 // written by the helpers here.
+import { readAttempts } from "../shared/attempts";
+import type { AttemptRecord } from "../shared/views";
 
 export interface OutboxEntry {
   /** Key of the entry in this journal (not the execution_id: a flow may resend one on purpose). */
@@ -19,6 +21,8 @@ export interface OutboxEntry {
   createdAt: number;
   lastStatus?: number;
   lastError?: string;
+  /** The latest attempts, for the sidebar (bounded; never a request header). */
+  history?: AttemptRecord[];
 }
 
 /** What the outbox keeps in memory for a pending callback: everything but the body. */
@@ -29,6 +33,7 @@ export interface RetryUpdate {
   dueAt: number;
   lastStatus?: number | undefined;
   lastError?: string | undefined;
+  history?: AttemptRecord[] | undefined;
 }
 
 export type JournalRecord = { op: "add"; entry: OutboxEntry } | ({ op: "retry"; id: string } & RetryUpdate) | { op: "done"; id: string };
@@ -40,7 +45,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** The entry a parsed JSON value stands for, or undefined when it is not one. */
 export function readEntry(value: unknown): OutboxEntry | undefined {
   if (!isObject(value)) return undefined;
-  const { id, executionId, body, url, topic, attempts, dueAt, createdAt, lastStatus, lastError } = value;
+  const { id, executionId, body, url, topic, attempts, dueAt, createdAt, lastStatus, lastError, history } = value;
   if (typeof id !== "string" || typeof executionId !== "string" || typeof body !== "string") return undefined;
   if (typeof attempts !== "number" || typeof dueAt !== "number" || typeof createdAt !== "number") return undefined;
   const entry: OutboxEntry = { id, executionId, body, attempts, dueAt, createdAt };
@@ -48,6 +53,8 @@ export function readEntry(value: unknown): OutboxEntry | undefined {
   if (typeof topic === "string") entry.topic = topic;
   if (typeof lastStatus === "number") entry.lastStatus = lastStatus;
   if (typeof lastError === "string") entry.lastError = lastError;
+  const kept = readAttempts(history);
+  if (kept) entry.history = kept;
   return entry;
 }
 
@@ -62,6 +69,7 @@ export function readRecord(line: string): JournalRecord | undefined {
   if (typeof value.id !== "string") return undefined;
   if (value.op === "done") return { op: "done", id: value.id };
   if (value.op === "retry" && typeof value.attempts === "number" && typeof value.dueAt === "number") {
+    const history = readAttempts(value.history);
     return {
       op: "retry",
       id: value.id,
@@ -69,6 +77,7 @@ export function readRecord(line: string): JournalRecord | undefined {
       dueAt: value.dueAt,
       lastStatus: typeof value.lastStatus === "number" ? value.lastStatus : undefined,
       lastError: typeof value.lastError === "string" ? value.lastError : undefined,
+      ...(history ? { history } : {}),
     };
   }
   return undefined;
@@ -96,6 +105,7 @@ export function queuedEntry(stored: QueuedEntry): QueuedEntry {
   if (stored.topic !== undefined) entry.topic = stored.topic;
   if (stored.lastStatus !== undefined) entry.lastStatus = stored.lastStatus;
   if (stored.lastError !== undefined) entry.lastError = stored.lastError;
+  if (stored.history !== undefined) entry.history = stored.history;
   return entry;
 }
 
@@ -136,6 +146,7 @@ export function withRetry(entry: OutboxEntry, update: RetryUpdate): OutboxEntry 
   delete next.lastError;
   if (update.lastStatus !== undefined) next.lastStatus = update.lastStatus;
   if (update.lastError !== undefined) next.lastError = update.lastError;
+  if (update.history !== undefined) next.history = update.history;
   return next;
 }
 

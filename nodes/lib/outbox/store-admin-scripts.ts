@@ -125,7 +125,7 @@ for i = 1, #ids, 2 do
       local view = { id = id, executionId = e.executionId, attempts = e.attempts, at = now, why = 'cancelled',
         statusCode = e.lastStatus }
       local record = { id = id, executionId = e.executionId, body = e.body, url = e.url, topic = e.topic,
-        attempts = e.attempts, at = now, why = 'cancelled', statusCode = e.lastStatus }
+        attempts = e.attempts, at = now, why = 'cancelled', statusCode = e.lastStatus, history = e.history }
       keep(gaveUp, id, cjson.encode(record), cjson.encode(view), now)
       redis.call('HDEL', KEYS[1], id)
       redis.call('ZREM', KEYS[2], id)

@@ -5,7 +5,9 @@
 import type { StoreClient } from "../store/connection";
 import type { Selection, WaitingView } from "../shared/deliveries-api";
 import { CANCEL, GIVE_UP, LIST_GAVE_UP, LIST_WAITING, RESEND_GAVE_UP, RETRY_NOW } from "./store-admin-scripts";
-import type { GaveUpRecord, GaveUpView } from "../shared/views";
+import type { CallbackDetail, GaveUpRecord, GaveUpView } from "../shared/views";
+import { readAttempts } from "../shared/attempts";
+import { readEntryJson } from "./records";
 
 /** The store keys of one queue (prefix + "outbox:" + node id). */
 export interface QueueKeys {
@@ -121,6 +123,18 @@ export class StoreAdmin {
     );
     const [lastHour, views] = Array.isArray(reply) ? (reply as unknown[]) : [];
     return { lastHour: Number(lastHour ?? 0), items: parsed<GaveUpView>(views) };
+  }
+
+  /** A waiting or gave-up entry opened in the sidebar: its body and kept attempts; undefined when the store has neither. */
+  async detail(id: string): Promise<CallbackDetail | undefined> {
+    const waiting = await this.client.sendCommand(["HGET", this.keys.entries, id]);
+    const entry = typeof waiting === "string" ? readEntryJson(waiting) : undefined;
+    if (entry) return { id, executionId: entry.executionId, body: entry.body, attempts: entry.history ?? [] };
+    const gaveUp = await this.client.sendCommand(["HGET", this.keys.gaveUp, id]);
+    if (typeof gaveUp !== "string") return undefined;
+    const record = JSON.parse(gaveUp) as Partial<GaveUpRecord>;
+    if (typeof record.executionId !== "string" || typeof record.body !== "string") return undefined;
+    return { id, executionId: record.executionId, body: record.body, attempts: readAttempts(record.history) ?? [] };
   }
 
   /** Queues the selected gave-up records again under new ids made from `idPrefix`; their execution_ids. */

@@ -23,6 +23,7 @@ export function storedEntry(entry: OutboxEntry, body: string | undefined, offset
     createdAt: entry.createdAt,
     lastStatus: entry.lastStatus,
     lastError: entry.lastError,
+    history: entry.history,
     body,
     offset,
     length,
@@ -35,6 +36,7 @@ export function applyRetry(entry: StoredEntry, update: RetryUpdate): void {
   entry.dueAt = update.dueAt;
   entry.lastStatus = update.lastStatus;
   entry.lastError = update.lastError;
+  if (update.history !== undefined) entry.history = update.history;
 }
 
 /** Entries in file order; those not yet placed (their "add" is queued) go last. */

@@ -1,6 +1,7 @@
 // callback in's side of the deliveries sidebar: the request log, and the two actions that put a
 // payload into the flow without an HTTP request (replay of an accepted one, simulate).
 import { RequestLog } from "./request-log";
+import type { RequestDetail } from "../shared/views";
 import { simulatedPayload } from "./simulate";
 import type { CallbackPayload } from "../shared/payload";
 import type { InDeliveries, InView, SimulatedStatus } from "../shared/deliveries-api";
@@ -15,10 +16,16 @@ export class ReceiveSidebar implements InDeliveries {
     private readonly emit: EmitPayload,
     /** A redeploy hands over the log of the node it replaces, so the sidebar keeps its history. */
     readonly log: RequestLog = new RequestLog(),
+    /** Header names whose values are never shown (the node's secret header). */
+    private readonly hidden: readonly string[] = [],
   ) {}
 
+  request(id: number): RequestDetail | undefined {
+    return this.log.detail(id, this.hidden);
+  }
+
   view(): InView {
-    return { kind: "in", url: this.fullPath(), counts: this.log.counts(), requests: this.log.list() };
+    return { kind: "in", url: this.fullPath(), counts: this.log.counts(), requests: this.log.list(), chart: this.log.chart() };
   }
 
   replay(id: number): { ok: true; executionId: string; output: string } | { ok: false; reason: "unknown" | "not-replayable" } {

@@ -295,8 +295,8 @@ export class Receiver {
         agentLoopName: payload.agent_loop_name ?? undefined,
         status: payload.status ?? undefined,
       };
-      if (duplicate) requestLog.record(request);
-      else requestLog.record(request, payload, bytes);
+      if (duplicate) requestLog.record(request, undefined, 0, req.headers);
+      else requestLog.record(request, payload, bytes, req.headers);
     }
     if (duplicate) return replyJsonText(res, 200, RECEIVED_DUPLICATE);
     const msg: ReceivedMessage = { payload, topic: reading.topic };
@@ -339,12 +339,17 @@ export class Receiver {
     this.counts.rejected++;
     this.options.events.onOutcome?.(cause);
     const { requestLog, settings } = this.options;
-    requestLog?.record({
-      at: Date.now(),
-      client: res.req ? clientAddress(res.req, settings.trustProxy) : "",
-      reply: status,
-      outcome: cause,
-    });
+    requestLog?.record(
+      {
+        at: Date.now(),
+        client: res.req ? clientAddress(res.req, settings.trustProxy) : "",
+        reply: status,
+        outcome: cause,
+      },
+      undefined,
+      0,
+      res.req?.headers,
+    );
     if (!this.loggedCauses.has(cause)) {
       this.loggedCauses.add(cause);
       this.options.events.onFirstRejection(cause, status);

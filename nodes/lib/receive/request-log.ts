@@ -4,13 +4,22 @@
 // Refused requests are kept apart, a repeat of the last refusal folded into it with a count, so
 // that a flood of refusals can never push an accepted callback out of the list.
 import { Ring } from "../shared/ring";
-import type { RequestCounts, RequestRecord, RequestView } from "../shared/views";
+import type { IncomingHttpHeaders } from "node:http";
+import { HourCounter } from "../shared/hour-counter";
+import type { RequestCounts, RequestDetail, RequestRecord, RequestView } from "../shared/views";
+
+/** Header names whose values carry a secret everywhere (the node adds its own secret header). */
+const ALWAYS_HIDDEN = ["authorization", "proxy-authorization", "cookie", "x-signature", "webhook-signature"];
+/** Characters of a body shown when a request is opened. */
+export const SHOWN_BODY_CHARS = 4096;
 
 /** Outcomes that are not refusals. */
 const KEPT_OUTCOMES: ReadonlySet<string> = new Set(["accepted", "duplicate", "simulated", "replayed"]);
 
 interface Entry extends RequestRecord {
   id: number;
+  /** The request's headers as Node.js parsed them (a reference: filtered only when opened). */
+  headers?: IncomingHttpHeaders | undefined;
   payload: unknown;
   bytes: number;
   count?: number;
@@ -32,6 +41,9 @@ export class RequestLog {
   private payloadBytes = 0;
   private nextId = 1;
   private readonly totals: RequestCounts = { accepted: 0, duplicate: 0, refused: 0 };
+  /** Accepted (duplicates too) and refused requests per minute of the last hour, for the chart. */
+  private readonly acceptedPerMinute = new HourCounter();
+  private readonly refusedPerMinute = new HourCounter();
 
   constructor(
     keep = DEFAULT_KEEP_REQUESTS,
@@ -43,7 +55,7 @@ export class RequestLog {
   }
 
   /** Records a request; `payload` and `bytes` (the body's length) for an accepted one, to replay it later. */
-  record(request: RequestRecord, payload?: unknown, bytes = 0): number {
+  record(request: RequestRecord, payload?: unknown, bytes = 0, headers?: IncomingHttpHeaders): number {
     // Field by field: on Node.js 20 a literal with a spread and more properties after it costs
     // microseconds per object, which at every request was a tenth of callback in's CPU.
     const entry: Entry = {
@@ -58,11 +70,16 @@ export class RequestLog {
       id: this.nextId++,
       payload: undefined,
       bytes: 0,
+      headers,
     };
     // Simulated and replayed payloads are listed but are no requests: not counted.
     if (request.outcome === "accepted") this.totals.accepted++;
     else if (request.outcome === "duplicate") this.totals.duplicate++;
-    else if (!KEPT_OUTCOMES.has(request.outcome)) return this.refused(entry);
+    else if (!KEPT_OUTCOMES.has(request.outcome)) {
+      this.refusedPerMinute.add();
+      return this.refused(entry);
+    }
+    if (request.outcome === "accepted" || request.outcome === "duplicate") this.acceptedPerMinute.add();
     const dropped = this.ring.push(entry);
     if (dropped) this.dropPayload(dropped);
     if (payload !== undefined && bytes <= this.budgetBytes) {
@@ -103,6 +120,10 @@ export class RequestLog {
     return entry.id;
   }
 
+  chart(): { accepted: number[]; refused: number[] } {
+    return { accepted: this.acceptedPerMinute.perMinute(), refused: this.refusedPerMinute.perMinute() };
+  }
+
   counts(): RequestCounts {
     return { ...this.totals };
   }
@@ -110,10 +131,27 @@ export class RequestLog {
   /** Newest first, without payloads: accepted and refused merged by their order of arrival. */
   list(): RequestView[] {
     const merged = [...this.ring.newestFirst(), ...this.refusals.newestFirst()].sort((a, b) => b.id - a.id);
-    return merged.map(({ payload, bytes, ...rest }) => {
+    return merged.map(({ payload, bytes, headers, ...rest }) => {
       void bytes;
+      void headers;
       return { ...rest, replayable: payload !== undefined };
     });
+  }
+
+  /** Request `id` opened: its headers without any value that carries a secret (`hidden` names the node's own), its kept body. */
+  detail(id: number, hidden: readonly string[]): RequestDetail | undefined {
+    const entry = [...this.ring.newestFirst(), ...this.refusals.newestFirst()].find((e) => e.id === id);
+    if (!entry) return undefined;
+    const secret = new Set([...ALWAYS_HIDDEN, ...hidden.map((h) => h.toLowerCase())]);
+    const headers: Record<string, string> = {};
+    const hiddenNames: string[] = [];
+    for (const [name, value] of Object.entries(entry.headers ?? {})) {
+      if (value === undefined) continue;
+      if (secret.has(name)) hiddenNames.push(name);
+      else headers[name] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    const body = entry.payload === undefined ? "" : JSON.stringify(entry.payload, null, 2).slice(0, SHOWN_BODY_CHARS);
+    return { id, headers, hidden: hiddenNames, body };
   }
 
   /** The kept payload of request `id`, if it was accepted and is still within the budget. */

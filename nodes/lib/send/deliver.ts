@@ -34,6 +34,9 @@ export interface DeliveryResult {
   error?: string;
   /** Seconds, from Retry-After when the receiver sent a readable one. */
   retryAfterSeconds?: number;
+  /** Epoch ms the attempt started and how long it took (set by Sender for the attempts a record keeps). */
+  startedAt?: number;
+  ms?: number;
 }
 
 function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string | string[]> {

@@ -3,10 +3,10 @@
 // delivered ones. Every update is O(1) and does no JSON work: a reply is kept as it came and cut to
 // a preview only when the sidebar asks.
 import { Ring } from "../shared/ring";
-import type { DeliveredView, Health } from "../shared/views";
+import { HourCounter, type Now } from "../shared/hour-counter";
 
-/** Time, injectable so tests can move it. */
-export type Now = () => number;
+export { HourCounter, type Now } from "../shared/hour-counter";
+import type { AttemptRecord, DeliveredView, Health } from "../shared/views";
 
 /** What one attempt ended with, as far as health is concerned. */
 export interface AttemptEnd {
@@ -28,41 +28,11 @@ export interface Delivered {
   topic?: string | undefined;
   /** The receiver's reply as deliver read it (JSON value or text). */
   reply: unknown;
+  /** The latest attempts, the delivering one last (bounded). */
+  history?: AttemptRecord[] | undefined;
 }
 
 export const REPLY_PREVIEW_CHARS = 200;
-const MINUTE_MS = 60_000;
-const BUCKETS = 60;
-
-/** Events per minute for the last hour, in a ring of 60 buckets. */
-export class HourCounter {
-  private readonly counts = new Array<number>(BUCKETS).fill(0);
-  private readonly minutes = new Array<number>(BUCKETS).fill(-1);
-
-  constructor(private readonly now: Now = Date.now) {}
-
-  add(): void {
-    const minute = Math.floor(this.now() / MINUTE_MS);
-    const slot = minute % BUCKETS;
-    if (this.minutes[slot] !== minute) {
-      this.minutes[slot] = minute;
-      this.counts[slot] = 0;
-    }
-    this.counts[slot] = (this.counts[slot] ?? 0) + 1;
-  }
-
-  /** Events in the current minute and the 59 before it. */
-  total(): number {
-    const minute = Math.floor(this.now() / MINUTE_MS);
-    let sum = 0;
-    for (let slot = 0; slot < BUCKETS; slot++) {
-      const at = this.minutes[slot] ?? -1;
-      if (at > minute - BUCKETS && at <= minute) sum += this.counts[slot] ?? 0;
-    }
-    return sum;
-  }
-}
-
 /** The reply cut to its first 200 characters (JSON text for a parsed JSON reply). */
 export function replyPreview(reply: unknown): string {
   if (reply === undefined) return "";
@@ -82,6 +52,8 @@ export class DeliveryLog {
   private current: Health = { state: "unknown" };
   private readonly deliveredCount: HourCounter;
   private readonly gaveUpCount: HourCounter;
+  /** Failed attempts (each one, retried or not), for the chart. */
+  private readonly failedCount: HourCounter;
   private readonly latest: Ring<Delivered>;
 
   constructor(
@@ -90,6 +62,7 @@ export class DeliveryLog {
   ) {
     this.deliveredCount = new HourCounter(now);
     this.gaveUpCount = new HourCounter(now);
+    this.failedCount = new HourCounter(now);
     this.latest = new Ring<Delivered>(keepDelivered);
   }
 
@@ -99,6 +72,7 @@ export class DeliveryLog {
       if (this.current.state !== "up") this.current = { state: "up" };
       return;
     }
+    this.failedCount.add();
     const since = this.current.state === "failing" ? this.current.since : this.now();
     const health: Health = { state: "failing" };
     if (since !== undefined) health.since = since;
@@ -124,6 +98,11 @@ export class DeliveryLog {
     return { deliveredLastHour: this.deliveredCount.total(), gaveUpLastHour: this.gaveUpCount.total() };
   }
 
+  /** Per minute of the last hour, oldest first: callbacks delivered and attempts failed. */
+  chart(): { delivered: number[]; failed: number[] } {
+    return { delivered: this.deliveredCount.perMinute(), failed: this.failedCount.perMinute() };
+  }
+
   /** The latest delivered, newest first, with the reply cut to a preview. */
   deliveredList(): DeliveredView[] {
     return this.latest.newestFirst().map((d) => {
@@ -131,6 +110,11 @@ export class DeliveryLog {
       if (d.statusCode !== undefined) view.statusCode = d.statusCode;
       return view;
     });
+  }
+
+  /** The delivered record kept under outbox entry id `id`. */
+  findById(id: string): Delivered | undefined {
+    return this.latest.newestFirst().find((d) => d.id === id);
   }
 
   /** Delivered records (with their bodies) whose execution_id is one of `executionIds`. */

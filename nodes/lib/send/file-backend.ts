@@ -13,6 +13,7 @@ import type { BackendHooks, OutboxBackend } from "./backend";
 import type { DeliveryLog } from "./delivery-log";
 import { DeliveryQueue } from "./delivery-queue";
 import { FileSidebar } from "./file-sidebar";
+import { historyWith } from "./attempt-history";
 import { GaveUpStore, gaveUpFileName } from "./gave-up-store";
 import { OutboxHealth } from "./outbox-health";
 import type { SenderLog } from "./types";
@@ -154,6 +155,7 @@ export class FileBackend implements OutboxBackend {
       () => this.queue,
       Date.now,
       this.options.deliveryLog,
+      this.options.t,
     );
     sidebar.onCancelled = (entry, body) => this.hooks.onCancelled(entry, body, entry.attempts);
     sidebar.pausedOf = () => this.hooks.gate.paused?.();
@@ -187,7 +189,8 @@ export class FileBackend implements OutboxBackend {
         this.bodiesInFlight.delete(id);
         hooks.onRetry();
         this.deliveries?.attempted({ ok: false, statusCode: result.statusCode, error: result.error });
-        outbox.reschedule(id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error }).catch(journalError);
+        const history = historyWith(outbox.peek(id)?.history, result);
+        outbox.reschedule(id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error, history }).catch(journalError);
       },
       onFinish: (id, attempts, result, finish) => {
         const entry = outbox.peek(id);

@@ -3,7 +3,9 @@
 // delivery queue. Recording an outcome is O(1); the lists are built only when the sidebar asks.
 import { DeliveryLog, type AttemptEnd } from "./delivery-log";
 import { GaveUpStore } from "./gave-up-store";
-import type { GaveUpRecord, Health } from "../shared/views";
+import type { AttemptRecord, CallbackDetail, GaveUpRecord, Health } from "../shared/views";
+import { historyWith } from "./attempt-history";
+import type { MessageText } from "./request-headers";
 import type { OutboxEntry, OutboxStore, QueuedEntry } from "../outbox/types";
 import type { DeliveryResult } from "./deliver";
 import type { QueuedCallback } from "./delivery-queue";
@@ -70,6 +72,8 @@ export class FileSidebar implements OutDeliveries {
     private readonly now: () => number = Date.now,
     /** A redeploy hands over the log of the node it replaces, so the sidebar keeps its history. */
     log?: DeliveryLog,
+    /** The node's catalog: a gave-up cause in the same words as the gave-up msg's. */
+    private readonly t?: MessageText,
   ) {
     this.log = log ?? new DeliveryLog(now);
   }
@@ -87,13 +91,15 @@ export class FileSidebar implements OutDeliveries {
       url: entry.url,
       topic: entry.topic,
       reply: result.payload,
+      history: historyWith(entry.history, result, this.now),
     });
   }
 
   /** A callback given up after its attempts: noted, kept on disk first, then taken out of the outbox (see gaveUp). */
   failed(entry: Readonly<QueuedEntry>, body: string | undefined, result: DeliveryResult, attempts: number): Promise<void> {
     this.attempted({ ok: false, statusCode: result.statusCode, error: result.error });
-    return this.gaveUp(entry, body, describeResult(result), attempts, result.statusCode);
+    const history = historyWith(entry.history, result, this.now);
+    return this.gaveUp(entry, body, describeResult(result, this.t), attempts, result.statusCode, history);
   }
 
   /** Every attempt's end, for the receiver's health. */
@@ -105,8 +111,15 @@ export class FileSidebar implements OutDeliveries {
    * A callback given up (or cancelled): kept on disk first, then taken out of the outbox, so that a
    * crash in between leaves it pending (one more attempt) rather than lost.
    */
-  gaveUp(entry: Readonly<QueuedEntry>, body: string | undefined, why: string, attempts: number, statusCode?: number): Promise<void> {
-    const move = this.moveToGaveUp(entry, body, why, attempts, statusCode);
+  gaveUp(
+    entry: Readonly<QueuedEntry>,
+    body: string | undefined,
+    why: string,
+    attempts: number,
+    statusCode?: number,
+    history: AttemptRecord[] | undefined = entry.history,
+  ): Promise<void> {
+    const move = this.moveToGaveUp(entry, body, why, attempts, statusCode, history);
     this.moving.add(move);
     const forget = (): void => void this.moving.delete(move);
     move.then(forget, forget);
@@ -123,7 +136,8 @@ export class FileSidebar implements OutDeliveries {
     body: string | undefined,
     why: string,
     attempts: number,
-    statusCode?: number,
+    statusCode: number | undefined,
+    history: AttemptRecord[] | undefined,
   ): Promise<void> {
     const outbox = this.outbox();
     const text = body ?? (await outbox?.body(entry.id));
@@ -132,6 +146,7 @@ export class FileSidebar implements OutDeliveries {
       if (entry.url !== undefined) record.url = entry.url;
       if (entry.topic !== undefined) record.topic = entry.topic;
       if (statusCode !== undefined) record.statusCode = statusCode;
+      if (history !== undefined) record.history = history;
       await this.store.add(record);
     }
     // A cancel is someone's choice, not a failure: not counted with those given up.
@@ -167,7 +182,20 @@ export class FileSidebar implements OutDeliveries {
       waitingTotal: entries.length,
       gaveUp: this.store.list(),
       delivered: this.log.deliveredList(),
+      chart: this.log.chart(),
     };
+  }
+
+  /** A waiting, gave-up or delivered callback opened: its exact body and its kept attempts. */
+  async detail(id: string): Promise<CallbackDetail | undefined> {
+    // Gave up and delivered first: a finished one is noted there before it leaves the outbox.
+    const kept = this.store.get(id) ?? this.log.findById(id);
+    if (kept) return { id, executionId: kept.executionId, body: kept.body, attempts: kept.history ?? [] };
+    const outbox = this.outbox();
+    const waiting = outbox?.peek(id);
+    if (!waiting) return undefined;
+    const body = await outbox?.body(id).catch(() => "");
+    return { id, executionId: waiting.executionId, body: body ?? "", attempts: waiting.history ?? [] };
   }
 
   /** Waiting callbacks (not in flight) matching the selection. */

@@ -8,6 +8,7 @@ import path from "node:path";
 import { NO_FOLLOW_FLAGS } from "../outbox/journal-fs";
 import { checkOwnFile } from "../outbox/own-files";
 import type { GaveUpRecord, GaveUpView } from "../shared/views";
+import { readAttempts } from "../shared/attempts";
 
 export interface GaveUpOptions {
   maxEntries?: number;
@@ -28,6 +29,8 @@ function readRecord(value: unknown): GaveUpRecord | undefined {
   if (typeof v.url === "string") record.url = v.url;
   if (typeof v.topic === "string") record.topic = v.topic;
   if (typeof v.statusCode === "number") record.statusCode = v.statusCode;
+  const history = readAttempts(v.history);
+  if (history) record.history = history;
   return record;
 }
 
@@ -86,6 +89,11 @@ export class GaveUpStore {
       out.push(view);
     }
     return out.reverse();
+  }
+
+  /** The record kept under outbox entry id `id`. */
+  get(id: string): GaveUpRecord | undefined {
+    return this.records.get(id);
   }
 
   /** Records (with bodies) whose execution_id is in `executionIds`, or all of them. */

@@ -172,7 +172,14 @@ export class Sender {
 
   /** An attempt of a queued callback, timed for the metrics (a test send is not). */
   private attempt(url: string, body: string, executionId: string): Promise<DeliveryResult> {
-    return timed(this.options.metrics, () => this.send(url, body, executionId));
+    const startedAt = Date.now();
+    const started = performance.now();
+    // Stamped for the attempts the callback's record keeps (the sidebar shows when and how long).
+    return timed(this.options.metrics, () => this.send(url, body, executionId)).then((result) => {
+      result.startedAt = startedAt;
+      result.ms = performance.now() - started;
+      return result;
+    });
   }
 
   private send(url: string, body: string, executionId: string): Promise<DeliveryResult> {

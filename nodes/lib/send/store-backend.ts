@@ -9,6 +9,7 @@ import type { BackendHooks, OutboxBackend } from "./backend";
 import type { OutDeliveries } from "../shared/deliveries-api";
 import type { SenderLog, StoreOutboxLink } from "./types";
 import { StoreQueue } from "./store-queue";
+import { historyWith } from "./attempt-history";
 import { StoreSidebar } from "./store-sidebar";
 import type { DeliveryLog } from "./delivery-log";
 
@@ -50,6 +51,7 @@ export class StoreBackend implements OutboxBackend {
       concurrency: options.concurrency,
       schedule: options.schedule,
       retry4xx: options.retry4xx,
+      t: options.t,
       attempt: (entry) => hooks.attempt(entry, entry.body),
       onAttempted: (result, ok) => this.deliveries.attempted({ ok, statusCode: result.statusCode, error: result.error }),
       onFinish: (entry, attempts, result, finish) => {
@@ -140,6 +142,7 @@ export class StoreBackend implements OutboxBackend {
       url,
       topic,
       reply: result.payload,
+      history: historyWith(entry.history, result),
     });
   }
 

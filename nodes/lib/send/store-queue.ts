@@ -11,11 +11,21 @@ import type { OutboxEntry } from "../outbox/types";
 import type { StoreOutbox } from "../outbox/store-outbox";
 import type { GaveUpRecord } from "../shared/views";
 import { describeResult } from "./output-msg";
+import { historyWith } from "./attempt-history";
+import type { MessageText } from "./request-headers";
 
-/** The gave-up record kept for the sidebar's resend (the same fields as the file side's). */
-function gaveUpRecord(entry: OutboxEntry, attempts: number, result: DeliveryResult, at: number): GaveUpRecord {
+/** The gave-up record kept for the sidebar's resend (the same fields as the file side's), its cause in the gave-up msg's words. */
+function gaveUpRecord(entry: OutboxEntry, attempts: number, result: DeliveryResult, at: number, t?: MessageText): GaveUpRecord {
   const { id, executionId, body, url, topic } = entry;
-  const record: GaveUpRecord = { id, executionId, body, attempts, at, why: describeResult(result) };
+  const record: GaveUpRecord = {
+    id,
+    executionId,
+    body,
+    attempts,
+    at,
+    why: describeResult(result, t),
+    history: historyWith(entry.history, result),
+  };
   if (url !== undefined) record.url = url;
   if (topic !== undefined) record.topic = topic;
   if (result.statusCode !== undefined) record.statusCode = result.statusCode;
@@ -46,6 +56,8 @@ export interface StoreQueueOptions {
   idlePollMs?: number;
   random?: () => number;
   now?: () => number;
+  /** The node's catalog, for a gave-up cause in the same words as the gave-up msg's. */
+  t?: MessageText;
 }
 
 export class StoreQueue {
@@ -178,19 +190,26 @@ export class StoreQueue {
         dueAt: manualFrom,
         lastStatus: result.statusCode,
         lastError: result.error,
+        history: historyWith(entry.history, result),
       });
       this.options.onRetry?.();
       return;
     }
     if (decision.kind === "give-up") {
       const at = (this.options.now ?? Date.now)();
-      await outbox.giveUp(entry.id, gaveUpRecord(entry, attempts, result, at));
+      await outbox.giveUp(entry.id, gaveUpRecord(entry, attempts, result, at, this.options.t));
       this.options.onFinish(entry, attempts, result, "gave-up");
       return;
     }
     if (decision.kind === "retry") {
       const dueAt = (this.options.now ?? Date.now)() + decision.delayMs;
-      await outbox.reschedule(entry.id, { attempts, dueAt, lastStatus: result.statusCode, lastError: result.error });
+      await outbox.reschedule(entry.id, {
+        attempts,
+        dueAt,
+        lastStatus: result.statusCode,
+        lastError: result.error,
+        history: historyWith(entry.history, result),
+      });
       this.options.onRetry?.();
     }
   }

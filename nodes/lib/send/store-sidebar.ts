@@ -3,7 +3,7 @@
 // instance, and durable there); the receiver's health and the delivered list are this instance's
 // own, in memory, as with the file outbox.
 import type { StoreOutbox } from "../outbox/store-outbox";
-import type { GaveUpRecord } from "../shared/views";
+import type { CallbackDetail, GaveUpRecord } from "../shared/views";
 import type { ActionResult, OutDeliveries, OutView, Selection } from "../shared/deliveries-api";
 import { DeliveryLog, type AttemptEnd, type Delivered } from "./delivery-log";
 import { WAITING_LISTED, newEntryId } from "./file-sidebar";
@@ -62,8 +62,16 @@ export class StoreSidebar implements OutDeliveries {
       waitingTotal: pending,
       gaveUp: gaveUp.items,
       delivered,
+      chart: this.log.chart(),
       shared: true,
     };
+  }
+
+  /** A callback opened: delivered ones are this instance's; waiting and gave-up ones the store's. */
+  async detail(id: string): Promise<CallbackDetail | undefined> {
+    const delivered = this.log.findById(id);
+    if (delivered) return { id, executionId: delivered.executionId, body: delivered.body, attempts: delivered.history ?? [] };
+    return this.outbox.admin.detail(id);
   }
 
   async retry(selection: Selection): Promise<ActionResult> {

@@ -1,7 +1,7 @@
 // What each running callback in / callback out node offers the deliveries sidebar (the editor
 // plugin in nodes/plugins/deliveries.ts finds it on the node as `agentCallbackDeliveries`). Views
 // hold no secret, token, signature or request header: only what the sidebar shows.
-import type { DeliveredView, GaveUpView, Health, RequestCounts, RequestView } from "./views";
+import type { CallbackDetail, DeliveredView, GaveUpView, RequestDetail, Health, RequestCounts, RequestView } from "./views";
 
 /** The runtime event a node emits (coalesced, at most a few times a second) when its view changed. */
 export const DELIVERIES_CHANGED_EVENT = "agent-callback:deliveries-changed";
@@ -37,6 +37,8 @@ export interface OutView {
   waitingTotal: number;
   gaveUp: GaveUpView[];
   delivered: DeliveredView[];
+  /** Per minute of the last hour, oldest first (this instance's attempts). */
+  chart: { delivered: number[]; failed: number[] };
   /** The queue is in a callback store: waiting and gave up are every instance's, health and delivered this instance's. */
   shared?: boolean;
 }
@@ -48,6 +50,8 @@ export interface OutDeliveries {
   cancel(selection: Selection): Promise<ActionResult>;
   /** Gave-up and delivered callbacks queued again; `{all:true}` means every gave-up one. */
   resend(selection: Selection): Promise<ActionResult>;
+  /** A callback opened in the sidebar (by its outbox entry id); undefined when it is kept nowhere now. */
+  detail(id: string): Promise<CallbackDetail | undefined>;
 }
 
 export interface InView {
@@ -56,6 +60,8 @@ export interface InView {
   url: string;
   counts: RequestCounts;
   requests: RequestView[];
+  /** Per minute of the last hour, oldest first. */
+  chart: { accepted: number[]; refused: number[] };
 }
 
 export type SimulatedStatus = "completed" | "failed" | "timeout";
@@ -66,6 +72,8 @@ export interface InDeliveries {
   /** Emits request `id`'s payload again; undefined when the request is unknown or not replayable. */
   replay(id: number): { ok: true; executionId: string; output: string } | { ok: false; reason: "unknown" | "not-replayable" };
   simulate(status: SimulatedStatus): { executionId: string };
+  /** A request opened in the sidebar; undefined when it is no longer listed. */
+  request(id: number): RequestDetail | undefined;
 }
 
 export type NodeDeliveries = OutDeliveries | InDeliveries;

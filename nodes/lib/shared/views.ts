@@ -14,6 +14,28 @@ export interface Health {
   paused?: { since: number; nextTest: number };
 }
 
+/** One attempt of a callback as its record keeps it (shared/attempts.ts bounds it). */
+export interface AttemptRecord {
+  /** Epoch ms the attempt started. */
+  at: number;
+  /** How long it took, in milliseconds. */
+  ms: number;
+  statusCode?: number;
+  /** Why there was no reply (network error, timeout). */
+  error?: string;
+  /** The reply's first KB. */
+  reply?: string;
+}
+
+/** A callback opened in the sidebar: what was sent (the exact body, no header) and its attempts. */
+export interface CallbackDetail {
+  id: string;
+  executionId: string;
+  /** The exact body sent ("" when it could not be read back). */
+  body: string;
+  attempts: AttemptRecord[];
+}
+
 export interface DeliveredView {
   id: string;
   executionId: string;
@@ -39,10 +61,12 @@ export interface GaveUpRecord {
   /** Why: "cancelled", or the last attempt's cause ("HTTP 410", "connect ECONNREFUSED ..."). */
   why: string;
   statusCode?: number;
+  /** The latest attempts (bounded). */
+  history?: AttemptRecord[];
 }
 
 /** A gave-up callback as the sidebar lists it. */
-export type GaveUpView = Omit<GaveUpRecord, "body" | "url" | "topic">;
+export type GaveUpView = Omit<GaveUpRecord, "body" | "url" | "topic" | "history">;
 
 /**
  * "accepted", "duplicate", "simulated" or "replayed" (from the sidebar, no request), or the
@@ -62,6 +86,16 @@ export interface RequestRecord {
   status?: string | undefined;
   /** The output a simulated or replayed payload went to (completed, failed, timeout). */
   output?: string | undefined;
+}
+
+/** A request opened in the sidebar: its headers (secret, signature, auth and cookie values removed) and the body that arrived (first 4 KB). */
+export interface RequestDetail {
+  id: number;
+  headers: Record<string, string>;
+  /** Headers that came but whose values are never shown (a secret, a signature, credentials). */
+  hidden: string[];
+  /** The accepted body while it is kept (pretty JSON, first 4 KB); "" for a refusal or one let go. */
+  body: string;
 }
 
 export interface RequestView extends RequestRecord {

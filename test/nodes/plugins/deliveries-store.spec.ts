@@ -223,7 +223,7 @@ describe("deliveries sidebar admin API for callback out with a callback store (r
     adminToken = await token(nodeRed.url, ADMIN);
     const view = await outView();
     const gone = view.gaveUp.find((g) => g.executionId === "exec_s_gone");
-    assert.deepEqual([gone?.why, gone?.attempts], ["HTTP 410", 1]);
+    assert.deepEqual([gone?.why, gone?.attempts], ["The receiver refused the callback (HTTP 410). Its reply says why.", 1]);
     const resent = await api("POST", "/agent-callback/out/out/resend", { all: true });
     assert.deepEqual(resent.json, { count: 2, notFound: [] }); // exec_s_gone and the cancelled exec_s_other
     await receiver.waitFor(() => bodiesOf("exec_s_gone").length === 1 && bodiesOf("exec_s_other").length === 1);

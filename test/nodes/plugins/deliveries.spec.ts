@@ -325,7 +325,7 @@ describe("deliveries sidebar admin API (Node-RED child process, adminAuth)", fun
     adminToken = await token(nodeRed.url, ADMIN);
     const view = await outView();
     const gone = view.gaveUp.find((g) => g.executionId === "exec_gone_1");
-    assert.deepEqual([gone?.why, gone?.attempts], ["HTTP 410", 1]);
+    assert.deepEqual([gone?.why, gone?.attempts], ["The receiver refused the callback (HTTP 410). Its reply says why.", 1]);
     const resent = await api("POST", "/agent-callback/out/out/resend", { all: true });
     assert.deepEqual(resent.json, { count: 2, notFound: [] }); // exec_gone_1 and the cancelled exec_cancel_1
     await receiver.waitFor(() => bodiesOf("exec_gone_1").length === 1 && bodiesOf("exec_cancel_1").length === 1);
