@@ -7,6 +7,7 @@ import { HourCounter, type Now } from "../shared/hour-counter";
 
 export { HourCounter, type Now } from "../shared/hour-counter";
 import type { AttemptRecord, DeliveredView, Health } from "../shared/views";
+import { replyText } from "../shared/attempts";
 
 /** What one attempt ended with, as far as health is concerned. */
 export interface AttemptEnd {
@@ -35,17 +36,7 @@ export interface Delivered {
 export const REPLY_PREVIEW_CHARS = 200;
 /** The reply cut to its first 200 characters (JSON text for a parsed JSON reply). */
 export function replyPreview(reply: unknown): string {
-  if (reply === undefined) return "";
-  let text: string;
-  if (typeof reply === "string") text = reply;
-  else {
-    try {
-      text = JSON.stringify(reply) ?? String(reply);
-    } catch {
-      text = String(reply);
-    }
-  }
-  return text.length > REPLY_PREVIEW_CHARS ? text.slice(0, REPLY_PREVIEW_CHARS) : text;
+  return replyText(reply, REPLY_PREVIEW_CHARS);
 }
 
 export class DeliveryLog {
