@@ -7,7 +7,7 @@ import path from "node:path";
 import type { Page } from "playwright-core";
 import { nodeRedVersion, repoRoot } from "../support/node-red";
 import { Receiver } from "../support/receiver";
-import { screenshot, startEditorNodeRed, useEditor, versionTag } from "./support";
+import { screenshot, showDeliveriesTab, startEditorNodeRed, useEditor, versionTag } from "./support";
 import { feedNodes } from "../support/feed-flow";
 import { feedCallback } from "../support/deliveries-api";
 import { deployAs } from "../support/admin-auth";
@@ -54,7 +54,7 @@ const row = (page: Page, list: string, executionId: string) =>
   page.locator(`#agent-callback-deliveries .agent-callback-${list}[data-execution-id="${executionId}"]`);
 
 async function expand(page: Page, id: string): Promise<void> {
-  await page.evaluate(`RED.sidebar.show("agent-callback-deliveries")`);
+  await showDeliveriesTab(page);
   await node(page, id).waitFor();
   if (!(await node(page, id).locator(".agent-callback-details").isVisible()))
     await node(page, id).locator(".agent-callback-toggle").click();

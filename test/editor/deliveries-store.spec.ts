@@ -6,7 +6,7 @@ import type { Page } from "playwright-core";
 import { nodeRedVersion } from "../support/node-red";
 import { Receiver, type Received } from "../support/receiver";
 import { RedisServer } from "../support/redis-server";
-import { screenshot, startEditorNodeRed, useEditor } from "./support";
+import { screenshot, showDeliveriesTab, startEditorNodeRed, useEditor } from "./support";
 
 function flows(redisUrl: string, receiverUrl: string): unknown[] {
   return [
@@ -69,7 +69,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: the agent callbacks sidebar fo
       body: JSON.stringify({ execution_id: "exec_store_browser", status: "completed", result: { output: "hi" } }),
     });
     assert.equal(res.status, 200);
-    await page.evaluate(`RED.sidebar.show("agent-callback-deliveries")`);
+    await showDeliveriesTab(page);
     const node = page.locator('#agent-callback-deliveries .agent-callback-node[data-id="out"]');
     await node.locator(".agent-callback-toggle").click();
     const waiting = row(page, "waiting", "exec_store_browser");

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { repoRoot } from "../support/node-red";
-import { openEditor, openNode, screenshot, startEditorNodeRed, useEditor } from "./support";
+import { openEditor, openNode, screenshot, showDeliveriesTab, startEditorNodeRed, useEditor } from "./support";
 
 type Labels = Record<string, string>;
 
@@ -105,7 +105,7 @@ for (const lang of ["de", "ja"]) {
       await page.clock.install({ time: new Date(received.getTime() + 3 * 86_400_000) });
       await page.reload();
       await page.locator('.red-ui-palette-node[data-palette-type="agent-callback-in"]').waitFor();
-      await page.evaluate(`RED.sidebar.show("agent-callback-deliveries")`);
+      await showDeliveriesTab(page);
       const node = page.locator('#agent-callback-deliveries .agent-callback-node[data-id="lang-open"]');
       await node.locator(".agent-callback-toggle").click();
       const request = node.locator(`.agent-callback-request[data-execution-id="exec_lang_${lang}"]`);

@@ -160,6 +160,16 @@ export async function dragFromPalette(page: Page, type: string, x: number, y: nu
 }
 
 /** Opens a node's edit dialog by double-clicking it on the canvas. */
+/**
+ * Shows the agent callbacks tab once the plugin has added it: after a page load the palette can be
+ * ready before the plugin, and a tab shown before it exists stays hidden.
+ */
+export async function showDeliveriesTab(page: Page): Promise<void> {
+  await page.waitForFunction(`RED.sidebar.containsTab("agent-callback-deliveries")`);
+  await page.evaluate(`RED.sidebar.show("agent-callback-deliveries")`);
+  await page.locator("#agent-callback-deliveries").waitFor({ state: "visible" });
+}
+
 export async function openNode(page: Page, id: string): Promise<void> {
   await page.locator(`g.red-ui-flow-node-group[id="${id}"] rect.red-ui-flow-node`).dblclick();
   await page.locator("#node-dialog-ok").waitFor({ state: "visible" });
