@@ -19,6 +19,8 @@ export interface QueueKeys {
   gaveUpAt: string;
   /** hash id -> the due time a "retry now" moved it from, until an instance takes it (then that one restores it on failure). */
   manual: string;
+  /** Each receiver's pause and pace, shared by the instances (store-receiver-health.ts). */
+  receivers: string;
 }
 
 export function queueKeys(queueKey: string): QueueKeys {
@@ -30,6 +32,7 @@ export function queueKeys(queueKey: string): QueueKeys {
     gaveUpView: `${queueKey}:gaveup-view`,
     gaveUpAt: `${queueKey}:gaveup-at`,
     manual: `${queueKey}:manual`,
+    receivers: `${queueKey}:receivers`,
   };
 }
 

@@ -4,7 +4,8 @@
 import type { OutboxEntry, QueuedEntry } from "../outbox/types";
 import type { OutDeliveries } from "../shared/deliveries-api";
 import type { DeliveryResult } from "./deliver";
-import type { Finish, ReceiverGate } from "./delivery-queue";
+import type { Finish } from "./delivery-queue";
+import type { Change, PauseView } from "./receiver-health";
 
 /** What an output msg needs of the callback it reports on. */
 export type FinishedEntry = Pick<QueuedEntry, "id" | "executionId" | "topic">;
@@ -23,8 +24,8 @@ export interface BackendHooks {
   onChange(): void;
   /** The receiver (origin) a callback goes to: pause and pace are per receiver. */
   receiverOf(entry: Pick<OutboxEntry, "url">): string;
-  /** This instance's pause and pace per receiver (the file loop's; the store keeps its own, shared). */
-  readonly gate: ReceiverGate;
+  /** This instance's attempt paused or resumed a receiver (said once in the log). */
+  receiverChanged(receiver: string, change: NonNullable<Change>): void;
 }
 
 export interface OutboxBackend {
@@ -43,6 +44,8 @@ export interface OutboxBackend {
   readonly refusing: string | undefined;
   /** What the deliveries sidebar shows and acts on; undefined while there is none. */
   readonly sidebar: OutDeliveries | undefined;
+  /** A receiver paused after failing attempts (for the status, the sidebar and the metrics). */
+  paused(): PauseView | undefined;
   /** The next attempt this instance knows of (when, and how many before it). */
   nextDue(): { attempts: number; dueAt: number } | undefined;
   /** Opens the outbox and starts its delivery loop; resolves also when opening failed (see openError). */

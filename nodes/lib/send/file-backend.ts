@@ -16,6 +16,7 @@ import { FileSidebar } from "./file-sidebar";
 import { historyWith } from "./attempt-history";
 import { GaveUpStore, gaveUpFileName } from "./gave-up-store";
 import { OutboxHealth } from "./outbox-health";
+import { ReceiverHealth, type PauseView, type ReceiverRule } from "./receiver-health";
 import type { SenderLog } from "./types";
 
 export interface FileBackendOptions {
@@ -26,6 +27,7 @@ export interface FileBackendOptions {
   schedule: readonly number[];
   retry4xx: boolean;
   maxQueue: number;
+  receiverRule: ReceiverRule;
   t: Translate;
   log: SenderLog;
   /** Shown at once when the outbox does not open. */
@@ -50,6 +52,8 @@ export class FileBackend implements OutboxBackend {
   private error: string | undefined;
   private closing = false;
   private readonly health: OutboxHealth;
+  /** Pause and pace per receiver, this instance's alone (in memory). */
+  private readonly receivers: ReceiverHealth;
   /** Bodies of the attempts in flight, for the output msg's `callback`. */
   private readonly bodiesInFlight = new Map<string, string>();
 
@@ -58,6 +62,7 @@ export class FileBackend implements OutboxBackend {
     private readonly hooks: BackendHooks,
   ) {
     this.health = new OutboxHealth(options.journal, options.t, options.log, () => hooks.onChange());
+    this.receivers = new ReceiverHealth(options.receiverRule, (receiver, change) => hooks.receiverChanged(receiver, change));
   }
 
   get open(): boolean {
@@ -86,6 +91,10 @@ export class FileBackend implements OutboxBackend {
 
   get sidebar(): OutDeliveries | undefined {
     return this.deliveries;
+  }
+
+  paused(): PauseView | undefined {
+    return this.receivers.paused();
   }
 
   nextDue(): { attempts: number; dueAt: number } | undefined {
@@ -158,7 +167,7 @@ export class FileBackend implements OutboxBackend {
       this.options.t,
     );
     sidebar.onCancelled = (entry, body) => this.hooks.onCancelled(entry, body, entry.attempts);
-    sidebar.pausedOf = () => this.hooks.gate.paused?.();
+    sidebar.pausedOf = () => this.receivers.paused();
     return sidebar;
   }
 
@@ -205,7 +214,7 @@ export class FileBackend implements OutboxBackend {
         hooks.onFinish(entry, body, result, attempts, finish);
       },
       onChange: () => hooks.onChange(),
-      receivers: { of: (id) => hooks.receiverOf(outbox.peek(id) ?? {}), gate: hooks.gate },
+      receivers: { of: (id) => hooks.receiverOf(outbox.peek(id) ?? {}), gate: this.receivers },
     });
   }
 }

@@ -273,6 +273,6 @@ export class FileSidebar implements OutDeliveries {
 }
 
 /** The health with the receiver's pause, when it is paused. */
-function withPause(health: Health, paused: { since: number; nextTest: number } | undefined): Health {
+export function withPause(health: Health, paused: { since: number; nextTest: number } | undefined): Health {
   return paused ? { ...health, paused: { since: paused.since, nextTest: paused.nextTest } } : health;
 }

@@ -21,7 +21,7 @@ import type { CallbackOutSettings } from "./settings";
 import { StoreBackend } from "./store-backend";
 import { clockTime, senderStatus, type SenderState } from "./status";
 import { normalisedOrigin } from "./origins";
-import { ReceiverHealth, type Change } from "./receiver-health";
+import type { Change } from "./receiver-health";
 import { sendTest, type TestReply } from "./send-test";
 import type { SenderOptions } from "./types";
 
@@ -43,7 +43,6 @@ export class Sender {
   private closing = false;
   private readonly backend: OutboxBackend;
   private ready: Promise<void> = Promise.resolve();
-  private readonly receivers: ReceiverHealth;
 
   constructor(private readonly options: SenderOptions) {
     this.settings = options.settings;
@@ -51,7 +50,6 @@ export class Sender {
     // Through the proxy config node, else the environment's proxy variables, as core http request.
     this.dispatcher = createNetworkDispatcher(options.settings.concurrency, options.settings.network, process.env, options.t);
     this.deliveryMessages = deliveryMessages(options.t);
-    this.receivers = new ReceiverHealth(options.settings.receiverRule, (receiver, change) => this.receiverChanged(receiver, change));
     this.backend = this.backendFor(options);
   }
 
@@ -62,7 +60,7 @@ export class Sender {
 
   /** Whether a receiver is paused after failing attempts (the metrics read it). */
   get paused(): boolean {
-    return this.receivers.paused() !== undefined;
+    return this.backend.paused() !== undefined;
   }
 
   /** Callbacks in the outbox now. */
@@ -80,7 +78,7 @@ export class Sender {
       onRetry: () => this.options.metrics?.attempted("failed"),
       onChange: () => this.showStatus(),
       receiverOf: (entry) => normalisedOrigin(settings.url || entry.url || "") ?? "",
-      gate: this.receivers,
+      receiverChanged: (receiver, change) => this.receiverChanged(receiver, change),
     };
     if (options.shared) return new StoreBackend({ ...settings, shared: options.shared, t, log, deliveryLog }, hooks);
     const { journal, bodyMemoryBytes, openOutbox, gaveUpFile } = options;
@@ -269,7 +267,7 @@ export class Sender {
         refusing: this.backend.refusing,
         refusedField: this.refusedField,
         problem: this.settings.problems[0],
-        paused: this.receivers.paused(),
+        paused: this.backend.paused(),
       },
       this.options.t,
     );

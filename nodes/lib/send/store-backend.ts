@@ -12,6 +12,8 @@ import { StoreQueue } from "./store-queue";
 import { historyWith } from "./attempt-history";
 import { StoreSidebar } from "./store-sidebar";
 import type { DeliveryLog } from "./delivery-log";
+import type { PauseView, ReceiverRule } from "./receiver-health";
+import { StoreReceiverHealth } from "./store-receiver-health";
 
 export interface StoreBackendOptions {
   shared: StoreOutboxLink;
@@ -19,6 +21,9 @@ export interface StoreBackendOptions {
   schedule: readonly number[];
   retry4xx: boolean;
   maxQueue: number;
+  receiverRule: ReceiverRule;
+  /** The node's URL ('' when each msg gives its own): with one, every callback goes to one receiver. */
+  url: string;
   t: Translate;
   log: SenderLog;
   /** The delivery log kept from before a redeploy. */
@@ -33,6 +38,8 @@ export class StoreBackend implements OutboxBackend {
   /** The store says when it is full, as it adds (a count here could be stale). */
   readonly full = false;
   private readonly delivery: StoreQueue;
+  /** Pause and pace per receiver, shared with the other instances through the store. */
+  private readonly receivers: StoreReceiverHealth;
   /** What the deliveries sidebar shows and acts on: the shared queue, and this instance's log. */
   readonly deliveries: StoreSidebar;
   private count = 0;
@@ -46,6 +53,9 @@ export class StoreBackend implements OutboxBackend {
     private readonly hooks: BackendHooks,
   ) {
     const { shared } = options;
+    this.receivers = new StoreReceiverHealth(shared.receivers, options.receiverRule, (receiver, change) =>
+      hooks.receiverChanged(receiver, change),
+    );
     this.delivery = new StoreQueue({
       outbox: shared.outbox,
       concurrency: options.concurrency,
@@ -61,9 +71,11 @@ export class StoreBackend implements OutboxBackend {
       onRetry: () => hooks.onRetry(),
       onStoreError: (err) => this.failed(err),
       onChange: () => this.recount(),
+      receivers: { of: (entry) => hooks.receiverOf(entry), gate: this.receivers, single: options.url !== "" },
     });
     this.deliveries = new StoreSidebar(shared.outbox, () => this.delivery.wake(), Date.now, options.deliveryLog);
     this.deliveries.onCancelled = (record) => hooks.onCancelled(record, record.body, record.attempts);
+    this.deliveries.pausedOf = () => this.receivers.paused();
     this.unwatch = shared.watch?.((state, error) => {
       if (state === "down") this.failed(new Error(error));
       else if (state === "ready") {
@@ -90,6 +102,11 @@ export class StoreBackend implements OutboxBackend {
 
   get sidebar(): OutDeliveries {
     return this.deliveries;
+  }
+
+  /** A receiver paused, as this instance last read the store. */
+  paused(): PauseView | undefined {
+    return this.receivers.paused();
   }
 
   /** The store's queue is every instance's: this one knows no next attempt to show. */
@@ -165,12 +182,12 @@ export class StoreBackend implements OutboxBackend {
     this.hooks.onChange();
   }
 
-  /** Counts the store's pending entries again, at most twice a second. */
+  /** Counts the store's pending entries again, and reads the receivers' pauses, at most twice a second. */
   private recount(): void {
     if (this.counting || this.closed) return;
     this.counting = setTimeout(() => {
-      this.options.shared.outbox.size().then(
-        (size) => {
+      Promise.all([this.options.shared.outbox.size(), this.receivers.refresh()]).then(
+        ([size]) => {
           this.counting = undefined;
           this.count = size;
           this.hooks.onChange();

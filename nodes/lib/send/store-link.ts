@@ -2,6 +2,8 @@
 // the store outbox with its lease and this instance's holder name, and the connection's state.
 import { hostname } from "node:os";
 import { StoreOutbox } from "../outbox/store-outbox";
+import { SharedRecords } from "../store/shared-records";
+import { readReceiverState } from "./store-receiver-health";
 import { numberOrDefault, type NumberReading } from "../shared/config-values";
 import { randomHex } from "../shared/random-hex";
 import type { NodeAPI } from "../shared/node-red-types";
@@ -23,8 +25,10 @@ export function storeOutboxLink(
   // A lease shorter than one attempt would let another instance send the same callback meanwhile.
   const leaseMs = Math.max(lease.value * 1000, timeoutMs + 5000);
   const holder = `${hostname()}:${process.pid}:${randomHex(4)}`;
+  const outbox = new StoreOutbox(connection, { queueKey: connection.key("outbox", nodeId), leaseMs, holder });
   const link: StoreOutboxLink = {
-    outbox: new StoreOutbox(connection, { queueKey: connection.key("outbox", nodeId), leaseMs, holder }),
+    outbox,
+    receivers: new SharedRecords(connection, outbox.receiversKey, readReceiverState),
     watch: (listener) => connection.onChange(listener),
   };
   return lease.problem ? { link, problem: lease.problem } : { link };

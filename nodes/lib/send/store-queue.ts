@@ -4,9 +4,12 @@
 // writes the decision back to the store. Entries are taken, not pushed: whichever instance has a
 // free slot when an entry is due delivers it. An idle instance looks again when the earliest entry
 // is due, when an instance publishes that it added some, and otherwise only now and then.
+// With a receiver gate (pause and pace, shared in the store), each entry taken asks its receiver
+// first; one the receiver lets through no attempt for now goes back untried, due when it may go.
 import type { DeliveryResult } from "./deliver";
 import type { Finish } from "./delivery-queue";
-import { decide } from "./retry-policy";
+import { attemptEnd, decide } from "./retry-policy";
+import type { Admission, AttemptEnd } from "./receiver-health";
 import type { OutboxEntry } from "../outbox/types";
 import type { StoreOutbox } from "../outbox/store-outbox";
 import type { GaveUpRecord } from "../shared/views";
@@ -30,6 +33,12 @@ function gaveUpRecord(entry: OutboxEntry, attempts: number, result: DeliveryResu
   if (topic !== undefined) record.topic = topic;
   if (result.statusCode !== undefined) record.statusCode = result.statusCode;
   return record;
+}
+
+/** Pause and pace per receiver, kept in the store for every instance (store-receiver-health.ts). */
+export interface SharedReceiverGate {
+  admit(receiver: string, now: number): Promise<Admission>;
+  settle(receiver: string, end: AttemptEnd, holdSeconds: number | undefined, test: boolean, now: number): Promise<void>;
 }
 
 export interface StoreQueueOptions {
@@ -58,6 +67,17 @@ export interface StoreQueueOptions {
   now?: () => number;
   /** The node's catalog, for a gave-up cause in the same words as the gave-up msg's. */
   t?: MessageText;
+  /** The receiver (origin) an entry goes to, and the gate each receiver's attempts pass; `single`: all go to one (the node's URL). */
+  receivers?: { of(entry: Readonly<OutboxEntry>): string; gate: SharedReceiverGate; single?: boolean } | undefined;
+}
+
+/** Entries taken at most in one look when callbacks go to several receivers (some may be held back). */
+const LOOK_AHEAD = 64;
+
+/** An entry taken that may be attempted now, and whether it is its paused receiver's test attempt. */
+interface Admitted {
+  entry: OutboxEntry;
+  test: boolean;
 }
 
 export class StoreQueue {
@@ -126,12 +146,13 @@ export class StoreQueue {
     let delay = this.unlisten ? idlePollMs : pollMs;
     try {
       const free = this.options.concurrency - this.running.size;
-      const taken = await outbox.take(free);
-      for (const entry of taken) this.track(this.run(entry));
-      const next = outbox.nextDueAt;
-      if (next !== undefined) delay = Math.min(delay, Math.max(0, next - (this.options.now ?? Date.now)()));
-      // A full batch: more may be due, look again as soon as a slot frees up.
-      if (taken.length > 0 && taken.length === free) delay = -1;
+      const receivers = this.options.receivers;
+      // Callbacks to several receivers: look further ahead, past those of a receiver that is held back.
+      const batch = free > 0 && receivers && !receivers.single ? Math.max(free, LOOK_AHEAD) : free;
+      const taken = await outbox.take(batch);
+      const { admitted, heldUntil } = await this.admit(taken, free);
+      for (const { entry, test } of admitted) this.track(this.run(entry, test));
+      delay = this.nextLook(delay, free, batch, taken.length, admitted.length, heldUntil);
     } catch (err) {
       this.options.onStoreError(err instanceof Error ? err : new Error(String(err)));
       delay = Math.max(pollMs, 1000);
@@ -147,12 +168,74 @@ export class StoreQueue {
     this.options.onChange?.();
   }
 
+  /** Milliseconds until the next take (-1: when an attempt ends), after taking `taken` and starting `admitted` of them. */
+  private nextLook(delay: number, free: number, batch: number, taken: number, admitted: number, heldUntil: number): number {
+    // Every slot busy: more may be due; look again as soon as one frees up.
+    if (taken > 0 && admitted === free) return -1;
+    const now = (this.options.now ?? Date.now)();
+    const untilHeld = Math.max(0, heldUntil - now);
+    if (heldUntil !== Infinity) {
+      // One receiver for all (the node's URL): what is due now waits with what was held back; else
+      // other receivers' entries may be due behind those held back.
+      if (this.options.receivers?.single) return Math.min(delay, untilHeld);
+      if (taken === batch) return 0;
+    }
+    const next = this.options.outbox.nextDueAt;
+    return Math.min(delay, untilHeld, next === undefined ? Infinity : Math.max(0, next - now));
+  }
+
+  /**
+   * Asks each entry's receiver whether an attempt may start (once per receiver and take: after a
+   * no, its other entries wait as long), for `free` of them at most; gives back the others untried.
+   */
+  private async admit(taken: OutboxEntry[], free: number): Promise<{ admitted: Admitted[]; heldUntil: number }> {
+    const receivers = this.options.receivers;
+    if (!receivers) return { admitted: taken.map((entry) => ({ entry, test: false })), heldUntil: Infinity };
+    const { outbox } = this.options;
+    const admitted: Admitted[] = [];
+    const back: Array<{ id: string; dueAt: number }> = [];
+    const refused = new Map<string, number>();
+    let heldUntil = Infinity;
+    try {
+      for (const entry of taken) {
+        const receiver = receivers.of(entry);
+        let until = refused.get(receiver);
+        if (until === undefined && admitted.length === free) {
+          // No slot left: back as it was, unasked (asking would reserve its receiver's pace or test).
+          back.push({ id: entry.id, dueAt: outbox.takenAt(entry.id) ?? entry.dueAt });
+          continue;
+        }
+        if (until === undefined) {
+          const admission = await receivers.gate.admit(receiver, (this.options.now ?? Date.now)());
+          if (admission.go) {
+            admitted.push({ entry, test: admission.test });
+            continue;
+          }
+          until = admission.until;
+          refused.set(receiver, until);
+        }
+        heldUntil = Math.min(heldUntil, until);
+        back.push({ id: entry.id, dueAt: until });
+      }
+    } catch (err) {
+      // The store stopped answering: what was not admitted goes back as it was, to be taken again.
+      const started = new Set(admitted.map((a) => a.entry.id));
+      const rest = taken.filter((e) => !started.has(e.id) && !back.some((b) => b.id === e.id));
+      back.push(...rest.map((e) => ({ id: e.id, dueAt: outbox.takenAt(e.id) ?? e.dueAt })));
+      await outbox.giveBack(back).catch(() => undefined);
+      for (const a of admitted) this.track(this.run(a.entry, a.test));
+      throw err;
+    }
+    if (back.length > 0) await outbox.giveBack(back);
+    return { admitted, heldUntil };
+  }
+
   private track(run: Promise<void>): void {
     this.settled.add(run);
     void run.finally(() => this.settled.delete(run));
   }
 
-  private async run(entry: OutboxEntry): Promise<void> {
+  private async run(entry: OutboxEntry, test: boolean): Promise<void> {
     this.running.add(entry.id);
     const attempts = entry.attempts + 1;
     let result: DeliveryResult;
@@ -164,7 +247,8 @@ export class StoreQueue {
     }
     try {
       if (this.stopped) return;
-      await this.decide(entry, attempts, result);
+      await this.settleReceiver(entry, result, test);
+      await this.decide(entry, attempts, result, test);
     } catch (err) {
       // The decision could not be written: the entry stays with its lease and is tried again after it.
       this.options.onStoreError(err instanceof Error ? err : new Error(String(err)));
@@ -174,20 +258,33 @@ export class StoreQueue {
     }
   }
 
-  private async decide(entry: OutboxEntry, attempts: number, result: DeliveryResult): Promise<void> {
+  /** Tells the receiver's gate how the attempt ended; a store that fails here does not stop the decision. */
+  private async settleReceiver(entry: OutboxEntry, result: DeliveryResult, test: boolean): Promise<void> {
+    const receivers = this.options.receivers;
+    if (!receivers) return;
+    const { end, holdSeconds } = attemptEnd(result, this.options.retry4xx);
+    try {
+      await receivers.gate.settle(receivers.of(entry), end, holdSeconds, test, (this.options.now ?? Date.now)());
+    } catch (err) {
+      this.options.onStoreError(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private async decide(entry: OutboxEntry, attempts: number, result: DeliveryResult, test: boolean): Promise<void> {
     const { outbox } = this.options;
     const manualFrom = outbox.manualFrom(entry.id);
-    const decision = decide(result, attempts, this.options, manualFrom !== undefined);
+    const decision = decide(result, attempts, this.options, manualFrom !== undefined, test);
     this.options.onAttempted?.(result, decision.kind === "delivered");
     if (decision.kind === "delivered") {
       await outbox.remove(entry.id);
       this.options.onFinish(entry, attempts, result, "delivered");
       return;
     }
-    if (decision.kind === "back" && manualFrom !== undefined) {
+    if (decision.kind === "back") {
+      // A failed "retry now" or test attempt: back where it was, its schedule untouched.
       await outbox.reschedule(entry.id, {
         attempts: entry.attempts,
-        dueAt: manualFrom,
+        dueAt: manualFrom ?? entry.dueAt,
         lastStatus: result.statusCode,
         lastError: result.error,
         history: historyWith(entry.history, result),

@@ -6,7 +6,7 @@ import type { StoreOutbox } from "../outbox/store-outbox";
 import type { CallbackDetail, GaveUpRecord } from "../shared/views";
 import type { ActionResult, OutDeliveries, OutView, Selection } from "../shared/deliveries-api";
 import { DeliveryLog, type AttemptEnd, type Delivered } from "./delivery-log";
-import { WAITING_LISTED, newEntryId } from "./file-sidebar";
+import { WAITING_LISTED, newEntryId, withPause } from "./file-sidebar";
 
 function notFound(selection: Selection, found: readonly string[]): string[] {
   if ("all" in selection) return [];
@@ -19,6 +19,8 @@ export class StoreSidebar implements OutDeliveries {
   readonly log: DeliveryLog;
   /** Told of each callback cancelled here, to leave on the node's gave-up output. */
   onCancelled: ((record: GaveUpRecord) => void) | undefined;
+  /** The receiver's pause, shown in the health line (shared by the instances). */
+  pausedOf: (() => { since: number; nextTest: number } | undefined) | undefined;
 
   constructor(
     private readonly outbox: StoreOutbox,
@@ -51,7 +53,7 @@ export class StoreSidebar implements OutDeliveries {
     const inFlight = Math.max(0, Math.min(waiting.held - gone, pending));
     return {
       kind: "out",
-      health: this.log.health(),
+      health: withPause(this.log.health(), this.pausedOf?.()),
       counts: {
         queued: pending - inFlight,
         inFlight,

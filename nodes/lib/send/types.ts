@@ -9,6 +9,8 @@ import type { DeliveryLog } from "./delivery-log";
 import type { CallbackCredentials } from "./request-headers";
 import type { CallbackOutSettings } from "./settings";
 import type { StoreOutbox } from "../outbox/store-outbox";
+import type { SharedRecords } from "../store/shared-records";
+import type { ReceiverState } from "./receiver-health";
 
 export interface SenderLog {
   info(text: string): void;
@@ -57,6 +59,8 @@ export interface SenderMetrics {
 /** What Sender hands over when the node has a store. */
 export interface StoreOutboxLink {
   outbox: StoreOutbox;
+  /** Each receiver's pause and pace, in the store beside the queue. */
+  receivers: SharedRecords<ReceiverState>;
   /** Calls back on every change of the store's state; returns the function that stops it. */
   watch?(listener: (state: "connecting" | "ready" | "down", error: string) => void): () => void;
 }
