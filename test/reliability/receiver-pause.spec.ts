@@ -2,7 +2,8 @@
 // recovers: with 200 waiting callbacks, pauseAfter 5 and pauseFor 2, the receiver gets at most one
 // attempt per 2 s while failing, none of the 200 gives up during a 30 s outage with retrySchedule
 // [1, 1, 1], all 200 are delivered once after it recovers, and the metrics gauge reads 1 while
-// paused; maxRate 20 spreads 100 deliveries over at least 4.5 s.
+// paused; maxRate 20 spreads 100 deliveries over at least 4.5 s; a 503 with Retry-After holds every
+// callback to that receiver, not only the one answered.
 import assert from "node:assert/strict";
 import { NodeRedProcess } from "../support/node-red";
 import { Receiver, type Received } from "../support/receiver";
@@ -37,7 +38,7 @@ describe("receiver pause and pace (Node-RED child process, real receiver)", func
   let nodeRed: NodeRedProcess;
   let receiver: Receiver;
 
-  const feed = async (count: number): Promise<void> => {
+  const feed = async (count: number, from = 0): Promise<void> => {
     const post = async (i: number): Promise<void> => {
       const body = JSON.stringify({ execution_id: `exec_${i}`, status: "completed", result: { output: `output ${i}` } });
       let res = await fetch(`${nodeRed.url}/feed`, { method: "POST", headers: { "Content-Type": "application/json" }, body });
@@ -49,7 +50,7 @@ describe("receiver pause and pace (Node-RED child process, real receiver)", func
       assert.equal(res.status, 200, await res.text());
     };
     // Ten at a time: all of them are waiting within a moment.
-    for (let i = 0; i < count; i += 10) await Promise.all(Array.from({ length: Math.min(10, count - i) }, (_, k) => post(i + k)));
+    for (let i = 0; i < count; i += 10) await Promise.all(Array.from({ length: Math.min(10, count - i) }, (_, k) => post(from + i + k)));
   };
   const metric = async (name: string, labels: Record<string, string> = {}): Promise<number | undefined> => {
     const text = await (await fetch(`${nodeRed.url}/agent-callback/metrics`)).text();
@@ -121,5 +122,23 @@ describe("receiver pause and pace (Node-RED child process, real receiver)", func
     }
     assert.ok(span >= 4500, `100 deliveries within ${span} ms at maxRate 20`);
     assert.equal(new Set(receiver.requests.map(idOf)).size, 100);
+  });
+
+  it("a 503 with Retry-After: 3 holds every callback to that receiver, not only the one answered", async () => {
+    await deployAs(nodeRed.url, "", flows(receiver.url, { concurrency: 2, retrySchedule: [0.2, 0.2] }));
+    receiver.replies.push({ status: 503, headers: { "Retry-After": "3" }, body: "busy" });
+    await feed(1);
+    await receiver.waitFor((requests) => requests.length >= 1, 20_000, "the first attempt");
+    const heldAt = (receiver.requests[0] as Received).at;
+    // Nine more, queued while the receiver holds: none may go before its Retry-After ends.
+    await feed(9, 1);
+    await receiver.waitFor(
+      (requests) => new Set(requests.filter((r) => r.answered === 200).map(idOf)).size >= 10,
+      30_000,
+      "all 10 delivered",
+    );
+    for (const request of receiver.requests.slice(1)) {
+      assert.ok(request.at - heldAt >= 2900, `${idOf(request)} sent ${request.at - heldAt} ms after the Retry-After: 3`);
+    }
   });
 });

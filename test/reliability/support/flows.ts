@@ -243,6 +243,10 @@ export interface CallbackOutOptions {
   /** Redis URL: the outbox lives in a callback store there, shared by every instance. */
   store?: string;
   leaseSeconds?: number;
+  /** Pause and pace per receiver (defaults: the node's). */
+  pauseAfter?: number;
+  pauseFor?: number;
+  maxRate?: number;
 }
 
 /** callback out (durable outbox, always on) fed by the feeder. */
@@ -272,6 +276,9 @@ function callbackOutNodes(sinkUrl: string, options: CallbackOutOptions): FlowNod
       concurrency: options.concurrency ?? 10,
       maxQueue: options.maxQueue ?? 10000,
       ...(options.store !== undefined ? { store: STORE_ID, leaseSeconds: options.leaseSeconds ?? 60 } : {}),
+      ...(options.pauseAfter !== undefined ? { pauseAfter: options.pauseAfter } : {}),
+      ...(options.pauseFor !== undefined ? { pauseFor: options.pauseFor } : {}),
+      ...(options.maxRate !== undefined ? { maxRate: options.maxRate } : {}),
       ...(options.secret !== undefined ? { credentials: { secret: options.secret } } : {}),
       ...at(),
       wires: options.countOutputs === false ? [[], []] : [["cb-out-delivered"], ["cb-out-gaveup"]],
