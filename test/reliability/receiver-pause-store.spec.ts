@@ -23,6 +23,8 @@ describe("receiver pause and pace with a callback store (two Node-RED processes,
   let instances: NodeRedProcess[] = [];
   let receiver: Receiver;
   let run = 0;
+  /** The callback out node of the flow deployed last. */
+  let nodeId = "";
 
   before(async () => {
     await redis.start();
@@ -44,6 +46,7 @@ describe("receiver pause and pace with a callback store (two Node-RED processes,
   /** The same flow on both instances, a fresh node id (queue) for each test. */
   const deploy = async (options: CallbackOutOptions): Promise<void> => {
     const prefix = `run${++run}-`;
+    nodeId = `${prefix}cb-out`;
     const flows = enqueueFlow(receiver.url, { store: redis.url, countOutputs: false, ...options }).map((node) => {
       const copy = JSON.parse(JSON.stringify(node).replaceAll('"cb-out', `"${prefix}cb-out`)) as typeof node;
       return copy;
@@ -85,6 +88,13 @@ describe("receiver pause and pace with a callback store (two Node-RED processes,
     // Both instances read the pause from the store (the one that did not pause it too).
     await waitUntil(() => pausedEverywhere(1), 10_000, "both instances' paused gauge at 1");
     const pausedAt = Date.now();
+    // The agent callbacks tab of either instance shows the pause in its health line.
+    for (const instance of instances) {
+      const view = (await (await fetch(`${instance.url}/agent-callback/out/${nodeId}`)).json()) as {
+        health: { paused?: { since: number } };
+      };
+      assert.ok(view.health.paused && view.health.paused.since >= outageStart, JSON.stringify(view.health));
+    }
     const logs = instances.map((i) => i.log.match(/paused after 5 failed attempts in a row/g)?.length ?? 0);
     assert.deepEqual([...logs].sort(), [0, 1], "the pause is logged once, by the instance whose attempt paused it");
     await sleep(30_000 - (Date.now() - outageStart));
