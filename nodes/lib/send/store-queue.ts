@@ -37,7 +37,8 @@ function gaveUpRecord(entry: OutboxEntry, attempts: number, result: DeliveryResu
 
 /** Pause and pace per receiver, kept in the store for every instance (store-receiver-health.ts). */
 export interface SharedReceiverGate {
-  admit(receiver: string, now: number): Promise<Admission>;
+  /** Up to `count` attempts asked for at once; the answers end at the first no. */
+  admit(receiver: string, count: number, now: number): Promise<Admission[]>;
   settle(receiver: string, end: AttemptEnd, holdSeconds: number | undefined, test: boolean, now: number): Promise<void>;
 }
 
@@ -185,43 +186,42 @@ export class StoreQueue {
   }
 
   /**
-   * Asks each entry's receiver whether an attempt may start (once per receiver and take: after a
-   * no, its other entries wait as long), for `free` of them at most; gives back the others untried.
+   * Asks each receiver, once per take, for as many attempts as it has entries taken (and slots are
+   * free); gives back untried those it holds back (due when it lets them go) and those with no slot.
    */
   private async admit(taken: OutboxEntry[], free: number): Promise<{ admitted: Admitted[]; heldUntil: number }> {
     const receivers = this.options.receivers;
     if (!receivers) return { admitted: taken.map((entry) => ({ entry, test: false })), heldUntil: Infinity };
     const { outbox } = this.options;
+    const byReceiver = new Map<string, OutboxEntry[]>();
+    for (const entry of taken) {
+      const receiver = receivers.of(entry);
+      const list = byReceiver.get(receiver);
+      if (list) list.push(entry);
+      else byReceiver.set(receiver, [entry]);
+    }
     const admitted: Admitted[] = [];
     const back: Array<{ id: string; dueAt: number }> = [];
-    const refused = new Map<string, number>();
+    // No slot left: back as it was, unasked (asking would reserve its receiver's pace or test).
+    const unasked = (entry: OutboxEntry): void => void back.push({ id: entry.id, dueAt: outbox.takenAt(entry.id) ?? entry.dueAt });
     let heldUntil = Infinity;
     try {
-      for (const entry of taken) {
-        const receiver = receivers.of(entry);
-        let until = refused.get(receiver);
-        if (until === undefined && admitted.length === free) {
-          // No slot left: back as it was, unasked (asking would reserve its receiver's pace or test).
-          back.push({ id: entry.id, dueAt: outbox.takenAt(entry.id) ?? entry.dueAt });
-          continue;
-        }
-        if (until === undefined) {
-          const admission = await receivers.gate.admit(receiver, (this.options.now ?? Date.now)());
-          if (admission.go) {
-            admitted.push({ entry, test: admission.test });
-            continue;
-          }
-          until = admission.until;
-          refused.set(receiver, until);
-        }
-        heldUntil = Math.min(heldUntil, until);
-        back.push({ id: entry.id, dueAt: until });
+      for (const [receiver, entries] of byReceiver) {
+        const count = Math.min(entries.length, free - admitted.length);
+        const answers = count > 0 ? await receivers.gate.admit(receiver, count, (this.options.now ?? Date.now)()) : [];
+        const refusal = answers.find((a) => !a.go);
+        entries.forEach((entry, i) => {
+          const answer = answers[i];
+          if (answer?.go) admitted.push({ entry, test: answer.test });
+          else if (refusal && !refusal.go) back.push({ id: entry.id, dueAt: refusal.until });
+          else unasked(entry);
+        });
+        if (refusal && !refusal.go) heldUntil = Math.min(heldUntil, refusal.until);
       }
     } catch (err) {
       // The store stopped answering: what was not admitted goes back as it was, to be taken again.
-      const started = new Set(admitted.map((a) => a.entry.id));
-      const rest = taken.filter((e) => !started.has(e.id) && !back.some((b) => b.id === e.id));
-      back.push(...rest.map((e) => ({ id: e.id, dueAt: outbox.takenAt(e.id) ?? e.dueAt })));
+      const handled = new Set([...admitted.map((a) => a.entry.id), ...back.map((b) => b.id)]);
+      for (const entry of taken) if (!handled.has(entry.id)) unasked(entry);
       await outbox.giveBack(back).catch(() => undefined);
       for (const a of admitted) this.track(this.run(a.entry, a.test));
       throw err;

@@ -42,7 +42,19 @@ function kept(state: ReceiverState, now: number): ReceiverState | undefined {
   return idle(state, now) ? undefined : state;
 }
 
+/** A settle waiting to be written with the others that came meanwhile. */
+interface PendingSettle {
+  end: AttemptEnd;
+  holdSeconds: number | undefined;
+  test: boolean;
+  now: number;
+  done: { resolve(): void; reject(err: unknown): void };
+}
+
 export class StoreReceiverHealth {
+  /** Attempt ends per receiver not yet written; written together, in order, one store round trip for all. */
+  private readonly settling = new Map<string, PendingSettle[]>();
+
   constructor(
     private readonly records: SharedRecords<ReceiverState>,
     private readonly rule: ReceiverRule,
@@ -50,23 +62,34 @@ export class StoreReceiverHealth {
     private readonly onChange: (receiver: string, change: NonNullable<Change>) => void,
   ) {}
 
-  /** Whether an attempt to `receiver` may start now; reserves the pace slot or the test in the store. */
-  admit(receiver: string, now: number): Promise<Admission> {
+  /**
+   * Up to `count` attempts to `receiver` asked for at once (one store round trip), as many single
+   * admits in a row would be: the answers end at the first no. Each yes reserves its pace slot or test.
+   */
+  admit(receiver: string, count: number, now: number): Promise<Admission[]> {
     return this.records.update(receiver, (record) => {
       const state = record ?? freshState();
-      const result = admit(state, this.rule, now);
+      const result: Admission[] = [];
+      while (result.length < count) {
+        const admission = admit(state, this.rule, now);
+        result.push(admission);
+        if (!admission.go) break;
+      }
       return { next: kept(state, now), result };
     });
   }
 
   /** Records how an attempt ended; said to `onChange` when it paused or resumed the receiver. */
-  async settle(receiver: string, end: AttemptEnd, holdSeconds: number | undefined, test: boolean, now: number): Promise<void> {
-    const change = await this.records.update(receiver, (record) => {
-      const state = record ?? freshState();
-      const result = settle(state, this.rule, end, holdSeconds, test, now);
-      return { next: kept(state, now), result };
+  settle(receiver: string, end: AttemptEnd, holdSeconds: number | undefined, test: boolean, now: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const pending = this.settling.get(receiver);
+      const settle = { end, holdSeconds, test, now, done: { resolve, reject } };
+      if (pending) pending.push(settle);
+      else {
+        this.settling.set(receiver, [settle]);
+        void this.writeSettles(receiver);
+      }
     });
-    if (change) this.onChange(receiver, change);
   }
 
   /** A paused receiver as this instance last saw the store (refresh() reads it again). */
@@ -81,5 +104,24 @@ export class StoreReceiverHealth {
   /** Reads every receiver's record again: a pause another instance began or ended shows here too. */
   refresh(): Promise<void> {
     return this.records.refresh();
+  }
+
+  /** Writes the receiver's waiting settles in one update; those that come meanwhile go in the next. */
+  private async writeSettles(receiver: string): Promise<void> {
+    for (let batch = this.settling.get(receiver); batch && batch.length > 0; batch = this.settling.get(receiver)) {
+      const settles = batch.splice(0);
+      try {
+        const changes = await this.records.update(receiver, (record) => {
+          const state = record ?? freshState();
+          const result = settles.map((p) => settle(state, this.rule, p.end, p.holdSeconds, p.test, p.now));
+          return { next: kept(state, Math.max(...settles.map((p) => p.now))), result };
+        });
+        for (const change of changes) if (change) this.onChange(receiver, change);
+        for (const p of settles) p.done.resolve();
+      } catch (err) {
+        for (const p of settles) p.done.reject(err);
+      }
+    }
+    this.settling.delete(receiver);
   }
 }
