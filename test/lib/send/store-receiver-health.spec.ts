@@ -156,6 +156,29 @@ describe("lib/send/store-receiver-health: pause and pace shared by two instances
     assert.ok(run.finished.every((f) => f.id.startsWith("y") && f.finish === "delivered"));
   });
 
+  it("a test attempt whose instance stopped before it ended frees the way for another instance's test after pauseFor", async () => {
+    const rule: ReceiverRule = { pauseAfter: 1, pauseForMs: 300, maxRate: 0 };
+    const key = `p:q${++queue}:receivers`;
+    const [first, second] = connections.map(
+      (c) => new StoreReceiverHealth(new SharedRecords(c, key, readReceiverState), rule, () => undefined),
+    );
+    const a = first as StoreReceiverHealth;
+    const b = second as StoreReceiverHealth;
+    const receiver = "http://127.0.0.1:9";
+    const t0 = Date.now();
+    await a.settle(receiver, "failed", undefined, false, t0);
+    // A takes the test at t0 + 300 and never says how it ended (its process was killed).
+    assert.deepEqual(await a.admit(receiver, 1, t0 + 300), [{ go: true, test: true }]);
+    assert.deepEqual(await b.admit(receiver, 1, t0 + 400), [{ go: false, until: t0 + 600 }]);
+    assert.deepEqual(await b.admit(receiver, 1, t0 + 600), [{ go: true, test: true }]);
+    await b.settle(receiver, "delivered", undefined, true, t0 + 650);
+    assert.deepEqual(await a.admit(receiver, 3, t0 + 700), [
+      { go: true, test: false },
+      { go: true, test: false },
+      { go: true, test: false },
+    ]);
+  });
+
   it("a failed test attempt keeps its callback's attempts: it gives up only after its own schedule", async () => {
     const run = twoInstances({ pauseAfter: 1, pauseForMs: 100, maxRate: 0 }, () => DOWN, [0.05]);
     await run.outbox.add(entry("only"));
