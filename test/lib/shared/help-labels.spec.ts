@@ -1,9 +1,10 @@
 // Each help page starts with a plain-language part that names every field of the node's edit dialog
-// by the label the dialog shows, before the technical reference.
+// by the label the dialog shows (in each language), before the technical reference.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { repoRoot } from "../../support/node-red";
+import { LANGUAGES } from "../../support/languages";
 
 const nodesDir = path.join(repoRoot, "nodes");
 const localesDir = path.join(nodesDir, "locales", "en-US");
@@ -34,7 +35,7 @@ const NODES = [
   { file: "callback-store", type: "agent-callback-store" },
 ];
 
-describe("help pages (nodes/locales/en-US/*.html): plain words first", () => {
+describe("help pages (nodes/locales/<lang>/*.html): plain words first", () => {
   for (const { file, type } of NODES) {
     it(`${type}: the part before the technical reference names every field of the dialog by its label`, () => {
       const html = readFileSync(path.join(nodesDir, `${file}.html`), "utf8");
@@ -50,6 +51,25 @@ describe("help pages (nodes/locales/en-US/*.html): plain words first", () => {
       for (const part of ["What it does", "What to fill in", "What comes out"]) assert.ok(plain.includes(part), `no "${part}"`);
       const missing = labels.filter((label) => !plain.includes(`<b>${label}</b>`));
       assert.deepEqual(missing, [], `fields of the dialog not named (in <b>) in the plain part of ${file}'s help`);
+    });
+  }
+
+  // In every language, the plain part (before the <hr> that opens the technical reference) names each
+  // field by that language's label, so a reader finds in the help the words the dialog shows.
+  for (const lang of LANGUAGES) {
+    it(`${lang}: the plain part of each help page names every field of the dialog by its ${lang} label`, () => {
+      const missing = NODES.flatMap(({ file, type }) => {
+        const html = readFileSync(path.join(nodesDir, `${file}.html`), "utf8");
+        const template = html.slice(html.indexOf(`data-template-name="${type}"`));
+        const catalog = JSON.parse(readFileSync(path.join(nodesDir, "locales", lang, `${file}.json`), "utf8")) as unknown;
+        const help = readFileSync(path.join(nodesDir, "locales", lang, `${file}.html`), "utf8");
+        const plain = help.slice(0, help.indexOf("<hr>"));
+        assert.ok(plain.length > 0, `${lang}/${file}.html has no <hr> before its technical reference`);
+        return dialogLabels(template, catalog)
+          .filter((label) => !plain.includes(`<b>${label}</b>`))
+          .map((label) => `${file}: <b>${label}</b>`);
+      });
+      assert.deepEqual(missing, [], `${lang}: fields of the dialog not named (in <b>, as the dialog shows them) in the help's plain part`);
     });
   }
 
