@@ -134,6 +134,19 @@ describe(`editor on Node-RED ${nodeRedVersion()}: a callback and a request opene
     );
     assert.equal(await barsTotal(page, "out", "delivered"), 1);
     assert.equal(await barsTotal(page, "out", "failed"), 2, "the 503 and the 410");
+    // Each bar says what it counts in the editor's language (the catalog's words, not code).
+    const tips = await node(page, "out")
+      .locator(".agent-callback-bar title")
+      .evaluateAll((titles) => titles.map((t) => t.textContent));
+    // (A minute may have turned since the attempts: 0 or 1 min ago.)
+    assert.ok(
+      tips.some((tip) => /^1 delivered, [01] min ago$/.test(String(tip))),
+      tips.join(" | "),
+    );
+    assert.ok(
+      tips.some((tip) => /^\d failed attempts, [01] min ago$/.test(String(tip))),
+      tips.join(" | "),
+    );
   });
 
   it("a request to callback in opens to show its headers (no secret) and its body; the chart counts it", async () => {

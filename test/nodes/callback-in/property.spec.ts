@@ -290,7 +290,8 @@ for (const verify of ["secret", "signature", "standard-webhooks"] as const) {
       if (p.mutation === "gzip") headers["Content-Encoding"] = "gzip";
       for (const [name, value] of Object.entries(auth)) {
         if (p.mutation === "no-auth") continue;
-        if (p.mutation === "wrong-auth") headers[name] = value.slice(0, -2) + (value.endsWith("AA") ? "BB" : "AA");
+        // Hex is read either case: a signature ending in "aa" made to end in "AA" would still be right.
+        if (p.mutation === "wrong-auth") headers[name] = value.slice(0, -2) + (value.toLowerCase().endsWith("aa") ? "BB" : "AA");
         else if (p.mutation === "duplicate-auth") headers[name] = [value.slice(0, -1) + "x", value];
         else headers[name] = value;
       }
