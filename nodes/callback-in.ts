@@ -3,7 +3,6 @@
 // This file only wires Node-RED to lib/receive.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "./lib/shared/node-red-types";
-import type { CallbackPayload } from "./lib/shared/payload";
 import { messagesFor, type Translate } from "./lib/shared/messages";
 import { DedupeMemory } from "./lib/receive/dedupe";
 import { Receiver } from "./lib/receive/receiver";
@@ -13,13 +12,15 @@ import { listenSettings, type ListenProperties, type ListenSettings } from "./li
 import { openNodeEndpoint } from "./lib/receive/endpoint";
 import { ReceiverStatus } from "./lib/receive/node-status";
 import { forFlowOnOwnPort } from "./lib/receive/flow-response";
-import { ReceiveSidebar } from "./lib/receive/receive-sidebar";
+import { ReceiveSidebar, type EmitReading } from "./lib/receive/receive-sidebar";
 import { RequestLog } from "./lib/receive/request-log";
 import { dropSeries, inMetrics, type InMetrics } from "./lib/metrics/registry";
-import { DELIVERIES_CHANGED_EVENT, type InDeliveries } from "./lib/shared/deliveries-api";
+import { DELIVERIES_CHANGED_EVENT, type InDeliveries, type SimulatedStatus } from "./lib/shared/deliveries-api";
 import { outputCount } from "./lib/receive/sources/source";
 import { sourceWithKey } from "./lib/receive/sources";
-import { messageOf, onOutput, replayedMessage } from "./lib/receive/node-msgs";
+import { messageOf, onOutput } from "./lib/receive/node-msgs";
+import { simulatedReading } from "./lib/receive/simulate";
+import type { Reading } from "./lib/receive/sources/source";
 import { reportFetch, reportSecrets } from "./lib/receive/node-reports";
 
 /** apiKey: a platform's API key, to read results back; never logged, never in a msg. */
@@ -90,7 +91,13 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
   const sendOn = (output: number, msg: NodeMessage): void => node.send(onOutput(outputCount(settings.source), output, msg));
   const metrics = metricsOf(node);
   let where = settings.url;
-  const deliveries = deliveriesOf(context, node, sendOn, () => where, [settings.secretHeader]);
+  const deliveries = deliveriesOf(
+    context,
+    node,
+    () => receiver,
+    settings,
+    () => where,
+  );
   const receiver = new Receiver({
     settings,
     dedupe: shared?.dedupe ?? dedupe,
@@ -103,7 +110,8 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
       onMessage: (output, received) => {
         reportFetch(t, node, received);
         sendOn(output, messageOf(RED.util.generateId(), received));
-        metrics.emitted(output);
+        // Replayed and simulated msgs are not callbacks received: not counted.
+        if (!received.replayed && !received.simulated) metrics.emitted(output);
       },
       onCounts: () => status.countsChanged(),
       onOutcome: (outcome) => metrics.request(outcome),
@@ -129,22 +137,27 @@ function start(context: Context, node: CallbackInNode, def: CallbackInDef): void
   });
 }
 
+/** A copy of a kept reading each time it is sent, so a flow that changes msg.payload or msg.event cannot change what is kept. */
+function copied(RED: NodeAPI, reading: Reading): Reading {
+  const copy: Reading = { ...reading, payload: RED.util.cloneMessage(reading.payload) };
+  if (reading.event !== undefined) copy.event = RED.util.cloneMessage(reading.event);
+  return copy;
+}
+
 /** The node's request log and its replay / simulate for the sidebar. */
 function deliveriesOf(
   { RED, keptLogs }: Context,
   node: CallbackInNode,
-  sendOn: (output: number, msg: NodeMessage) => void,
+  receiver: () => Receiver,
+  settings: Pick<ReceiveSettings, "source" | "secretHeader">,
   where: () => string,
-  hidden: readonly string[],
 ): ReceiveSidebar {
   const kept = keptLogs.get(node.id);
   keptLogs.delete(node.id);
-  // Replayed and simulated payloads: a copy each time, so a flow that changes msg.payload cannot change what is kept.
-  const emit = (payload: CallbackPayload, extra: { replayed?: true; simulated?: true }): void => {
-    const { output, msg } = replayedMessage(RED.util.generateId(), RED.util.cloneMessage(payload), extra);
-    sendOn(output, msg);
-  };
-  const deliveries = new ReceiveSidebar(where, emit, kept ?? new RequestLog(), hidden);
+  // Through the receiver, as a request would go (a replayed platform event's result is read back again).
+  const emit: EmitReading = (reading, mark) => receiver().emitAgain(copied(RED, reading), mark);
+  const sample = (status: SimulatedStatus): Reading => simulatedReading(settings.source, status);
+  const deliveries = new ReceiveSidebar(where, emit, sample, kept ?? new RequestLog(), [settings.secretHeader]);
   node.agentCallbackDeliveries = deliveries;
   return deliveries;
 }

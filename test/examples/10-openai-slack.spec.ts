@@ -77,4 +77,18 @@ describe(`example "${FILE}"`, function () {
     assert.equal(api.requests.filter((r) => r.headers.authorization === `Bearer ${API_KEY}`).length, 2);
     assert.ok(!(red?.log ?? "").includes(API_KEY), "the key is in Node-RED's log");
   });
+
+  it("simulate completed in the agent callbacks tab posts a sample to Slack, as a real event would (no OpenAI needed)", async () => {
+    const before = slack.to("/slack").length;
+    const res = await fetch(`${red?.url}/agent-callback/in/${callbackIn.id}/simulate`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ status: "completed" }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    await waitUntil(() => slack.to("/slack").length > before, "the sample's Slack post", 30_000, () => red?.log ?? "");
+    const text = slackTexts()[before] ?? "";
+    assert.match(text, /^\*OpenAI response resp_sim_[0-9a-f]+ is done\* \(gpt-5-mini\)\n\nSample result: /);
+    assert.doesNotMatch(red?.log ?? "", /TypeError/);
+  });
 });

@@ -99,6 +99,9 @@ export interface ReceivedMessage {
   event?: unknown;
   /** Why a platform's result could not be read back. */
   fetchError?: string;
+  /** Put into the flow again from the sidebar (replay), or made up there (simulate): no request. */
+  replayed?: true;
+  simulated?: true;
   req?: unknown;
   res?: unknown;
 }
@@ -296,7 +299,7 @@ export class Receiver {
         status: payload.status ?? undefined,
       };
       if (duplicate) requestLog.record(request, undefined, 0, req.headers);
-      else requestLog.record(request, payload, bytes, req.headers);
+      else requestLog.record(request, reading, bytes, req.headers);
     }
     if (duplicate) return replyJsonText(res, 200, RECEIVED_DUPLICATE);
     const msg: ReceivedMessage = { payload, topic: reading.topic };
@@ -309,19 +312,31 @@ export class Receiver {
       // Reply first: the sender must not wait for (or be failed by) the flow.
       replyJsonText(res, 200, RECEIVED);
     }
-    const completing = this.options.source?.complete?.(reading);
-    // A fault of our own while reading the result back still lets the event through, as received.
-    if (completing)
-      void completing.then(
-        (done) => this.emit(reading, { ...msg, ...done }),
-        (err: unknown) => this.emitAfter(err, reading, msg),
-      );
-    else this.emit(reading, msg);
+    this.completed(reading, msg, true, (done) => this.emit(reading, done));
   }
 
-  private emitAfter(err: unknown, reading: Reading, msg: ReceivedMessage): void {
-    this.options.events.onError(err);
-    this.emit(reading, { ...msg, fetchError: err instanceof Error ? err.message : String(err) });
+  /**
+   * A reading sent again from the sidebar (replay: its result read back again, as for the request)
+   * or made up there (simulate: already complete). Dedupe is not asked: it is deliberate.
+   */
+  emitAgain(reading: Reading, mark: { replayed: true } | { simulated: true }): void {
+    const msg: ReceivedMessage = { payload: reading.payload, topic: reading.topic, ...mark };
+    if (reading.event !== undefined) msg.event = reading.event;
+    this.completed(reading, msg, "replayed" in mark, (done) => this.options.events.onMessage(reading.output, done));
+  }
+
+  /** Reads the result back first when `fetch` and the sender has one to read; then `send`s the msg. */
+  private completed(reading: Reading, msg: ReceivedMessage, fetch: boolean, send: (msg: ReceivedMessage) => void): void {
+    const completing = fetch ? this.options.source?.complete?.(reading) : undefined;
+    if (!completing) return send(msg);
+    // A fault of our own while reading the result back still lets the event through, as received.
+    void completing.then(
+      (done) => send({ ...msg, ...done }),
+      (err: unknown) => {
+        this.options.events.onError(err);
+        send({ ...msg, fetchError: err instanceof Error ? err.message : String(err) });
+      },
+    );
   }
 
   private emit(reading: Reading, msg: ReceivedMessage): void {

@@ -1,12 +1,13 @@
-// The latest requests callback in answered, for the deliveries sidebar, and the payloads of the
+// The latest requests callback in answered, for the deliveries sidebar, and what was read from the
 // accepted ones within a byte budget, for "replay". Recording is O(1) and does no JSON work: the
-// payload is the object the request already parsed, and its size is the body's byte length.
+// reading holds the object the request already parsed, and its size is the body's byte length.
 // Refused requests are kept apart, a repeat of the last refusal folded into it with a count, so
 // that a flood of refusals can never push an accepted callback out of the list.
 import { Ring } from "../shared/ring";
 import type { IncomingHttpHeaders } from "node:http";
 import { HourCounter } from "../shared/hour-counter";
 import type { RequestCounts, RequestDetail, RequestRecord, RequestView } from "../shared/views";
+import type { Reading } from "./sources/source";
 
 /** Header names whose values carry a secret everywhere (the node adds its own secret header). */
 const ALWAYS_HIDDEN = ["authorization", "proxy-authorization", "cookie", "x-signature", "webhook-signature"];
@@ -20,7 +21,8 @@ interface Entry extends RequestRecord {
   id: number;
   /** The request's headers as Node.js parsed them (a reference: filtered only when opened). */
   headers?: IncomingHttpHeaders | undefined;
-  payload: unknown;
+  /** What was read from an accepted request (its payload, and a platform's event), while within the budget. */
+  kept: Reading | undefined;
   bytes: number;
   count?: number;
 }
@@ -54,8 +56,8 @@ export class RequestLog {
     this.refusals = new Ring<Entry>(keepRefusals);
   }
 
-  /** Records a request; `payload` and `bytes` (the body's length) for an accepted one, to replay it later. */
-  record(request: RequestRecord, payload?: unknown, bytes = 0, headers?: IncomingHttpHeaders): number {
+  /** Records a request; `reading` and `bytes` (the body's length) for an accepted one, to replay it later. */
+  record(request: RequestRecord, reading?: Reading, bytes = 0, headers?: IncomingHttpHeaders): number {
     // Field by field: on Node.js 20 a literal with a spread and more properties after it costs
     // microseconds per object, which at every request was a tenth of callback in's CPU.
     const entry: Entry = {
@@ -68,7 +70,7 @@ export class RequestLog {
       status: request.status,
       output: request.output,
       id: this.nextId++,
-      payload: undefined,
+      kept: undefined,
       bytes: 0,
       headers,
     };
@@ -82,8 +84,8 @@ export class RequestLog {
     if (request.outcome === "accepted" || request.outcome === "duplicate") this.acceptedPerMinute.add();
     const dropped = this.ring.push(entry);
     if (dropped) this.dropPayload(dropped);
-    if (payload !== undefined && bytes <= this.budgetBytes) {
-      entry.payload = payload;
+    if (reading !== undefined && bytes <= this.budgetBytes) {
+      entry.kept = reading;
       entry.bytes = bytes;
       this.payloadBytes += bytes;
       this.withPayload.push(entry);
@@ -91,7 +93,7 @@ export class RequestLog {
       // so that the list holds no more entries than the ring and the budget keep.
       while (this.head < this.withPayload.length) {
         const oldest = this.withPayload[this.head] as Entry;
-        if (oldest.payload !== undefined && this.payloadBytes <= this.budgetBytes) break;
+        if (oldest.kept !== undefined && this.payloadBytes <= this.budgetBytes) break;
         this.dropPayload(oldest);
         this.head++;
       }
@@ -131,10 +133,10 @@ export class RequestLog {
   /** Newest first, without payloads: accepted and refused merged by their order of arrival. */
   list(): RequestView[] {
     const merged = [...this.ring.newestFirst(), ...this.refusals.newestFirst()].sort((a, b) => b.id - a.id);
-    return merged.map(({ payload, bytes, headers, ...rest }) => {
+    return merged.map(({ kept, bytes, headers, ...rest }) => {
       void bytes;
       void headers;
-      return { ...rest, replayable: payload !== undefined };
+      return { ...rest, replayable: kept !== undefined };
     });
   }
 
@@ -150,13 +152,15 @@ export class RequestLog {
       if (secret.has(name)) hiddenNames.push(name);
       else headers[name] = Array.isArray(value) ? value.join(", ") : value;
     }
-    const body = entry.payload === undefined ? "" : JSON.stringify(entry.payload, null, 2).slice(0, SHOWN_BODY_CHARS);
+    // What arrived: a platform's event as received, else the callback.
+    const kept = entry.kept;
+    const body = kept === undefined ? "" : JSON.stringify(kept.event ?? kept.payload, null, 2).slice(0, SHOWN_BODY_CHARS);
     return { id, headers, hidden: hiddenNames, body };
   }
 
-  /** The kept payload of request `id`, if it was accepted and is still within the budget. */
-  payload(id: number): unknown {
-    return this.ring.newestFirst().find((entry) => entry.id === id)?.payload;
+  /** What was read from request `id`, if it was accepted and is still within the budget. */
+  reading(id: number): Reading | undefined {
+    return this.ring.newestFirst().find((entry) => entry.id === id)?.kept;
   }
 
   /** Whether request `id` is in the log at all. */
@@ -170,9 +174,9 @@ export class RequestLog {
   }
 
   private dropPayload(entry: Entry): void {
-    if (entry.payload === undefined) return;
+    if (entry.kept === undefined) return;
     this.payloadBytes -= entry.bytes;
-    entry.payload = undefined;
+    entry.kept = undefined;
     entry.bytes = 0;
   }
 }

@@ -101,7 +101,7 @@ describe("lib/receive/receiver (plain node:http)", () => {
     );
     assert.match(list[3]!.client, /127\.0\.0\.1/);
     assert.equal(list[3]!.agentLoopName, "Daily Sales Report");
-    assert.deepEqual(log.payload(list[3]!.id), JSON.parse(text));
+    assert.deepEqual(log.reading(list[3]!.id)?.payload, JSON.parse(text));
   });
 
   it("refuses in order of cost and reports each cause once", async () => {

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { RequestLog } from "../../../nodes/lib/receive/request-log";
 import type { RequestRecord } from "../../../nodes/lib/shared/views";
+import type { Reading, ReceivedPayload } from "../../../nodes/lib/receive/sources/source";
+
+/** What the log keeps of an accepted request: here just a payload to tell them apart. */
+function kept(payload: Record<string, unknown>): Reading {
+  return { key: "k", output: 0, payload: payload as unknown as ReceivedPayload, topic: "" };
+}
 
 function req(n: number, outcome = "accepted"): RequestRecord {
   return {
@@ -31,12 +37,12 @@ describe("lib/receive/request-log", () => {
   it("refusals never push an accepted callback out: 250 after it, alike or from 250 addresses", () => {
     for (const client of [(): string => "127.0.0.1", (n: number): string => `10.0.${n >> 8}.${n & 255}`]) {
       const log = new RequestLog();
-      const accepted = log.record(req(0), { n: 0 }, 10);
+      const accepted = log.record(req(0), kept({ n: 0 }), 10);
       for (let n = 1; n <= 250; n++) log.record({ ...req(n, "wrong-secret"), client: client(n) });
       const list = log.list();
       assert.ok(list.length <= 51, `${list.length} entries`);
       assert.equal(list.at(-1)?.id, accepted);
-      assert.deepEqual(log.payload(accepted), { n: 0 });
+      assert.deepEqual(log.reading(accepted)?.payload, { n: 0 });
       assert.equal(log.counts().refused, 250);
     }
   });
@@ -60,35 +66,35 @@ describe("lib/receive/request-log", () => {
   it("keeps accepted payloads for replay within the byte budget, letting go of the oldest first", () => {
     const log = new RequestLog(200, 1000);
     const ids: number[] = [];
-    for (let n = 0; n < 5; n++) ids.push(log.record(req(n), { n }, 300));
+    for (let n = 0; n < 5; n++) ids.push(log.record(req(n), kept({ n }), 300));
     // 5 x 300 bytes > 1000: only the newest three payloads are kept.
-    assert.equal(log.payload(ids[0] as number), undefined);
-    assert.equal(log.payload(ids[1] as number), undefined);
-    assert.deepEqual(log.payload(ids[4] as number), { n: 4 });
+    assert.equal(log.reading(ids[0] as number)?.payload, undefined);
+    assert.equal(log.reading(ids[1] as number)?.payload, undefined);
+    assert.deepEqual(log.reading(ids[4] as number)?.payload, { n: 4 });
     assert.deepEqual(
       log.list().map((r) => r.replayable),
       [true, true, true, false, false],
     );
     assert.ok(log.has(ids[0] as number));
     // A payload larger than the whole budget is not kept, and takes none of the others.
-    const big = log.record(req(9), { big: true }, 5000);
-    assert.equal(log.payload(big), undefined);
-    assert.deepEqual(log.payload(ids[4] as number), { n: 4 });
+    const big = log.record(req(9), kept({ big: true }), 5000);
+    assert.equal(log.reading(big)?.payload, undefined);
+    assert.deepEqual(log.reading(ids[4] as number)?.payload, { n: 4 });
   });
 
   it("a request pushed out of the log gives its payload bytes back", () => {
     const log = new RequestLog(2, 1000);
-    log.record(req(1), { n: 1 }, 600);
+    log.record(req(1), kept({ n: 1 }), 600);
     log.record(req(2, "duplicate"));
     log.record(req(3, "duplicate")); // pushes request 1 (and its 600 bytes) out
-    const id = log.record(req(4), { n: 4 }, 900);
-    assert.deepEqual(log.payload(id), { n: 4 });
+    const id = log.record(req(4), kept({ n: 4 }), 900);
+    assert.deepEqual(log.reading(id)?.payload, { n: 4 });
     assert.equal(log.has(1), false);
   });
 
   it("holds no more payload entries than the log keeps, however many requests pass within the budget", () => {
     const log = new RequestLog(200, 1024 * 1024);
-    for (let n = 1; n <= 10_000; n++) log.record(req(n), { n }, 100);
+    for (let n = 1; n <= 10_000; n++) log.record(req(n), kept({ n }), 100);
     // 200 in the ring, and at most the 1,024 stepped past before the list is compacted.
     assert.ok(log.listedPayloads <= 200, `listed ${log.listedPayloads}`);
     const internal = log as unknown as { withPayload: unknown[] };

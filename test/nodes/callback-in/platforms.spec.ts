@@ -298,4 +298,79 @@ describe("callback in with a platform as Sender", function () {
       assert.equal(api.requests.length, 0);
     });
   });
+
+  describe("the agent callbacks tab: simulate and replay", () => {
+    let api: PlatformApi;
+    beforeEach(async () => {
+      api = await new PlatformApi().start();
+    });
+    afterEach(() => api.stop());
+    const sidebar = (): { simulate(status: string): unknown; replay(id: number): unknown; view(): { requests: Array<{ id: number }> } } =>
+      (helper.getNode("in") as unknown as { agentCallbackDeliveries: never }).agentCallbackDeliveries;
+
+    for (const platform of ["openai", "anthropic"] as const) {
+      it(`${platform}: simulate sends a made-up ${platform} event of each status, as the flow gets a real one, without asking the API`, async () => {
+        const outputs = await load(platform, { fetchResult: true, apiBase: `${api.base}/v1` });
+        for (const status of ["completed", "failed", "timeout"] as const) sidebar().simulate(status);
+        await outputs.waitFor(3);
+        for (const [i, status] of (["completed", "failed", "timeout"] as const).entries()) {
+          const { output, msg } = outputs.got[i] ?? { output: "", msg: {} as Msg };
+          const type = TABLE[platform][status][0];
+          assert.equal(output, status);
+          assert.equal(msg.topic, type, "msg.topic is the event type, as for a real event");
+          const event = msg.event as { type?: string; data?: { type?: string; id?: string } };
+          assert.equal(platform === "openai" ? event.type : event.data?.type, type);
+          assert.equal(msg.payload?.execution_id, event.data?.id);
+          assert.equal(msg.payload?.status, status);
+          assert.match(String(msg.payload?.result?.output), /^Sample result: /);
+          assert.ok(msg.payload?.metadata?.model, "a model, as a result read back has");
+          assert.equal(msg.simulated, true);
+          assert.equal(msg.fetchError, undefined);
+        }
+        assert.equal(api.requests.length, 0, "a made-up event is not looked up");
+        const listed = (sidebar().view() as unknown as { requests: Array<{ outcome: string; output: string }> }).requests;
+        assert.deepEqual(
+          listed.map((r) => [r.outcome, r.output]),
+          [
+            ["simulated", "timeout"],
+            ["simulated", "failed"],
+            ["simulated", "completed"],
+          ],
+        );
+      });
+    }
+
+    it("openai: replay sends the event again as received (msg.event, msg.topic) with its result read back again", async () => {
+      api.routes.set("/v1/responses/resp_r", openAiResponse("resp_r"));
+      const outputs = await load("openai", { fetchResult: true, apiBase: `${api.base}/v1` });
+      await deliver("openai", platformEvent("openai", "response.completed", "resp_r"));
+      await outputs.waitFor(1);
+      const [request] = sidebar().view().requests;
+      assert.deepEqual(sidebar().replay((request as { id: number }).id), { ok: true, executionId: "resp_r", output: "completed" });
+      await outputs.waitFor(2);
+      const [first, again] = outputs.got.map((g) => g.msg);
+      assert.equal(outputs.got[1]?.output, "completed");
+      assert.deepEqual(again?.event, first?.event);
+      assert.equal(again?.topic, "response.completed");
+      assert.equal(again?.payload?.result?.output, "The report: all green.");
+      assert.equal(again?.replayed, true);
+      assert.equal(api.requests.filter((r) => r.path === "/v1/responses/resp_r").length, 2, "read back again for the replay");
+      // The tab shows what arrived: the event, not the payload made of it.
+      const detail = (
+        helper.getNode("in") as unknown as { agentCallbackDeliveries: { request(id: number): { body: string } } }
+      ).agentCallbackDeliveries.request((request as { id: number }).id);
+      assert.deepEqual(JSON.parse(detail.body), first?.event);
+    });
+
+    it("anthropic: a replayed event of another type goes to the fourth output again", async () => {
+      const outputs = await load("anthropic", {});
+      await deliver("anthropic", platformEvent("anthropic", "session.requires_action", "sesn_x"));
+      await outputs.waitFor(1);
+      const [request] = sidebar().view().requests;
+      assert.deepEqual(sidebar().replay((request as { id: number }).id), { ok: true, executionId: "sesn_x", output: "other" });
+      await outputs.waitFor(2);
+      assert.equal(outputs.got[1]?.output, "other");
+      assert.equal(outputs.got[1]?.msg.topic, "session.requires_action");
+    });
+  });
 });

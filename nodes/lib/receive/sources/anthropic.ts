@@ -21,7 +21,8 @@ export const ANTHROPIC_ROUTES: RoutingTable = {
   timeout: ["session.budget_reached"],
 };
 
-const typeOf = (event: Fields): string => (isFields(event.data) ? (textOf(event.data.type) ?? "") : "");
+/** An Anthropic event's type is its data's. */
+export const anthropicEventType = (event: Fields): string => (isFields(event.data) ? (textOf(event.data.type) ?? "") : "");
 
 /** The text of the newest agent.message event of a page listed newest first, or null. */
 export function lastAgentMessage(page: unknown): string | null {
@@ -74,7 +75,7 @@ async function readSession(fetch: PlatformFetch, reading: Reading): Promise<Comp
 export function anthropicSource(fetch: PlatformFetch | undefined): Source {
   return {
     name: "anthropic",
-    read: (value, headers) => readPlatformEvent(value, headers, ANTHROPIC_ROUTES, typeOf),
+    read: (value, headers) => readPlatformEvent(value, headers, ANTHROPIC_ROUTES, anthropicEventType),
     complete(reading: Reading): Promise<Completion> | undefined {
       if (!fetch || !reading.topic.startsWith("session.")) return undefined;
       return readSession(fetch, reading);

@@ -61,6 +61,9 @@ export function withResponse(payload: ReceivedPayload, response: Fields): Receiv
   };
 }
 
+/** An OpenAI event's type. */
+export const openAiEventType = (event: Fields): string => textOf(event.type) ?? "";
+
 export interface PlatformFetch {
   apiKey: string;
   /** Without a trailing slash. */
@@ -71,7 +74,7 @@ export interface PlatformFetch {
 export function openAiSource(fetch: PlatformFetch | undefined): Source {
   return {
     name: "openai",
-    read: (value, headers) => readPlatformEvent(value, headers, OPENAI_ROUTES, (event) => textOf(event.type) ?? ""),
+    read: (value, headers) => readPlatformEvent(value, headers, OPENAI_ROUTES, openAiEventType),
     complete(reading: Reading): Promise<Completion> | undefined {
       if (!fetch || !reading.topic.startsWith("response.")) return undefined;
       const url = `${fetch.apiBase}/responses/${encodeURIComponent(reading.payload.execution_id)}`;
