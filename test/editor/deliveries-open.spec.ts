@@ -2,12 +2,10 @@
 // callback open to show their payload and attempts, a request to callback in opens to show its
 // headers and body, no secret is anywhere in the page, and the chart's bars match the counts.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync } from "node:fs";
-import path from "node:path";
 import type { Page } from "playwright-core";
-import { nodeRedVersion, repoRoot } from "../support/node-red";
+import { nodeRedVersion } from "../support/node-red";
 import { Receiver } from "../support/receiver";
-import { screenshot, showDeliveriesTab, startEditorNodeRed, useEditor, versionTag } from "./support";
+import { screenshot, showDeliveriesTab, startEditorNodeRed, useEditor, forDocs } from "./support";
 import { feedNodes } from "../support/feed-flow";
 import { feedCallback } from "../support/deliveries-api";
 import { deployAs } from "../support/admin-auth";
@@ -59,13 +57,6 @@ async function expand(page: Page, id: string): Promise<void> {
   if (!(await node(page, id).locator(".agent-callback-details").isVisible()))
     await node(page, id).locator(".agent-callback-toggle").click();
   await node(page, id).locator(".agent-callback-counts").waitFor();
-}
-
-function forDocs(file: string, name: string): void {
-  if (versionTag !== "node-red-4") return;
-  const dir = path.join(repoRoot, "docs", "screenshots");
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(file, path.join(dir, `${name}.png`));
 }
 
 /** Sum of the chart's bars of `series` drawn for node `id`. */

@@ -2,13 +2,11 @@
 // now, a gave-up callback resent after a Node-RED restart, replay into the flow, simulate from
 // the node's button, and a read-only user who sees everything and can act on nothing.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync } from "node:fs";
-import path from "node:path";
 import type { Page } from "playwright-core";
-import { nodeRedVersion, repoRoot } from "../support/node-red";
+import { nodeRedVersion } from "../support/node-red";
 import { Receiver, type Received } from "../support/receiver";
 import { ADMIN, READER, adminAuthSettings, token } from "../support/admin-auth";
-import { openEditor, screenshot, startEditorNodeRed, useEditor, versionTag } from "./support";
+import { openEditor, screenshot, startEditorNodeRed, useEditor, forDocs } from "./support";
 import { feedNodes } from "../support/feed-flow";
 
 function flows(receiverUrl: string): unknown[] {
@@ -82,14 +80,6 @@ async function expand(page: Page, id: string): Promise<void> {
 
 const row = (page: Page, list: string, executionId: string) =>
   page.locator(`#agent-callback-deliveries .agent-callback-${list}[data-execution-id="${executionId}"]`);
-
-/** Copies a screenshot to docs/screenshots/ for the README (one per name, from the Node-RED 4 run). */
-function forDocs(file: string, name: string): void {
-  if (versionTag !== "node-red-4") return;
-  const dir = path.join(repoRoot, "docs", "screenshots");
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(file, path.join(dir, `${name}.png`));
-}
 
 describe(`editor on Node-RED ${nodeRedVersion()}: the agent callbacks sidebar`, function () {
   const receiver = new Receiver();

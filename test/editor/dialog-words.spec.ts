@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { nodeRedVersion } from "../support/node-red";
 import { Receiver } from "../examples/support";
-import { deploy, dragFromPalette, openNode, screenshot, useEditor } from "./support";
+import { deploy, dragFromPalette, openNode, screenshot, useEditor, forDocs } from "./support";
 
 /** Text that looks like a message key of ours rather than words: "agent-callback-in.label.copy", "tip.secret". */
 const RAW_KEY =
@@ -64,7 +64,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: secrets, words and order in th
     const confirmation = await copyWith("#agent-callback-in-secret-copy");
     assert.equal(confirmation, "Copied to the clipboard.");
     assert.equal(await clipboard(), secret);
-    await screenshot(page, "callback-in-secret", { locator: ".red-ui-tray" });
+    forDocs(await screenshot(page, "callback-in-secret", { locator: ".red-ui-tray" }), "callback-in-secret");
 
     await page.locator("#agent-callback-in-secret-show").click();
     assert.equal(await field.getAttribute("type"), "password");
@@ -163,7 +163,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: secrets, words and order in th
     await page.setViewportSize({ width: 1760, height: 1900 });
     await page.locator("#node-input-url").fill("https://receiver.example.com/agent-results");
     await page.locator("#agent-callback-out-advanced-toggle").scrollIntoViewIfNeeded();
-    await screenshot(page, "callback-out-dialog-full", { locator: ".red-ui-tray" });
+    forDocs(await screenshot(page, "callback-out-dialog-full", { locator: ".red-ui-tray" }), "callback-out-dialog");
     await page.setViewportSize({ width: 1760, height: 960 });
     await page.locator("#node-dialog-cancel").click();
     await page.locator("#node-dialog-ok").waitFor({ state: "hidden" });

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { nodeRedVersion } from "../support/node-red";
 import { Receiver, completedPayload, postCallback } from "../examples/support";
-import { deploy, dragFromPalette, openNode, screenshot, useEditor } from "./support";
+import { deploy, dragFromPalette, openNode, screenshot, useEditor, forDocs } from "./support";
 
 describe(`editor on Node-RED ${nodeRedVersion()}: edit dialogs`, function () {
   const receiver = new Receiver(() => ({ status: 200, body: JSON.stringify({ received: true, processed: true }) }));
@@ -109,7 +109,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: edit dialogs`, function () {
     assert.ok(secret.length >= 32, `generated secret "${secret}"`);
     // The dialog shows the full endpoint URL to copy.
     assert.equal((await page.locator("#agent-callback-in-endpoint").innerText()).trim(), `${editor.red.url}/from-browser`);
-    await screenshot(page, "callback-in-dialog", { locator: ".red-ui-tray" });
+    forDocs(await screenshot(page, "callback-in-dialog", { locator: ".red-ui-tray" }), "callback-in-dialog");
     await page.locator("#node-dialog-ok").click();
     await page.locator("#node-dialog-ok").waitFor({ state: "hidden" });
   });
@@ -209,6 +209,6 @@ describe(`editor on Node-RED ${nodeRedVersion()}: edit dialogs`, function () {
     await page.mouse.move(700, 600);
     // The notification slides in (a jQuery animation): let it settle before the picture.
     await page.waitForFunction("window.$ && $('.red-ui-notification:animated').length === 0");
-    await screenshot(page, "send-test");
+    forDocs(await screenshot(page, "send-test"), "send-test");
   });
 });

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { freePort, nodeRedVersion } from "../support/node-red";
 import { loadExample, nodeOfType } from "../examples/support";
-import { deploy, exampleFiles, importExample, openExamples, screenshot, startEditorNodeRed, useEditor } from "./support";
+import { deploy, exampleFiles, importExample, openExamples, screenshot, startEditorNodeRed, useEditor, forDocs } from "./support";
 
 const files = exampleFiles();
 
@@ -30,7 +30,10 @@ describe(`editor on Node-RED ${nodeRedVersion()}: Import > Examples`, function (
       files.map((f) => f.replace(/\.json$/, "")),
     );
     assert.equal(listed.length, 11);
-    await screenshot(page, "import-examples", { locator: ".ui-dialog:has(#red-ui-clipboard-dialog-import-tabs)" });
+    forDocs(
+      await screenshot(page, "import-examples", { locator: ".ui-dialog:has(#red-ui-clipboard-dialog-import-tabs)" }),
+      "import-examples",
+    );
     await page.locator("#red-ui-clipboard-dialog-cancel").click();
     await page.locator("#red-ui-clipboard-dialog-ok").waitFor({ state: "hidden" });
   });

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { repoRoot } from "../support/node-red";
-import { openEditor, openNode, screenshot, showDeliveriesTab, startEditorNodeRed, useEditor } from "./support";
+import { openEditor, openNode, screenshot, showDeliveriesTab, startEditorNodeRed, useEditor, forDocs } from "./support";
 
 type Labels = Record<string, string>;
 
@@ -87,7 +87,7 @@ for (const lang of ["de", "ja"]) {
       await page.locator(".red-ui-help", { hasText: opening }).filter({ visible: true }).first().waitFor();
       assert.ok(!(await help.innerText()).includes(helpOpening("en-US")), "help is English");
       // docs/screenshots/editor-<lang>.png is a copy of this picture.
-      await screenshot(page, `editor-${lang}`);
+      forDocs(await screenshot(page, `editor-${lang}`), `editor-${lang}`);
       await page.locator("#node-dialog-cancel").click();
     });
 

@@ -1,7 +1,7 @@
 // The palette and the help sidebar in a real browser, with the plugin installed from npm pack.
 import assert from "node:assert/strict";
 import { nodeRedVersion } from "../support/node-red";
-import { screenshot, useEditor } from "./support";
+import { screenshot, useEditor, forDocs } from "./support";
 
 const NODES = [
   { type: "agent-callback-in", label: "callback in", icon: "callback-in.svg", help: ["Inputs", "Outputs", "Details"] },
@@ -60,7 +60,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: palette and help`, function ()
     await page.locator("#red-ui-palette-container-common").waitFor({ state: "hidden" });
     await page.locator("#red-ui-palette-container-function").waitFor({ state: "hidden" });
     await page.mouse.move(700, 400);
-    await screenshot(page, "palette", { locator: "#red-ui-palette" });
+    forDocs(await screenshot(page, "palette", { locator: "#red-ui-palette" }), "palette");
     await page.locator("#red-ui-palette-search input").fill("");
   });
 });

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { nodeRedVersion } from "../support/node-red";
-import { deploy, dragFromPalette, openNode, screenshot, useEditor } from "./support";
+import { deploy, dragFromPalette, openNode, screenshot, useEditor, forDocs } from "./support";
 
 describe(`editor on Node-RED ${nodeRedVersion()}: callback in with a platform as Sender`, function () {
   const editor = useEditor();
@@ -50,7 +50,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: callback in with a platform as
     );
     assert.equal(await page.locator("#node-input-apiBase").getAttribute("placeholder"), "https://api.anthropic.com/v1");
     await page.locator("#node-input-source").selectOption("openai");
-    await screenshot(page, "callback-in-openai-dialog", { locator: ".red-ui-tray" });
+    forDocs(await screenshot(page, "callback-in-openai-dialog", { locator: ".red-ui-tray" }), "callback-in-openai-dialog");
     await page.locator("#node-dialog-ok").click();
     await page.locator("#node-dialog-ok").waitFor({ state: "hidden" });
   });

@@ -1,7 +1,7 @@
 // The editor in a real browser: the plugin installed from `npm pack` into a fresh Node-RED user
 // directory (as the palette manager would), Debian's chromium driven by playwright-core.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
@@ -136,6 +136,17 @@ export function useEditor(
     session.red?.cleanup();
   });
   return session;
+}
+
+/**
+ * Copies a screenshot to docs/screenshots/ for the README (one per name, from the Node-RED 4 run),
+ * only when asked (UPDATE_SCREENSHOTS=1): a test run leaves the tracked files as they are.
+ */
+export function forDocs(file: string, name: string): void {
+  if (versionTag !== "node-red-4" || process.env.UPDATE_SCREENSHOTS !== "1") return;
+  const dir = path.join(repoRoot, "docs", "screenshots");
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(file, path.join(dir, `${name}.png`));
 }
 
 export async function screenshot(page: Page, name: string, target?: { locator: string }): Promise<string> {
