@@ -5,10 +5,9 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { nodeRedVersion } from "../support/node-red";
 import { Receiver } from "../support/receiver";
-import { screenshot, showDeliveriesTab, startEditorNodeRed, useEditor, forDocs } from "./support";
+import { deployAndReload, screenshot, showDeliveriesTab, startEditorNodeRed, useEditor, forDocs } from "./support";
 import { feedNodes } from "../support/feed-flow";
 import { feedCallback } from "../support/deliveries-api";
-import { deployAs } from "../support/admin-auth";
 
 const OUT_SECRET = "out-secret-browser-4f4f";
 const SIGNING_KEY = "signing-key-browser-5e5e";
@@ -71,14 +70,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: a callback and a request opene
   before(() => receiver.start());
   const editor = useEditor(() => startEditorNodeRed({}, 0, { flows: [] }));
   after(() => receiver.stop());
-  // Deployed through the admin API (as the editor does): a flows file would not carry the credentials.
-  before(async () => {
-    const { page, red } = { page: editor.browser.page, red: editor.red };
-    await deployAs(red.url, "", flows(receiver.url));
-    await red.waitFor(/Started flows[\s\S]*Started flows/);
-    await page.reload();
-    await page.locator('.red-ui-palette-node[data-palette-type="agent-callback-in"]').waitFor();
-  });
+  before(() => deployAndReload(editor, flows(receiver.url), "agent-callback-in"));
 
   it("a waiting callback opens to show its pretty payload and its failed attempt with the reply", async () => {
     const { page, red } = { page: editor.browser.page, red: editor.red };

@@ -5,10 +5,9 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { nodeRedVersion } from "../support/node-red";
 import { Receiver } from "../support/receiver";
-import { forDocs, screenshot, showDeliveriesTab, startEditorNodeRed, useEditor } from "./support";
+import { deployAndReload, forDocs, screenshot, showDeliveriesTab, startEditorNodeRed, useEditor } from "./support";
 import { feedNodes } from "../support/feed-flow";
 import { feedCallback } from "../support/deliveries-api";
-import { deployAs } from "../support/admin-auth";
 
 function flows(receiverUrl: string): unknown[] {
   return [
@@ -40,13 +39,7 @@ describe(`editor on Node-RED ${nodeRedVersion()}: a paused receiver in the statu
   before(() => receiver.start());
   const editor = useEditor(() => startEditorNodeRed({}, 0, { flows: [] }));
   after(() => receiver.stop());
-  before(async () => {
-    const { page, red } = { page: editor.browser.page, red: editor.red };
-    await deployAs(red.url, "", flows(receiver.url));
-    await red.waitFor(/Started flows[\s\S]*Started flows/);
-    await page.reload();
-    await page.locator('.red-ui-palette-node[data-palette-type="agent-callback-out"]').waitFor();
-  });
+  before(() => deployAndReload(editor, flows(receiver.url), "agent-callback-out"));
 
   it("says 'receiver paused since <time>, next test <time>' under the node and in the tab, and drops it once the receiver answers", async () => {
     const { page, red } = { page: editor.browser.page, red: editor.red };

@@ -7,6 +7,7 @@ import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { NodeRedProcess, nodeRedVersion, repoRoot, type NodeRedProcessOptions } from "../support/node-red";
 import { examplesDir, loadExample } from "../examples/support";
+import { deployAs } from "../support/admin-auth";
 
 export const screenshotsDir = path.join(repoRoot, "test-output", "screenshots");
 /** Screenshot names carry the Node-RED major version, so the 4.1 and 5.0 runs keep theirs. */
@@ -136,6 +137,18 @@ export function useEditor(
     session.red?.cleanup();
   });
   return session;
+}
+
+/**
+ * Deploys `flows` through the admin API (as the editor does: a flows file would not carry the
+ * credentials), then reloads the editor once they run and its palette shows `paletteType`.
+ */
+export async function deployAndReload(session: EditorSession, flows: unknown[], paletteType: string): Promise<void> {
+  const { page } = session.browser;
+  await deployAs(session.red.url, "", flows);
+  await session.red.waitFor(/Started flows[\s\S]*Started flows/);
+  await page.reload();
+  await page.locator(`.red-ui-palette-node[data-palette-type="${paletteType}"]`).waitFor();
 }
 
 /**

@@ -9,6 +9,7 @@ import { NodeRedProcess } from "../support/node-red";
 import { Receiver, type Received } from "../support/receiver";
 import { deployAs } from "../support/admin-auth";
 import { parseExposition } from "../support/prometheus";
+import { assertRetryAfterHoldsReceiver } from "./support/receiver-hold";
 
 const FAILING = { status: 503, body: "down" };
 
@@ -126,19 +127,6 @@ describe("receiver pause and pace (Node-RED child process, real receiver)", func
 
   it("a 503 with Retry-After: 3 holds every callback to that receiver, not only the one answered", async () => {
     await deployAs(nodeRed.url, "", flows(receiver.url, { concurrency: 2, retrySchedule: [0.2, 0.2] }));
-    receiver.replies.push({ status: 503, headers: { "Retry-After": "3" }, body: "busy" });
-    await feed(1);
-    await receiver.waitFor((requests) => requests.length >= 1, 20_000, "the first attempt");
-    const heldAt = (receiver.requests[0] as Received).at;
-    // Nine more, queued while the receiver holds: none may go before its Retry-After ends.
-    await feed(9, 1);
-    await receiver.waitFor(
-      (requests) => new Set(requests.filter((r) => r.answered === 200).map(idOf)).size >= 10,
-      30_000,
-      "all 10 delivered",
-    );
-    for (const request of receiver.requests.slice(1)) {
-      assert.ok(request.at - heldAt >= 2900, `${idOf(request)} sent ${request.at - heldAt} ms after the Retry-After: 3`);
-    }
+    await assertRetryAfterHoldsReceiver(receiver, feed);
   });
 });
