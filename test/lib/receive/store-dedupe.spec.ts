@@ -1,39 +1,26 @@
 import assert from "node:assert/strict";
 import { CallbackPendingError, StoreDedupe } from "../../../nodes/lib/receive/store-dedupe";
-import { StoreUnavailableError, type StoreConnection } from "../../../nodes/lib/store/connection";
+import { StoreUnavailableError } from "../../../nodes/lib/store/connection";
 import { RedisServer } from "../../support/redis-server";
-import { openStore } from "../../support/store";
+import { openStore, useTwoStoreConnections } from "../../support/store";
 
 describe("lib/receive/store-dedupe (real redis-server)", () => {
-  const redis = new RedisServer();
-  let a: StoreConnection;
-  let b: StoreConnection;
-  before(async () => {
-    await redis.start();
-    a = await openStore(redis.url, "d:");
-    b = await openStore(redis.url, "d:");
-  });
-  after(async () => {
-    await a.close();
-    await b.close();
-    await redis.stop();
-    redis.cleanup();
-  });
+  const stores = useTwoStoreConnections("d:");
 
-  it("claims an id once; once emitted it is a duplicate for every instance", async () => {
-    const first = new StoreDedupe(a, "d:node1:", 60_000);
-    const second = new StoreDedupe(b, "d:node1:", 60_000);
+  it("claims an id once; once emitted it is stores.a duplicate for every instance", async () => {
+    const first = new StoreDedupe(stores.a, "d:node1:", 60_000);
+    const second = new StoreDedupe(stores.b, "d:node1:", 60_000);
     assert.equal(await first.checkAndRemember("exec_1"), false);
     await first.emitted("exec_1");
     assert.equal(await second.checkAndRemember("exec_1"), true);
     assert.equal(await first.checkAndRemember("exec_1"), true);
-    const ttl = Number(await a.sendCommand(["PTTL", "d:node1:exec_1"]));
+    const ttl = Number(await stores.a.sendCommand(["PTTL", "d:node1:exec_1"]));
     assert.ok(ttl > 59_000 && ttl <= 60_000, `ttl ${ttl}`);
   });
 
-  it("asks the sender to come back while a claim is not yet emitted", async () => {
-    const first = new StoreDedupe(a, "d:node2:", 60_000);
-    const second = new StoreDedupe(b, "d:node2:", 60_000);
+  it("asks the sender to come back while stores.a claim is not yet emitted", async () => {
+    const first = new StoreDedupe(stores.a, "d:node2:", 60_000);
+    const second = new StoreDedupe(stores.b, "d:node2:", 60_000);
     assert.equal(await first.checkAndRemember("exec_p"), false);
     await assert.rejects(second.checkAndRemember("exec_p"), (err: unknown) => {
       assert.ok(err instanceof CallbackPendingError);
@@ -42,9 +29,9 @@ describe("lib/receive/store-dedupe (real redis-server)", () => {
     });
   });
 
-  it("lets a retry claim an id whose claim was never emitted (its reply lost), once the claim expires", async () => {
-    const lost = new StoreDedupe(a, "d:node3:", 60_000, 150);
-    const retry = new StoreDedupe(b, "d:node3:", 60_000, 150);
+  it("lets stores.a retry claim an id whose claim was never emitted (its reply lost), once the claim expires", async () => {
+    const lost = new StoreDedupe(stores.a, "d:node3:", 60_000, 150);
+    const retry = new StoreDedupe(stores.b, "d:node3:", 60_000, 150);
     assert.equal(await lost.checkAndRemember("exec_l"), false);
     await assert.rejects(retry.checkAndRemember("exec_l"), CallbackPendingError);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -52,13 +39,13 @@ describe("lib/receive/store-dedupe (real redis-server)", () => {
   });
 
   it("keeps each node's ids apart", async () => {
-    assert.equal(await new StoreDedupe(a, "d:nodeA:", 60_000).checkAndRemember("exec_2"), false);
-    assert.equal(await new StoreDedupe(a, "d:nodeB:", 60_000).checkAndRemember("exec_2"), false);
+    assert.equal(await new StoreDedupe(stores.a, "d:nodeA:", 60_000).checkAndRemember("exec_2"), false);
+    assert.equal(await new StoreDedupe(stores.a, "d:nodeB:", 60_000).checkAndRemember("exec_2"), false);
   });
 
   it("gives exactly one of many concurrent checks of the same id from two instances the claim", async () => {
-    const first = new StoreDedupe(a, "d:race:", 60_000);
-    const second = new StoreDedupe(b, "d:race:", 60_000);
+    const first = new StoreDedupe(stores.a, "d:race:", 60_000);
+    const second = new StoreDedupe(stores.b, "d:race:", 60_000);
     for (let round = 0; round < 50; round++) {
       const id = `exec_race_${round}`;
       const results = await Promise.allSettled([0, 1, 2, 3].map((i) => (i % 2 ? first : second).checkAndRemember(id)));
@@ -70,7 +57,7 @@ describe("lib/receive/store-dedupe (real redis-server)", () => {
   });
 
   it("forgets an emitted id after the ttl", async () => {
-    const dedupe = new StoreDedupe(a, "d:ttl:", 100);
+    const dedupe = new StoreDedupe(stores.a, "d:ttl:", 100);
     assert.equal(await dedupe.checkAndRemember("exec_3"), false);
     await dedupe.emitted("exec_3");
     assert.equal(await dedupe.checkAndRemember("exec_3"), true);

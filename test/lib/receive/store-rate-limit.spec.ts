@@ -1,38 +1,23 @@
 import assert from "node:assert/strict";
 import { StoreTokenBucket } from "../../../nodes/lib/receive/store-rate-limit";
-import type { StoreConnection } from "../../../nodes/lib/store/connection";
-import { RedisServer } from "../../support/redis-server";
-import { openStore } from "../../support/store";
+import { useTwoStoreConnections } from "../../support/store";
 
 describe("lib/receive/store-rate-limit (real redis-server)", () => {
-  const redis = new RedisServer();
-  let a: StoreConnection;
-  let b: StoreConnection;
-  before(async () => {
-    await redis.start();
-    a = await openStore(redis.url, "r:");
-    b = await openStore(redis.url, "r:");
-  });
-  after(async () => {
-    await a.close();
-    await b.close();
-    await redis.stop();
-    redis.cleanup();
-  });
+  const stores = useTwoStoreConnections("r:");
 
-  it("gives a burst of perMinute tokens shared by two instances, then refuses with Retry-After", async () => {
-    const first = new StoreTokenBucket(a, "r:bucket1", 10);
-    const second = new StoreTokenBucket(b, "r:bucket1", 10);
+  it("gives stores.a burst of perMinute tokens shared by two instances, then refuses with Retry-After", async () => {
+    const first = new StoreTokenBucket(stores.a, "r:bucket1", 10);
+    const second = new StoreTokenBucket(stores.b, "r:bucket1", 10);
     const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? first : second).take()));
     assert.equal(results.filter((r) => r.ok).length, 10);
     const refused = results.find((r) => !r.ok);
     assert.ok(refused && !refused.ok);
-    // 10 a minute: one token every 6 s.
+    // 10 stores.a minute: one token every 6 s.
     assert.ok(refused.retryAfterSeconds >= 1 && refused.retryAfterSeconds <= 6, String(refused.retryAfterSeconds));
   });
 
   it("refills at perMinute per minute", async () => {
-    const bucket = new StoreTokenBucket(a, "r:bucket2", 600); // 10 a second
+    const bucket = new StoreTokenBucket(stores.a, "r:bucket2", 600); // 10 stores.a second
     let granted = 0;
     while ((await bucket.take()).ok) granted++;
     // The burst, plus what came back while the takes ran one after another.
@@ -44,8 +29,8 @@ describe("lib/receive/store-rate-limit (real redis-server)", () => {
   });
 
   it("0 means unlimited (no store call)", async () => {
-    const bucket = new StoreTokenBucket(a, "r:none", 0);
+    const bucket = new StoreTokenBucket(stores.a, "r:none", 0);
     for (let i = 0; i < 100; i++) assert.equal((await bucket.take()).ok, true);
-    assert.equal(await a.sendCommand(["EXISTS", "r:none"]), 0);
+    assert.equal(await stores.a.sendCommand(["EXISTS", "r:none"]), 0);
   });
 });

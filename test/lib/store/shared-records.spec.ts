@@ -2,9 +2,7 @@
 // old record never overwrite each other's change; a record set to nothing is removed.
 import assert from "node:assert/strict";
 import { SharedRecords } from "../../../nodes/lib/store/shared-records";
-import type { StoreConnection } from "../../../nodes/lib/store/connection";
-import { RedisServer } from "../../support/redis-server";
-import { openStore } from "../../support/store";
+import { useTwoStoreConnections } from "../../support/store";
 
 interface Counter {
   n: number;
@@ -19,26 +17,13 @@ const increment = (record: Counter | undefined): { next: Counter; result: number
 };
 
 describe("lib/store/shared-records (real redis-server)", () => {
-  const redis = new RedisServer();
-  let a: StoreConnection;
-  let b: StoreConnection;
+  const stores = useTwoStoreConnections("r:");
   let hash = 0;
-  before(async () => {
-    await redis.start();
-    a = await openStore(redis.url, "r:");
-    b = await openStore(redis.url, "r:");
-  });
-  after(async () => {
-    await a.close();
-    await b.close();
-    await redis.stop();
-    redis.cleanup();
-  });
 
   it("two instances counting the same record by turns lose none of each other's counts", async () => {
     const key = `r:h${++hash}`;
-    const first = new SharedRecords(a, key, readCounter);
-    const second = new SharedRecords(b, key, readCounter);
+    const first = new SharedRecords(stores.a, key, readCounter);
+    const second = new SharedRecords(stores.b, key, readCounter);
     // Each sees the other's change only when its compare-and-set fails: every count must still land.
     const results: number[] = [];
     for (let i = 0; i < 10; i++) {
@@ -49,25 +34,25 @@ describe("lib/store/shared-records (real redis-server)", () => {
       results,
       Array.from({ length: 20 }, (_, i) => i + 1),
     );
-    assert.equal(await a.sendCommand(["HGET", key, "x"]), JSON.stringify({ n: 20 }));
+    assert.equal(await stores.a.sendCommand(["HGET", key, "x"]), JSON.stringify({ n: 20 }));
   });
 
   it("100 updates at the same time from two connections all land", async () => {
     const key = `r:h${++hash}`;
-    const first = new SharedRecords(a, key, readCounter);
-    const second = new SharedRecords(b, key, readCounter);
+    const first = new SharedRecords(stores.a, key, readCounter);
+    const second = new SharedRecords(stores.b, key, readCounter);
     const results = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? first : second).update("x", increment)));
     assert.deepEqual(
       [...results].sort((x, y) => x - y),
       Array.from({ length: 100 }, (_, i) => i + 1),
     );
-    assert.equal(await a.sendCommand(["HGET", key, "x"]), JSON.stringify({ n: 100 }));
+    assert.equal(await stores.a.sendCommand(["HGET", key, "x"]), JSON.stringify({ n: 100 }));
   });
 
-  it("a record set to nothing is removed, and refresh shows another instance's records", async () => {
+  it("stores.a record set to nothing is removed, and refresh shows another instance's records", async () => {
     const key = `r:h${++hash}`;
-    const first = new SharedRecords(a, key, readCounter);
-    const second = new SharedRecords(b, key, readCounter);
+    const first = new SharedRecords(stores.a, key, readCounter);
+    const second = new SharedRecords(stores.b, key, readCounter);
     await first.update("x", increment);
     await first.update("y", increment);
     assert.deepEqual([...second.known()], []);
@@ -80,27 +65,27 @@ describe("lib/store/shared-records (real redis-server)", () => {
       ],
     );
     await second.update("x", () => ({ next: undefined, result: undefined }));
-    assert.equal(await a.sendCommand(["HEXISTS", key, "x"]), 0);
+    assert.equal(await stores.a.sendCommand(["HEXISTS", key, "x"]), 0);
     await first.refresh();
     assert.deepEqual([...first.known()], [["y", { n: 1 }]]);
   });
 
-  it("an unchanged record is still confirmed against the store (a stale copy is corrected)", async () => {
+  it("an unchanged record is still confirmed against the store (stores.a stale copy is corrected)", async () => {
     const key = `r:h${++hash}`;
-    const first = new SharedRecords(a, key, readCounter);
-    const second = new SharedRecords(b, key, readCounter);
+    const first = new SharedRecords(stores.a, key, readCounter);
+    const second = new SharedRecords(stores.b, key, readCounter);
     await first.update("x", increment);
     await second.update("x", increment);
-    // first last saw n=1; a read-only change must see n=2.
+    // first last saw n=1; stores.a read-only change must see n=2.
     const seen = await first.update("x", (record) => ({ next: record, result: record?.n }));
     assert.equal(seen, 2);
   });
 
-  it("text that is not a record counts as none, and is replaced", async () => {
+  it("text that is not stores.a record counts as none, and is replaced", async () => {
     const key = `r:h${++hash}`;
-    await a.sendCommand(["HSET", key, "x", "not json"]);
-    const records = new SharedRecords(a, key, readCounter);
+    await stores.a.sendCommand(["HSET", key, "x", "not json"]);
+    const records = new SharedRecords(stores.a, key, readCounter);
     assert.equal(await records.update("x", increment), 1);
-    assert.equal(await a.sendCommand(["HGET", key, "x"]), JSON.stringify({ n: 1 }));
+    assert.equal(await stores.a.sendCommand(["HGET", key, "x"]), JSON.stringify({ n: 1 }));
   });
 });
