@@ -461,6 +461,27 @@ describe("callback out node", function () {
     assert.match((bad!.error as { message: string }).message, /not an http/);
   });
 
+  it("with msg.url each allowed origin pauses on its own: the failing one is paused, the other keeps delivering", async () => {
+    const other = await new Receiver().start();
+    try {
+      receiver.defaultReply = { status: 503, body: "down" };
+      const origins = [new URL(receiver.url).origin, new URL(other.url).origin];
+      const { input, delivered } = await load({ url: "", allowedOrigins: origins, pauseAfter: 2, pauseFor: 60, concurrency: 1 });
+      for (let i = 0; i < 4; i++) input.receive({ payload: `a${i}`, url: `${receiver.url}/a` });
+      await receiver.count(2);
+      const said = (): string => JSON.stringify(helper.log().args);
+      for (let i = 0; i < 50 && !said().includes("paused after 2 failed attempts"); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.match(said(), new RegExp(`Receiver ${origins[0]} paused after 2 failed attempts`));
+      for (let i = 0; i < 3; i++) input.receive({ payload: `b${i}`, url: `${other.url}/b` });
+      await delivered.next(3);
+      assert.equal(other.requests.length, 3, "the other origin is not paused");
+      assert.equal(receiver.requests.length, 2, "nothing more to the paused one before its test (pauseFor 60 s)");
+      assert.doesNotMatch(said(), new RegExp(`Receiver ${origins[1]} paused`));
+    } finally {
+      await other.stop();
+    }
+  });
+
   it("refuses msgs past maxQueue with a clear error, dropping nothing already queued", async () => {
     receiver.defaultReply = "hang";
     const { input, caught, delivered } = await load({ maxQueue: 2, timeout: 60, retrySchedule: [] });
