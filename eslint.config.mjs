@@ -48,4 +48,12 @@ export default tseslint.config(
     },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
+  {
+    // Browser code the build writes into the nodes' .html (scripts/build.js, editor-script markers).
+    files: ["nodes/editor/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: { window: "readonly", $: "readonly", RED: "readonly", Uint8Array: "readonly" },
+    },
+  },
 );

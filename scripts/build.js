@@ -23,7 +23,8 @@ execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", pat
 
 const src = path.join(root, "nodes");
 for (const entry of fs.readdirSync(src)) {
-  if (entry.endsWith(".html")) fs.writeFileSync(path.join(stage, entry), withProperties(fs.readFileSync(path.join(src, entry), "utf8")));
+  if (entry.endsWith(".html"))
+    fs.writeFileSync(path.join(stage, entry), withEditorScripts(withProperties(fs.readFileSync(path.join(src, entry), "utf8"))));
 }
 fs.cpSync(path.join(src, "locales"), path.join(stage, "locales"), { recursive: true });
 // Editor plugins: the loader takes the .html beside each plugin's .js, and its catalog from locales/ there.
@@ -77,6 +78,17 @@ function withProperties(html) {
       `})();`,
       `</script>`,
     ].join("\n");
+  });
+}
+
+/**
+ * Browser code two dialogs share: a marker `<!-- editor-script: name -->` becomes a script with
+ * nodes/editor/<name>.js in it (each .html loads on its own, so each carries it; it is idempotent).
+ */
+function withEditorScripts(html) {
+  return html.replace(/<!--\s*editor-script:\s*([\w-]+)\s*-->/g, (_marker, name) => {
+    const code = fs.readFileSync(path.join(src, "editor", `${name}.js`), "utf8");
+    return `<script type="text/javascript">\n/* Written in by scripts/build.js from nodes/editor/${name}.js: edit that. */\n${code}</script>`;
   });
 }
 
