@@ -3,9 +3,9 @@
 // Deployed as a user would after following its comment: the signing secret and the API key typed
 // in, the API base pointed at the stand-in instead of api.openai.com.
 import assert from "node:assert/strict";
-import type { NodeRedProcess } from "../support/node-red";
-import { assertSdkAccepts, openAiResponse, platformEvent, PlatformApi, sign, signingSecret } from "../support/platform-events";
-import { DebugWatcher, Receiver, asDeployment, deploy, loadExample, nodeOfType, startNodeRed, waitUntil } from "./support";
+import { openAiResponse, signingSecret } from "../support/platform-events";
+import { waitUntil } from "./support";
+import { usePlatformExample } from "./platform-example";
 
 const FILE = "10 - OpenAI background responses to Slack.json";
 const SECRET = signingSecret();
@@ -13,37 +13,8 @@ const API_KEY = "sk-example-10-key-0123456789";
 
 describe(`example "${FILE}"`, function () {
   this.timeout(120_000);
-  const nodes = loadExample(FILE);
-  const callbackIn = nodeOfType(nodes, "agent-callback-in");
-  const slack = new Receiver();
-  const api = new PlatformApi();
-  const watcher = new DebugWatcher();
-  let red: NodeRedProcess | undefined;
-
-  before(async () => {
-    await slack.start();
-    await api.start();
-    red = await startNodeRed({ env: { SLACK_WEBHOOK_URL: `${slack.url}/slack` } });
-    const deployed = asDeployment(nodes, { [callbackIn.id]: { secret: SECRET, apiKey: API_KEY } }).map((n) =>
-      n.id === callbackIn.id ? { ...n, apiBase: `${api.base}/v1` } : n,
-    );
-    await deploy(red, deployed);
-    await watcher.connect(red);
-  });
-  after(async () => {
-    watcher.close();
-    await red?.stop();
-    red?.cleanup();
-    await slack.stop();
-    await api.stop();
-  });
-
-  async function send(type: string, id: string, secret = SECRET): Promise<number> {
-    const signed = sign(secret, platformEvent("openai", type, id));
-    if (secret === SECRET) await assertSdkAccepts("openai", SECRET, signed);
-    const res = await fetch(`${red?.url}${String(callbackIn.url)}`, { method: "POST", headers: signed.headers, body: signed.body });
-    return res.status;
-  }
+  const example = usePlatformExample(FILE, "openai", { secret: SECRET, apiKey: API_KEY }, { name: "SLACK_WEBHOOK_URL", path: "/slack" });
+  const { nodes, callbackIn, chat: slack, api, watcher, send } = example;
   const slackTexts = (): string[] => slack.to("/slack").map((r) => (JSON.parse(r.body) as { text: string }).text);
 
   it("ships with OpenAI as Sender, Fetch the result on, four outputs, and no secret or key", () => {
@@ -54,7 +25,7 @@ describe(`example "${FILE}"`, function () {
   });
 
   it("refuses an event signed with another secret and posts nothing", async () => {
-    assert.equal(await send("response.completed", "resp_forged", signingSecret()), 401);
+    assert.equal(await send("response.completed", "resp_forged", { secret: signingSecret() }), 401);
     assert.equal(slack.requests.length, 0);
   });
 
@@ -65,7 +36,7 @@ describe(`example "${FILE}"`, function () {
     assert.equal(await send("response.failed", "resp_bad"), 200);
     assert.equal(await send("batch.completed", "batch_1"), 200);
     assert.equal(await send("fine_tuning.job.created", "ftjob_1"), 200);
-    await waitUntil(() => slack.requests.length >= 3 && watcher.from("other events").length >= 1, "3 Slack posts and 1 other event", 30_000, () => red?.log ?? "");
+    await waitUntil(() => slack.requests.length >= 3 && watcher.from("other events").length >= 1, "3 Slack posts and 1 other event", 30_000, () => example.red().log ?? "");
     assert.deepEqual(slackTexts().sort(), [
       "*OpenAI batch batch_1 is done*\n\n(no text)",
       "*OpenAI response resp_bad: response.failed* (gpt-5-mini)\n\nThe model crashed",
@@ -75,20 +46,15 @@ describe(`example "${FILE}"`, function () {
     assert.equal(other.topic, "fine_tuning.job.created");
     assert.equal(other.event.data.id, "ftjob_1");
     assert.equal(api.requests.filter((r) => r.headers.authorization === `Bearer ${API_KEY}`).length, 2);
-    assert.ok(!(red?.log ?? "").includes(API_KEY), "the key is in Node-RED's log");
+    assert.ok(!(example.red().log ?? "").includes(API_KEY), "the key is in Node-RED's log");
   });
 
   it("simulate completed in the agent callbacks tab posts a sample to Slack, as a real event would (no OpenAI needed)", async () => {
     const before = slack.to("/slack").length;
-    const res = await fetch(`${red?.url}/agent-callback/in/${callbackIn.id}/simulate`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ status: "completed" }),
-    });
-    assert.equal(res.status, 200, await res.text());
-    await waitUntil(() => slack.to("/slack").length > before, "the sample's Slack post", 30_000, () => red?.log ?? "");
+    assert.equal(await example.simulate("completed"), 200);
+    await waitUntil(() => slack.to("/slack").length > before, "the sample's Slack post", 30_000, () => example.red().log ?? "");
     const text = slackTexts()[before] ?? "";
     assert.match(text, /^\*OpenAI response resp_sim_[0-9a-f]+ is done\* \(gpt-5-mini\)\n\nSample result: /);
-    assert.doesNotMatch(red?.log ?? "", /TypeError/);
+    assert.doesNotMatch(example.red().log ?? "", /TypeError/);
   });
 });

@@ -3,9 +3,9 @@
 // posted to a stand-in Discord. Deployed as a user would after following its comment: the signing
 // secret and the API key typed in, the API base pointed at the stand-in instead of api.anthropic.com.
 import assert from "node:assert/strict";
-import type { NodeRedProcess } from "../support/node-red";
-import { anthropicEvents, anthropicSession, assertSdkAccepts, platformEvent, PlatformApi, sign, signingSecret } from "../support/platform-events";
-import { DebugWatcher, Receiver, asDeployment, deploy, loadExample, nodeOfType, startNodeRed, waitUntil } from "./support";
+import { anthropicEvents, anthropicSession, signingSecret } from "../support/platform-events";
+import { waitUntil } from "./support";
+import { usePlatformExample } from "./platform-example";
 
 const FILE = "11 - Anthropic agent sessions to Discord.json";
 const SECRET = signingSecret();
@@ -13,38 +13,8 @@ const API_KEY = "sk-ant-example-11-key-0123456789";
 
 describe(`example "${FILE}"`, function () {
   this.timeout(120_000);
-  const nodes = loadExample(FILE);
-  const callbackIn = nodeOfType(nodes, "agent-callback-in");
-  const discord = new Receiver();
-  const api = new PlatformApi();
-  const watcher = new DebugWatcher();
-  let red: NodeRedProcess | undefined;
-
-  before(async () => {
-    await discord.start();
-    await api.start();
-    red = await startNodeRed({ env: { DISCORD_WEBHOOK_URL: `${discord.url}/discord` } });
-    const deployed = asDeployment(nodes, { [callbackIn.id]: { secret: SECRET, apiKey: API_KEY } }).map((n) =>
-      n.id === callbackIn.id ? { ...n, apiBase: `${api.base}/v1` } : n,
-    );
-    await deploy(red, deployed);
-    await watcher.connect(red);
-  });
-  after(async () => {
-    watcher.close();
-    await red?.stop();
-    red?.cleanup();
-    await discord.stop();
-    await api.stop();
-  });
-
-  async function send(type: string, id: string, options: { secret?: string; webhookId?: string } = {}): Promise<number> {
-    const secret = options.secret ?? SECRET;
-    const signed = sign(secret, platformEvent("anthropic", type, id), options.webhookId ? { webhookId: options.webhookId } : {});
-    if (secret === SECRET) await assertSdkAccepts("anthropic", SECRET, signed);
-    const res = await fetch(`${red?.url}${String(callbackIn.url)}`, { method: "POST", headers: signed.headers, body: signed.body });
-    return res.status;
-  }
+  const example = usePlatformExample(FILE, "anthropic", { secret: SECRET, apiKey: API_KEY }, { name: "DISCORD_WEBHOOK_URL", path: "/discord" });
+  const { nodes, callbackIn, chat: discord, api, watcher, send } = example;
   const posts = (): string[] => discord.to("/discord").map((r) => (JSON.parse(r.body) as { content: string }).content);
 
   it("ships with Anthropic as Sender, Fetch the result on, four outputs, and no secret or key", () => {
@@ -68,7 +38,7 @@ describe(`example "${FILE}"`, function () {
     assert.equal(await send("session.status_idled", "sesn_a", { webhookId: "msg_a" }), 200);
     assert.equal(await send("session.status_terminated", "sesn_b"), 200);
     assert.equal(await send("session.status_run_started", "sesn_c"), 200);
-    await waitUntil(() => discord.requests.length >= 2 && watcher.from("other events").length >= 1, "2 Discord posts and 1 other event", 30_000, () => red?.log ?? "");
+    await waitUntil(() => discord.requests.length >= 2 && watcher.from("other events").length >= 1, "2 Discord posts and 1 other event", 30_000, () => example.red().log ?? "");
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.deepEqual(posts().sort(), [
       "**Digest writer has finished**\n\nDigest sent to 12 people.",
@@ -78,6 +48,14 @@ describe(`example "${FILE}"`, function () {
     assert.equal(other.topic, "session.status_run_started");
     assert.deepEqual([other.payload.execution_id, other.payload.status], ["sesn_c", null]);
     assert.ok(api.requests.every((r) => r.headers["x-api-key"] === API_KEY));
-    assert.ok(!(red?.log ?? "").includes(API_KEY), "the key is in Node-RED's log");
+    assert.ok(!(example.red().log ?? "").includes(API_KEY), "the key is in Node-RED's log");
+  });
+
+  it("simulate failed in the agent callbacks tab posts a sample to Discord, as a real event would (no Anthropic needed)", async () => {
+    const before = discord.to("/discord").length;
+    assert.equal(await example.simulate("failed"), 200);
+    await waitUntil(() => discord.to("/discord").length > before, "the sample's Discord post", 30_000, () => example.red().log ?? "");
+    assert.match(posts()[before] ?? "", /^\*\*Sample agent stopped \(session\.status_terminated\)\*\*/);
+    assert.doesNotMatch(example.red().log ?? "", /TypeError/);
   });
 });
