@@ -53,7 +53,8 @@ export class ReceiveSidebar implements InDeliveries {
   }
 
   /** A reading the sidebar put into the flow, listed in Last requests with the output it went to. */
-  private trace(outcome: "replayed" | "simulated", { payload, ...reading }: Reading): void {
+  private trace(outcome: "replayed" | "simulated", reading: Reading): void {
+    const { payload } = reading;
     this.log.record({
       at: Date.now(),
       client: "",
@@ -61,7 +62,7 @@ export class ReceiveSidebar implements InDeliveries {
       executionId: payload.execution_id,
       agentLoopName: payload.agent_loop_name ?? undefined,
       status: payload.status ?? undefined,
-      output: outputName({ payload, ...reading }),
+      output: outputName(reading),
     });
   }
 }

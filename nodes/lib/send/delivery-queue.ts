@@ -4,7 +4,7 @@
 // attempt sends, where the journal is and what the node shows are the caller's, passed in.
 import type { DeliveryResult } from "./deliver";
 import { DueHeap, type HeapItem } from "./due-heap";
-import type { Admission, AttemptEnd, PauseView } from "./receiver-health";
+import type { Admission, AttemptEnd } from "./receiver-health";
 import { attemptEnd, decide } from "./retry-policy";
 
 export { DueHeap } from "./due-heap";
@@ -47,8 +47,6 @@ export type Finish = "delivered" | "gave-up";
 export interface ReceiverGate {
   admit(receiver: string, now: number): Admission;
   settle(receiver: string, end: AttemptEnd, holdSeconds: number | undefined, test: boolean, now: number): void;
-  /** A paused receiver, for the status and the sidebar. */
-  paused?(): PauseView | undefined;
 }
 
 export interface DeliveryQueueOptions {

@@ -209,14 +209,16 @@ export class StoreQueue {
       for (const [receiver, entries] of byReceiver) {
         const count = Math.min(entries.length, free - admitted.length);
         const answers = count > 0 ? await receivers.gate.admit(receiver, count, (this.options.now ?? Date.now)()) : [];
-        const refusal = answers.find((a) => !a.go);
+        // The answers end at the first no: from there on, its entries wait until the receiver lets them go.
+        const last = answers[answers.length - 1];
+        const until = last && !last.go ? last.until : undefined;
         entries.forEach((entry, i) => {
           const answer = answers[i];
           if (answer?.go) admitted.push({ entry, test: answer.test });
-          else if (refusal && !refusal.go) back.push({ id: entry.id, dueAt: refusal.until });
+          else if (until !== undefined) back.push({ id: entry.id, dueAt: until });
           else unasked(entry);
         });
-        if (refusal && !refusal.go) heldUntil = Math.min(heldUntil, refusal.until);
+        if (until !== undefined) heldUntil = Math.min(heldUntil, until);
       }
     } catch (err) {
       // The store stopped answering: what was not admitted goes back as it was, to be taken again.

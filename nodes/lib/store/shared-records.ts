@@ -45,10 +45,8 @@ export class SharedRecords<T> {
    */
   update<R>(field: string, change: (record: T | undefined) => RecordChange<T, R>): Promise<R> {
     const before = this.queued.get(field) ?? Promise.resolve();
-    const run = before.then(
-      () => this.compareAndSet(field, change),
-      () => this.compareAndSet(field, change),
-    );
+    // `before` never rejects (it is the previous update's settled promise).
+    const run = before.then(() => this.compareAndSet(field, change));
     const settled = run.catch(() => undefined);
     this.queued.set(field, settled);
     void settled.then(() => {
